@@ -1,0 +1,3 @@
+from orgtree_tui.cli import main
+
+raise SystemExit(main())
