@@ -1,0 +1,375 @@
+"""The organization tree: frozen node records and a thread-safe index of what the crawl found.
+
+The crawl writes from its dispatcher thread while the UI and exporters read from theirs, so
+every public method takes the tree's lock and returns immutable values or fresh copies.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum, StrEnum
+
+
+class NodeType(StrEnum):
+    ROOT = "ROOT"
+    ORGANIZATIONAL_UNIT = "ORGANIZATIONAL_UNIT"
+    ACCOUNT = "ACCOUNT"
+
+
+# Children sort OUs first, then accounts; roots never appear as children.
+_TYPE_ORDER = {NodeType.ROOT: 0, NodeType.ORGANIZATIONAL_UNIT: 1, NodeType.ACCOUNT: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: str
+    type: NodeType
+    name: str
+    arn: str
+    parent_id: str | None
+    email: str | None = None
+    state: str | None = None
+    joined_method: str | None = None
+    joined_timestamp: datetime | None = None
+
+    @property
+    def is_account(self) -> bool:
+        return self.type is NodeType.ACCOUNT
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    id: str
+    arn: str
+    management_account_id: str
+    management_account_email: str = ""
+    feature_set: str = ""
+
+
+class DetailState(Enum):
+    """Where a node's tags or policies stand."""
+
+    PENDING = "pending"
+    LOADED = "loaded"
+    DENIED = "not permitted"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    tags: dict[str, str] | None
+    tags_state: DetailState
+    policies: tuple[Policy, ...] | None
+    policies_state: DetailState
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    ous: int
+    accounts: int
+
+
+def sort_key(node: Node) -> tuple[int, str, str]:
+    return (_TYPE_ORDER[node.type], node.name.casefold(), node.id)
+
+
+@dataclass
+class _Children:
+    ids: set[str] = field(default_factory=set)
+    ordered: list[str] | None = None
+
+
+class OrgTree:
+    """Every node the crawl has placed, indexed by id and by parent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.organization: Organization | None = None
+        self._nodes: dict[str, Node] = {}
+        self._children: dict[str, _Children] = {}
+        self._roots: list[str] = []
+        self._tags: dict[str, dict[str, str]] = {}
+        self._tags_state: dict[str, DetailState] = {}
+        self._policies: dict[str, tuple[Policy, ...]] = {}
+        self._policies_state: dict[str, DetailState] = {}
+        self._incomplete: dict[str, str] = {}
+        self._version = 0
+        self._totals: dict[str, Counts] = {}
+        self._totals_version = -1
+
+    # -- writes -------------------------------------------------------------------------
+
+    def set_organization(self, organization: Organization) -> None:
+        with self._lock:
+            self.organization = organization
+
+    def add(self, node: Node) -> bool:
+        """Place a node; a node seen again under another parent moves. True if it changed."""
+        with self._lock:
+            old = self._nodes.get(node.id)
+            if old == node:
+                return False
+            if old is not None and old.parent_id != node.parent_id:
+                self._unlink(old)
+            self._nodes[node.id] = node
+            if node.parent_id is None:
+                if node.id not in self._roots:
+                    self._roots.append(node.id)
+            else:
+                kids = self._children.setdefault(node.parent_id, _Children())
+                kids.ids.add(node.id)
+                kids.ordered = None
+            self._version += 1
+            return True
+
+    def remove(self, node_id: str) -> None:
+        """Drop a node and everything under it."""
+        with self._lock:
+            node = self._nodes.get(node_id)
+            if node is None:
+                return
+            for gone in list(self._walk_ids(node_id)):
+                self._nodes.pop(gone, None)
+                self._children.pop(gone, None)
+                for table in (self._tags, self._tags_state, self._policies, self._policies_state):
+                    table.pop(gone, None)
+                self._incomplete.pop(gone, None)
+            self._unlink(node)
+            self._version += 1
+
+    def _unlink(self, node: Node) -> None:
+        if node.parent_id is None:
+            if node.id in self._roots:
+                self._roots.remove(node.id)
+            return
+        kids = self._children.get(node.parent_id)
+        if kids is not None:
+            kids.ids.discard(node.id)
+            kids.ordered = None
+
+    def set_tags(self, node_id: str, tags: dict[str, str]) -> None:
+        with self._lock:
+            self._tags[node_id] = dict(tags)
+            self._tags_state[node_id] = DetailState.LOADED
+
+    def set_tags_state(self, node_id: str, state: DetailState) -> None:
+        with self._lock:
+            self._tags_state[node_id] = state
+
+    def set_policies(self, node_id: str, policies: tuple[Policy, ...]) -> None:
+        with self._lock:
+            self._policies[node_id] = tuple(sorted(policies, key=lambda p: (p.name, p.id)))
+            self._policies_state[node_id] = DetailState.LOADED
+
+    def set_policies_state(self, node_id: str, state: DetailState) -> None:
+        with self._lock:
+            self._policies_state[node_id] = state
+
+    def mark_incomplete(self, node_id: str, reason: str) -> None:
+        """The children of this node could not all be listed."""
+        with self._lock:
+            self._incomplete[node_id] = reason
+            self._version += 1
+
+    def clear_incomplete(self, node_id: str) -> None:
+        with self._lock:
+            if self._incomplete.pop(node_id, None) is not None:
+                self._version += 1
+
+    # -- reads --------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Bumped by every structural change; lets readers cache derived values."""
+        return self._version
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._nodes)
+
+    def __contains__(self, node_id: object) -> bool:
+        with self._lock:
+            return node_id in self._nodes
+
+    def get(self, node_id: str) -> Node | None:
+        with self._lock:
+            return self._nodes.get(node_id)
+
+    def nodes(self) -> list[Node]:
+        with self._lock:
+            return list(self._nodes.values())
+
+    def roots(self) -> list[Node]:
+        with self._lock:
+            return sorted((self._nodes[r] for r in self._roots), key=sort_key)
+
+    def children(self, node_id: str) -> list[Node]:
+        """Children in export order: OUs first, then accounts, each by name."""
+        with self._lock:
+            return [self._nodes[c] for c in self._ordered_children(node_id)]
+
+    def child_ids(self, node_id: str) -> list[str]:
+        with self._lock:
+            return list(self._ordered_children(node_id))
+
+    def _ordered_children(self, node_id: str) -> list[str]:
+        kids = self._children.get(node_id)
+        if kids is None:
+            return []
+        if kids.ordered is None:
+            kids.ordered = sorted(kids.ids, key=lambda c: sort_key(self._nodes[c]))
+        return kids.ordered
+
+    def parent(self, node_id: str) -> Node | None:
+        with self._lock:
+            node = self._nodes.get(node_id)
+            if node is None or node.parent_id is None:
+                return None
+            return self._nodes.get(node.parent_id)
+
+    def ancestors(self, node_id: str) -> list[Node]:
+        """From the root down to, not including, the node."""
+        with self._lock:
+            chain: list[Node] = []
+            node = self._nodes.get(node_id)
+            while node is not None and node.parent_id is not None:
+                node = self._nodes.get(node.parent_id)
+                if node is not None:
+                    chain.append(node)
+            chain.reverse()
+            return chain
+
+    def path(self, node_id: str) -> str:
+        """The name path from the root, e.g. `/Root/Workloads/Prod`."""
+        with self._lock:
+            node = self._nodes.get(node_id)
+            if node is None:
+                raise KeyError(node_id)
+            names = [a.name for a in self.ancestors(node_id)] + [node.name]
+            return "/" + "/".join(_escape_segment(n) for n in names)
+
+    def walk(self, node_id: str) -> Iterator[Node]:
+        """The node and all below it, depth first, in export order."""
+        with self._lock:
+            ids = list(self._walk_ids(node_id))
+            return iter([self._nodes[i] for i in ids])
+
+    def _walk_ids(self, node_id: str) -> Iterator[str]:
+        if node_id not in self._nodes:
+            return
+        stack = [node_id]
+        while stack:
+            current = stack.pop()
+            yield current
+            stack.extend(reversed(self._ordered_children(current)))
+
+    def find(self, ref: str) -> Node | None:
+        """A node by id, or by name path from the root (`/Root/Security/Audit`)."""
+        with self._lock:
+            if not ref.startswith("/"):
+                return self._nodes.get(ref)
+            segments = _split_path(ref)
+            if not segments:
+                return None
+            level = [self._nodes[r] for r in self._roots]
+            found: Node | None = None
+            for segment in segments:
+                found = next((n for n in sorted(level, key=sort_key) if n.name == segment), None)
+                if found is None:
+                    return None
+                level = [self._nodes[c] for c in self._ordered_children(found.id)]
+            return found
+
+    def counts(self, node_id: str) -> Counts:
+        """OUs and accounts below the node, at every depth."""
+        with self._lock:
+            if self._totals_version != self._version:
+                self._totals = self._compute_totals()
+                self._totals_version = self._version
+            return self._totals.get(node_id, Counts(0, 0))
+
+    def direct_accounts(self, node_id: str) -> int:
+        with self._lock:
+            kids = self._children.get(node_id)
+            if kids is None:
+                return 0
+            return sum(1 for c in kids.ids if self._nodes[c].type is NodeType.ACCOUNT)
+
+    def _compute_totals(self) -> dict[str, Counts]:
+        totals: dict[str, list[int]] = {}
+        for node in self._nodes.values():
+            is_ou = node.type is NodeType.ORGANIZATIONAL_UNIT
+            is_account = node.type is NodeType.ACCOUNT
+            if not (is_ou or is_account):
+                continue
+            parent_id = node.parent_id
+            seen = 0
+            while parent_id is not None and seen <= len(self._nodes):
+                entry = totals.setdefault(parent_id, [0, 0])
+                entry[0] += is_ou
+                entry[1] += is_account
+                parent = self._nodes.get(parent_id)
+                parent_id = parent.parent_id if parent is not None else None
+                seen += 1
+        return {k: Counts(v[0], v[1]) for k, v in totals.items()}
+
+    def details(self, node_id: str) -> Details:
+        with self._lock:
+            tags = self._tags.get(node_id)
+            policies = self._policies.get(node_id)
+            return Details(
+                tags=dict(tags) if tags is not None else None,
+                tags_state=self._tags_state.get(node_id, DetailState.PENDING),
+                policies=policies,
+                policies_state=self._policies_state.get(node_id, DetailState.PENDING),
+            )
+
+    def incomplete(self) -> dict[str, str]:
+        """Nodes whose children could not all be listed, with the reason."""
+        with self._lock:
+            return dict(self._incomplete)
+
+    def is_incomplete(self, node_id: str) -> bool:
+        with self._lock:
+            return node_id in self._incomplete
+
+    def incomplete_under(self, node_id: str) -> list[str]:
+        with self._lock:
+            return [i for i in self._walk_ids(node_id) if i in self._incomplete]
+
+    def totals(self) -> Counts:
+        with self._lock:
+            ous = sum(1 for n in self._nodes.values() if n.type is NodeType.ORGANIZATIONAL_UNIT)
+            accounts = sum(1 for n in self._nodes.values() if n.type is NodeType.ACCOUNT)
+            return Counts(ous, accounts)
+
+
+def _escape_segment(name: str) -> str:
+    # A "/" inside a name would split the path; AWS allows it in account names.
+    return name.replace("\\", "\\\\").replace("/", "\\/")
+
+
+def _split_path(ref: str) -> list[str]:
+    segments: list[str] = []
+    current: list[str] = []
+    chars = iter(ref.lstrip("/"))
+    for ch in chars:
+        if ch == "\\":
+            current.append(next(chars, ""))
+        elif ch == "/":
+            segments.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    if current:
+        segments.append("".join(current))
+    return [s for s in segments if s != ""]
