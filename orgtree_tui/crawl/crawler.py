@@ -1,0 +1,144 @@
+"""One crawl of one organization: a private publisher, the task loop, the model, the planner.
+
+Anyone (the CLI exporter, the TUI bridge, a test) subscribes to `crawler.publisher` before
+calling `run()`, which blocks its thread until the crawl ends; `cancel()` and
+`request_details()` may be called from any other thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from orgtree_tui.aws import Connection, explain
+from orgtree_tui.crawl import topics
+from orgtree_tui.crawl.engine import (
+    DEFAULT_DEADLINE,
+    DEFAULT_WORKERS,
+    URGENT,
+    CallError,
+    Client,
+    LoopState,
+    TaskLoop,
+)
+from orgtree_tui.crawl.ratelimit import RateLimiter
+from orgtree_tui.crawl.stats import CrawlStats
+from orgtree_tui.crawl.subscribers import BranchError, ModelWriter, Planner
+from orgtree_tui.model import DetailState, OrgTree
+from orgtree_tui.quotas import Quota
+
+
+class CrawlState(StrEnum):
+    CRAWLING = "crawling"
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"  # finished, but some branches could not be listed
+    CANCELLED = "cancelled"
+    FAILED = "failed"  # stopped by an error that leaves nothing useful to fetch
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlOptions:
+    workers: int = DEFAULT_WORKERS
+    details: bool = True
+    deadline: float = DEFAULT_DEADLINE
+    quotas: dict[str, Quota] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlOutcome:
+    state: CrawlState
+    stats: CrawlStats
+    message: str = ""  # what went wrong and what to do, for FAILED
+    error_code: str = ""
+    incomplete: dict[str, str] = field(default_factory=dict)
+    detail_errors: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.state is CrawlState.COMPLETE
+
+
+class Crawler:
+    def __init__(
+        self,
+        client: Client,
+        options: CrawlOptions | None = None,
+        *,
+        connection: Connection | None = None,
+        cancel_event: threading.Event | None = None,
+    ) -> None:
+        self.options = options or CrawlOptions()
+        self.connection = connection
+        self.publisher = topics.new_publisher()
+        self.tree = OrgTree()
+        self.loop = TaskLoop(
+            client,
+            workers=self.options.workers,
+            limiter=RateLimiter(self.options.quotas),
+            deadline=self.options.deadline,
+            cancel_event=cancel_event,
+            on_progress=self._publish_progress,
+        )
+        # Order matters: the model hears every message before any other listener.
+        self._writer = ModelWriter(self.tree, self.publisher)
+        self._planner = Planner(self.publisher, self.loop.submit, details=self.options.details)
+        self._detail_errors = 0
+        self.publisher.subscribe(self._count_branch_error, topics.BRANCH_ERROR)
+        self.outcome: CrawlOutcome | None = None
+
+    def run(self) -> CrawlOutcome:
+        self._planner.start()
+        state = self.loop.run()
+        self.outcome = self._outcome(state)
+        self.publisher.sendMessage(topics.FINISHED, outcome=self.outcome)
+        return self.outcome
+
+    def cancel(self) -> None:
+        self.loop.cancel()
+
+    @property
+    def cancel_event(self) -> threading.Event:
+        return self.loop.cancel_event
+
+    def request_details(self, node_id: str) -> None:
+        """Fetch this node's tags and policies now, ahead of everything else queued."""
+        # Safe from any thread: these only build tasks and submit them, and the loop
+        # deduplicates by task key under its own lock.
+        details = self.tree.details(node_id)
+        if details.tags_state is not DetailState.LOADED:
+            self._planner.fetch_tags(node_id, URGENT)
+        if details.policies_state is not DetailState.LOADED:
+            self._planner.fetch_policies_for(node_id)
+
+    def _publish_progress(self, stats: CrawlStats) -> None:
+        self.publisher.sendMessage(topics.PROGRESS, stats=stats)
+
+    def _count_branch_error(self, error: BranchError) -> None:
+        if error.part != "structure":
+            self._detail_errors += 1
+
+    def _outcome(self, state: LoopState) -> CrawlOutcome:
+        stats = self.loop.stats()
+        incomplete = self.tree.incomplete()
+        if state is LoopState.CANCELLED:
+            return CrawlOutcome(CrawlState.CANCELLED, stats, "cancelled", "", incomplete)
+        if state is LoopState.ABORTED:
+            error = self.loop.abort_error
+            return CrawlOutcome(
+                CrawlState.FAILED,
+                stats,
+                self._explain(error),
+                error.code if error else "",
+                incomplete,
+                self._detail_errors,
+            )
+        final = CrawlState.INCOMPLETE if incomplete else CrawlState.COMPLETE
+        return CrawlOutcome(final, stats, "", "", incomplete, self._detail_errors)
+
+    def _explain(self, error: CallError | None) -> str:
+        if error is None:
+            return "the crawl stopped"
+        if error.exception is not None:
+            return explain(error.exception, self.connection)
+        return f"{error.operation} failed: {error.code}: {error.message}"

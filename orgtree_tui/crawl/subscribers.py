@@ -1,0 +1,312 @@
+"""What each topic triggers.
+
+`ModelWriter` turns topics into the org model. `Planner` turns what was found into follow-up
+tasks: a root or OU found -> list its OUs and its accounts (every page) and fetch its tags; an
+account found -> fetch its tags. SCP attachments are fetched by policy (ListPolicies, then
+ListTargetsForPolicy per policy), which costs a few calls per policy instead of one call per
+node on a 5/s bucket; a node the user selects before that map is complete gets its own
+ListPoliciesForTarget at top priority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pubsub.core.publisher import Publisher
+
+from orgtree_tui.aws import ErrorKind
+from orgtree_tui.crawl import parse, topics
+from orgtree_tui.crawl.engine import DETAILS, POLICIES, STRUCTURE, URGENT, CallError, Task
+from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
+
+SCP = "SERVICE_CONTROL_POLICY"
+
+
+@dataclass(frozen=True, slots=True)
+class BranchError:
+    """Part of the organization that could not be fetched."""
+
+    node_id: str
+    part: str  # "structure", "tags", "policies" or "organization"
+    operation: str
+    code: str
+    message: str
+    denied: bool
+
+
+class ModelWriter:
+    """Keeps an OrgTree in step with the topics. Subscribe it before anyone else."""
+
+    def __init__(self, tree: OrgTree, publisher: Publisher) -> None:
+        self.tree = tree
+        # pypubsub keeps weak references: the bound methods live as long as this object.
+        publisher.subscribe(self.on_organization, topics.ORGANIZATION)
+        publisher.subscribe(self.on_node, topics.ROOT)
+        publisher.subscribe(self.on_node, topics.ORGANIZATIONAL_UNIT)
+        publisher.subscribe(self.on_node, topics.ACCOUNT)
+        publisher.subscribe(self.on_tags, topics.TAGS)
+        publisher.subscribe(self.on_policies, topics.POLICIES)
+        publisher.subscribe(self.on_detail_state, topics.DETAIL_STATE)
+        publisher.subscribe(self.on_branch_error, topics.BRANCH_ERROR)
+
+    def on_organization(self, organization: Organization) -> None:
+        self.tree.set_organization(organization)
+
+    def on_node(self, node: Node) -> None:
+        self.tree.add(node)
+
+    def on_tags(self, node_id: str, tags: dict[str, str]) -> None:
+        self.tree.set_tags(node_id, tags)
+
+    def on_policies(self, node_id: str, policies: tuple[Policy, ...]) -> None:
+        self.tree.set_policies(node_id, policies)
+
+    def on_detail_state(self, node_id: str, detail: str, state: DetailState) -> None:
+        if detail == "tags":
+            self.tree.set_tags_state(node_id, state)
+        else:
+            self.tree.set_policies_state(node_id, state)
+
+    def on_branch_error(self, error: BranchError) -> None:
+        if error.part == "structure":
+            self.tree.mark_incomplete(error.node_id, f"{error.operation}: {error.code}")
+
+
+Submit = Callable[[Task], bool]
+
+
+class Planner:
+    """Queues the calls that what was just found makes necessary."""
+
+    def __init__(self, publisher: Publisher, submit: Submit, *, details: bool) -> None:
+        self.publisher = publisher
+        self.submit = submit
+        self.details = details
+        self._known: dict[str, NodeType] = {}
+        self._attachments: dict[str, list[Policy]] = {}
+        self._policy_listings = 0  # ListPolicies + ListTargetsForPolicy chains still running
+        self._policy_map: str = "unknown"  # unknown -> loading -> ready | denied | failed
+        publisher.subscribe(self.on_parent, topics.ROOT)
+        publisher.subscribe(self.on_parent, topics.ORGANIZATIONAL_UNIT)
+        publisher.subscribe(self.on_account, topics.ACCOUNT)
+
+    # -- start ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.submit(
+            Task(
+                "DescribeOrganization",
+                {},
+                STRUCTURE,
+                self._organization_found,
+                key=("organization",),
+                fatal=True,
+            )
+        )
+
+    def _organization_found(self, response: dict[str, Any]) -> None:
+        self.publisher.sendMessage(
+            topics.ORGANIZATION, organization=parse.organization(response["Organization"])
+        )
+        self._list_roots(None)
+        if self.details:
+            self._policy_map = "loading"
+            self._list_policies(None)
+
+    def _list_roots(self, token: str | None) -> None:
+        params = {"NextToken": token} if token else {}
+
+        def found(response: dict[str, Any]) -> None:
+            for record in response.get("Roots", []):
+                self.publisher.sendMessage(topics.ROOT, node=parse.root(record))
+            if response.get("NextToken"):
+                self._list_roots(response["NextToken"])
+
+        self.submit(Task("ListRoots", params, STRUCTURE, found, fatal=True))
+
+    # -- structure ----------------------------------------------------------------------
+
+    def on_parent(self, node: Node) -> None:
+        if node.id in self._known:
+            return
+        self._known[node.id] = node.type
+        self._list_children(node.id, NodeType.ORGANIZATIONAL_UNIT, None, [])
+        self._list_children(node.id, NodeType.ACCOUNT, None, [])
+        self._node_found(node)
+
+    def on_account(self, node: Node) -> None:
+        if node.id in self._known:
+            return
+        self._known[node.id] = node.type
+        self._node_found(node)
+
+    def _node_found(self, node: Node) -> None:
+        if not self.details:
+            return
+        self.fetch_tags(node.id, DETAILS)
+        if self._policy_map == "ready":
+            self._publish_policies(node.id)
+        elif self._policy_map in ("denied", "failed"):
+            self._detail_failed(node.id, "policies", self._policy_map == "denied")
+
+    def _list_children(
+        self, parent_id: str, child_type: NodeType, token: str | None, seen: list[str]
+    ) -> None:
+        is_ou = child_type is NodeType.ORGANIZATIONAL_UNIT
+        operation = "ListOrganizationalUnitsForParent" if is_ou else "ListAccountsForParent"
+        params: dict[str, Any] = {"ParentId": parent_id}
+        if token:
+            params["NextToken"] = token
+
+        def found(response: dict[str, Any]) -> None:
+            if is_ou:
+                for record in response.get("OrganizationalUnits", []):
+                    node = parse.organizational_unit(record, parent_id)
+                    seen.append(node.id)
+                    self.publisher.sendMessage(topics.ORGANIZATIONAL_UNIT, node=node)
+            else:
+                for record in response.get("Accounts", []):
+                    node = parse.account(record, parent_id)
+                    seen.append(node.id)
+                    self.publisher.sendMessage(topics.ACCOUNT, node=node)
+            # A page can be empty and still carry a NextToken: always follow it.
+            if response.get("NextToken"):
+                self._list_children(parent_id, child_type, response["NextToken"], seen)
+            else:
+                self.publisher.sendMessage(
+                    topics.PARENTAGE,
+                    parent_id=parent_id,
+                    child_type=child_type,
+                    child_ids=tuple(seen),
+                )
+
+        def failed(error: CallError) -> None:
+            self._branch_error(parent_id, "structure", error)
+
+        self.submit(Task(operation, params, STRUCTURE, found, failed))
+
+    # -- tags ---------------------------------------------------------------------------
+
+    def fetch_tags(self, node_id: str, priority: int) -> None:
+        self._fetch_tags_page(node_id, priority, None, {})
+
+    def _fetch_tags_page(
+        self, node_id: str, priority: int, token: str | None, tags: dict[str, str]
+    ) -> None:
+        params: dict[str, Any] = {"ResourceId": node_id}
+        if token:
+            params["NextToken"] = token
+
+        def found(response: dict[str, Any]) -> None:
+            tags.update(parse.tags(response.get("Tags", [])))
+            if response.get("NextToken"):
+                self._fetch_tags_page(node_id, priority, response["NextToken"], tags)
+            else:
+                self.publisher.sendMessage(topics.TAGS, node_id=node_id, tags=dict(tags))
+
+        def failed(error: CallError) -> None:
+            self._detail_failed(node_id, "tags", error.kind is ErrorKind.DENIED)
+            self._branch_error(node_id, "tags", error)
+
+        key = ("tags", node_id, token)
+        self.submit(Task("ListTagsForResource", params, priority, found, failed, key=key))
+
+    # -- policies -----------------------------------------------------------------------
+
+    def fetch_policies_for(self, node_id: str) -> None:
+        """Policies of one node right now, without waiting for the policy map."""
+        if self._policy_map == "ready":
+            return
+        self._fetch_target_page(node_id, None, [])
+
+    def _fetch_target_page(
+        self, node_id: str, token: str | None, found_so_far: list[Policy]
+    ) -> None:
+        params: dict[str, Any] = {"TargetId": node_id, "Filter": SCP}
+        if token:
+            params["NextToken"] = token
+
+        def found(response: dict[str, Any]) -> None:
+            found_so_far.extend(parse.policy(p) for p in response.get("Policies", []))
+            if response.get("NextToken"):
+                self._fetch_target_page(node_id, response["NextToken"], found_so_far)
+            else:
+                self.publisher.sendMessage(
+                    topics.POLICIES, node_id=node_id, policies=tuple(found_so_far)
+                )
+
+        def failed(error: CallError) -> None:
+            self._detail_failed(node_id, "policies", error.kind is ErrorKind.DENIED)
+
+        key = ("policies-for", node_id, token)
+        self.submit(Task("ListPoliciesForTarget", params, URGENT, found, failed, key=key))
+
+    def _list_policies(self, token: str | None) -> None:
+        params: dict[str, Any] = {"Filter": SCP}
+        if token:
+            params["NextToken"] = token
+        self._policy_listings += 1
+
+        def found(response: dict[str, Any]) -> None:
+            for record in response.get("Policies", []):
+                self._list_targets(parse.policy(record), None)
+            if response.get("NextToken"):
+                self._list_policies(response["NextToken"])
+            self._policy_listing_done()
+
+        self.submit(Task("ListPolicies", params, POLICIES, found, self._policy_map_failed))
+
+    def _list_targets(self, policy: Policy, token: str | None) -> None:
+        params: dict[str, Any] = {"PolicyId": policy.id}
+        if token:
+            params["NextToken"] = token
+        self._policy_listings += 1
+
+        def found(response: dict[str, Any]) -> None:
+            for target in response.get("Targets", []):
+                self._attachments.setdefault(target["TargetId"], []).append(policy)
+            if response.get("NextToken"):
+                self._list_targets(policy, response["NextToken"])
+            self._policy_listing_done()
+
+        self.submit(Task("ListTargetsForPolicy", params, POLICIES, found, self._policy_map_failed))
+
+    def _policy_listing_done(self) -> None:
+        self._policy_listings -= 1
+        if self._policy_listings == 0 and self._policy_map == "loading":
+            self._policy_map = "ready"
+            for node_id in list(self._known):
+                self._publish_policies(node_id)
+
+    def _policy_map_failed(self, error: CallError) -> None:
+        self._policy_listings -= 1
+        if self._policy_map != "loading":
+            return
+        denied = error.kind is ErrorKind.DENIED
+        self._policy_map = "denied" if denied else "failed"
+        for node_id in list(self._known):
+            self._detail_failed(node_id, "policies", denied)
+        self._branch_error("", "policies", error)
+
+    def _publish_policies(self, node_id: str) -> None:
+        policies = tuple(self._attachments.get(node_id, ()))
+        self.publisher.sendMessage(topics.POLICIES, node_id=node_id, policies=policies)
+
+    # -- errors -------------------------------------------------------------------------
+
+    def _detail_failed(self, node_id: str, detail: str, denied: bool) -> None:
+        state = DetailState.DENIED if denied else DetailState.FAILED
+        self.publisher.sendMessage(topics.DETAIL_STATE, node_id=node_id, detail=detail, state=state)
+
+    def _branch_error(self, node_id: str, part: str, error: CallError) -> None:
+        branch = BranchError(
+            node_id=node_id,
+            part=part,
+            operation=error.operation,
+            code=error.code,
+            message=error.message,
+            denied=error.kind is ErrorKind.DENIED,
+        )
+        self.publisher.sendMessage(topics.BRANCH_ERROR, error=branch)

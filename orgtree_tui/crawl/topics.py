@@ -1,0 +1,139 @@
+# mypy: disable-error-code="no-untyped-def,misc"
+"""The pypubsub topic tree of a crawl and its message data specs, in one place.
+
+Every crawl gets its own `Publisher`, so two crawls (or two tests) never hear each other.
+Topics are strict: publishing or subscribing to an undeclared topic raises at once.
+"""
+
+# pypubsub reads the tree from nested classes; names are lower_case on purpose.
+
+from __future__ import annotations
+
+from pubsub.core.publisher import Publisher
+from pubsub.core.topicdefnprovider import TOPIC_TREE_FROM_CLASS
+
+ORGANIZATION = "crawl.organization"
+ROOT = "crawl.root"
+ORGANIZATIONAL_UNIT = "crawl.organizational_unit"
+ACCOUNT = "crawl.account"
+PARENTAGE = "crawl.parentage"
+TAGS = "crawl.tags"
+POLICIES = "crawl.policies"
+DETAIL_STATE = "crawl.detail_state"
+BRANCH_ERROR = "crawl.branch_error"
+PROGRESS = "crawl.progress"
+FINISHED = "crawl.finished"
+
+ALL_TOPICS = (
+    ORGANIZATION,
+    ROOT,
+    ORGANIZATIONAL_UNIT,
+    ACCOUNT,
+    PARENTAGE,
+    TAGS,
+    POLICIES,
+    DETAIL_STATE,
+    BRANCH_ERROR,
+    PROGRESS,
+    FINISHED,
+)
+
+
+class TopicTree:
+    """The holder pypubsub reads topic definitions from."""
+
+    class crawl:
+        """Everything one crawl finds."""
+
+        def msgDataSpec():
+            """No data of its own: the parent of every crawl topic."""
+
+        class organization:
+            """DescribeOrganization answered."""
+
+            def msgDataSpec(organization):
+                """- organization: model.Organization"""
+
+        class root:
+            """A root was listed."""
+
+            def msgDataSpec(node):
+                """- node: model.Node of type ROOT"""
+
+        class organizational_unit:
+            """An OU was listed under its parent."""
+
+            def msgDataSpec(node):
+                """- node: model.Node of type ORGANIZATIONAL_UNIT"""
+
+        class account:
+            """An account was listed under its parent."""
+
+            def msgDataSpec(node):
+                """- node: model.Node of type ACCOUNT"""
+
+        class parentage:
+            """Every page of one child listing of a parent has arrived."""
+
+            def msgDataSpec(parent_id, child_type, child_ids):
+                """
+                - parent_id: the root or OU listed
+                - child_type: model.NodeType of the children (OU or ACCOUNT)
+                - child_ids: tuple of every child id, in the order AWS gave them
+                """
+
+        class tags:
+            """The tags of a node arrived."""
+
+            def msgDataSpec(node_id, tags):
+                """
+                - node_id: root, OU or account id
+                - tags: dict of key -> value
+                """
+
+        class policies:
+            """The SCPs attached to a node are known."""
+
+            def msgDataSpec(node_id, policies):
+                """
+                - node_id: root, OU or account id
+                - policies: tuple of model.Policy
+                """
+
+        class detail_state:
+            """A detail of a node could not be fetched (denied or failed)."""
+
+            def msgDataSpec(node_id, detail, state):
+                """
+                - node_id: the node
+                - detail: "tags" or "policies"
+                - state: model.DetailState
+                """
+
+        class branch_error:
+            """A call failed for good; the crawl goes on without that part."""
+
+            def msgDataSpec(error):
+                """- error: engine.BranchError"""
+
+        class progress:
+            """A snapshot of the task loop's counters."""
+
+            def msgDataSpec(stats):
+                """- stats: stats.CrawlStats"""
+
+        class finished:
+            """The crawl ended: complete, incomplete, cancelled or failed."""
+
+            def msgDataSpec(outcome):
+                """- outcome: subscribers.CrawlOutcome"""
+
+
+def new_publisher() -> Publisher:
+    """A private publisher that knows exactly the topics above."""
+    publisher = Publisher()
+    publisher.getTopicMgr().addDefnProvider(TopicTree, TOPIC_TREE_FROM_CLASS)
+    publisher.setTopicUnspecifiedFatal(True)
+    for name in ALL_TOPICS:
+        publisher.getTopicMgr().getOrCreateTopic(name)
+    return publisher
