@@ -1,0 +1,164 @@
+"""moto's server behind ThrottleMiddleware on 127.0.0.1, in a background thread.
+
+moto keeps its backends in process-wide globals, so two servers in one process would share
+(and reset) one state; SimServer refuses to start while another is running.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from orgtree_tui.quotas import Quota
+from orgtree_tui.sim.throttle import ADMIN_HEADER, ThrottleMiddleware
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+    from mypy_boto3_organizations import OrganizationsClient
+    from werkzeug.serving import BaseWSGIServer
+
+MOTO_MISSING = "the demo needs moto: pip install 'orgtree-tui[demo]'"
+REGION = "us-east-1"
+DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+_running_lock = threading.Lock()
+_running: SimServer | None = None
+
+
+def _load_moto_app() -> Any:
+    try:
+        from moto.server import DomainDispatcherApplication, create_backend_app
+    except ImportError as exc:
+        raise RuntimeError(MOTO_MISSING) from exc
+    return DomainDispatcherApplication(create_backend_app)
+
+
+class SimServer:
+    """A simulated Organizations endpoint; use as a context manager or start()/stop()."""
+
+    def __init__(
+        self,
+        quotas: dict[str, Quota] | None = None,
+        latency: tuple[float, float] = (0.1, 0.2),
+        shared_rows: bool = False,
+        seed: int | None = None,
+        throttle: bool = True,
+    ) -> None:
+        self._middleware = ThrottleMiddleware(
+            _load_moto_app(),
+            quotas=quotas,
+            latency=latency,
+            shared_rows=shared_rows,
+            seed=seed,
+            throttle=throttle,
+        )
+        self._seed = seed
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def middleware(self) -> ThrottleMiddleware:
+        return self._middleware
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the simulated endpoint is not running")
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> SimServer:
+        global _running
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class _QuietHandler(WSGIRequestHandler):
+            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+                pass
+
+        with _running_lock:
+            if self._server is not None:
+                return self
+            if _running is not None:
+                raise RuntimeError(
+                    f"another SimServer is running at {_running.endpoint_url}; moto's state "
+                    "is process-wide, so stop it first"
+                )
+            server = make_server(
+                "127.0.0.1", 0, self._middleware, threaded=True, request_handler=_QuietHandler
+            )
+            # serve_forever polls for shutdown; a short interval makes stop() prompt.
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"orgtree-sim-{server.server_port}",
+                daemon=True,
+            )
+            thread.start()
+            self._server, self._thread = server, thread
+            _running = self
+        try:
+            self._moto_api("/moto-api/reset")
+            if self._seed is not None:
+                # Seeds moto's id generator so the same build yields the same ids.
+                self._moto_api(f"/moto-api/seed?a={self._seed}")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        global _running
+        with _running_lock:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+            if _running is self:
+                _running = None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def _moto_api(self, path: str) -> None:
+        request = urllib.request.Request(self.endpoint_url + path, data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    def client(self, config: Config | None = None) -> OrganizationsClient:
+        """An ordinary client for this endpoint: throttled, with latency."""
+        import boto3
+
+        return boto3.client(
+            "organizations",
+            region_name=REGION,
+            endpoint_url=self.endpoint_url,
+            config=config,
+            **DUMMY_CREDENTIALS,
+        )
+
+    def admin_client(self, config: Config | None = None) -> OrganizationsClient:
+        """A client whose requests skip latency, throttling and the stats."""
+        client = self.client(config)
+        client.meta.events.register("request-created.organizations", _mark_admin)
+        return client
+
+    def __enter__(self) -> SimServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _mark_admin(request: Any, **_: Any) -> None:
+    request.headers[ADMIN_HEADER] = "1"
