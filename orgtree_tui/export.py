@@ -1,0 +1,217 @@
+"""Exporting a subtree of the org: rendering, choosing a destination, writing it safely.
+
+UI-free on purpose: the CLI, the TUI and tests all call this module, and it must never
+import textual or rich. The per-format renderers live in `orgtree_tui.exporters`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from orgtree_tui.exporters import as_csv, as_dot, as_json, as_mermaid, as_text
+from orgtree_tui.exporters.escape import visible
+from orgtree_tui.exporters.snapshot import Snapshot, take_snapshot
+from orgtree_tui.model import NodeType, OrgTree
+
+FORMATS = ("json", "csv", "text", "mermaid", "dot")
+
+EXTENSIONS = {"json": "json", "csv": "csv", "text": "txt", "mermaid": "mmd", "dot": "dot"}
+
+_RENDERERS: dict[str, Callable[[Snapshot], str]] = {
+    "json": as_json.render,
+    "csv": as_csv.render,
+    "text": as_text.render,
+    "mermaid": as_mermaid.render,
+    "dot": as_dot.render,
+}
+
+
+class ExportError(Exception):
+    """A problem with the export request (bad format, bad path, exists without force), or
+    an OS error while writing. str(e) is a one-line message fit to show the user."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What was written. `ous` and `accounts` count the nodes in the output, including
+    the subtree's top node when it is an OU or an account."""
+
+    path: Path | None
+    ous: int
+    accounts: int
+    format: str
+
+
+def render(tree: OrgTree, root_id: str, fmt: str, *, complete: bool) -> str:
+    """The subtree under root_id as text. `complete` says whether the crawl had finished."""
+    return _RENDERERS[_check_format(fmt)](_snapshot(tree, root_id, complete=complete))
+
+
+def export_subtree(
+    tree: OrgTree,
+    root_id: str,
+    fmt: str,
+    path: Path | None,
+    *,
+    force: bool = False,
+    complete: bool = True,
+    stream: TextIO | None = None,
+) -> ExportResult:
+    """Render and write to `path`, or to `stream` (default stdout) when path is None."""
+    renderer = _RENDERERS[_check_format(fmt)]
+    snap = _snapshot(tree, root_id, complete=complete)
+    text = renderer(snap)
+    if path is None:
+        (stream if stream is not None else sys.stdout).write(text)
+    else:
+        path = path.expanduser()
+        write_atomic(path, text, force=force)
+    return ExportResult(
+        path=path,
+        ous=snap.count(NodeType.ORGANIZATIONAL_UNIT),
+        accounts=snap.count(NodeType.ACCOUNT),
+        format=fmt,
+    )
+
+
+def check_destination(path: Path, *, force: bool) -> None:
+    """Raise ExportError if `path` cannot be written. Cheap: call it before a long crawl."""
+    target = _target(path)
+    shown = _show(path)
+    try:
+        parent = target.parent
+        if not parent.exists():
+            raise ExportError(f"directory does not exist: {_show(parent)}")
+        if not parent.is_dir():
+            raise ExportError(f"not a directory: {_show(parent)}")
+        if target.is_dir():
+            raise ExportError(f"{shown} is a directory")
+        if target.exists():
+            # os.replace over a device or fifo (say /dev/stdout as root) would swap the
+            # node itself out instead of writing into it.
+            if not target.is_file():
+                raise ExportError(f"{shown} is not a regular file")
+            if not force:
+                raise ExportError(f"{shown} already exists (overwrite it with force)")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise ExportError(f"directory is not writable: {_show(parent)}")
+    except OSError as e:
+        raise ExportError(f"cannot use {shown}: {e.strerror or e}") from e
+
+
+def write_atomic(path: Path, text: str, *, force: bool) -> None:
+    """Write `text` as UTF-8 so that `path` ends up either untouched or complete.
+
+    The new file has mode 0600 (org data is not for other local users), also when it
+    replaces an existing file. A symlink is followed, so the link stays and its target is
+    replaced. Raises ExportError for every failure, with the temporary file removed.
+    """
+    check_destination(path, force=force)
+    target = _target(path)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ExportError(f"cannot encode the export as UTF-8: {e.reason}") from e
+    try:
+        # mkstemp creates the file 0600 and in the same directory, so os.replace is a
+        # rename within one filesystem and therefore atomic.
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as e:
+        raise ExportError(f"cannot write {_show(path)}: {e.strerror or e}") from e
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _publish(tmp, target, force=force, shown=_show(path))
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise ExportError(f"cannot write {_show(path)}: {e.strerror or e}") from e
+        raise
+    _fsync_directory(target.parent)
+
+
+def default_filename(tree: OrgTree, node_id: str, fmt: str, today: date) -> str:
+    """`<name-slug>-<YYYY-MM-DD>.<ext>`, falling back to the id when the name has no
+    ASCII letters or digits (say, an all-CJK name)."""
+    ext = EXTENSIONS[_check_format(fmt)]
+    node = tree.get(node_id)
+    slug = (_slug(node.name) if node else "") or _slug(node_id) or "org"
+    return f"{slug}-{today.isoformat()}.{ext}"
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _check_format(fmt: str) -> str:
+    if fmt not in _RENDERERS:
+        choices = ", ".join(FORMATS)
+        raise ExportError(f"unknown format {visible(repr(fmt))}; choose one of {choices}")
+    return fmt
+
+
+def _snapshot(tree: OrgTree, root_id: str, *, complete: bool) -> Snapshot:
+    try:
+        return take_snapshot(tree, root_id, complete=complete)
+    except KeyError:
+        raise ExportError(f"no node {visible(repr(root_id))} in the tree") from None
+
+
+def _target(path: Path) -> Path:
+    # Resolve symlinks so the temp file lands beside the real file (same filesystem) and
+    # the replace swaps the file, not the user's link.
+    return Path(os.path.realpath(path.expanduser()))
+
+
+def _show(path: Path) -> str:
+    return visible(str(path))
+
+
+def _publish(tmp: str, target: Path, *, force: bool, shown: str) -> None:
+    if force:
+        os.replace(tmp, target)
+        return
+    # A hard link fails if the name exists, closing the gap between our check and the
+    # write; fall back to check-then-replace on filesystems without hard links.
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise ExportError(f"{shown} already exists (overwrite it with force)") from None
+    except OSError:
+        if target.exists():
+            raise ExportError(f"{shown} already exists (overwrite it with force)") from None
+        os.replace(tmp, target)
+        return
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable; some platforms cannot open a directory, which is fine.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].rstrip("-")

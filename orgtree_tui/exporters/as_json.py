@@ -1,0 +1,59 @@
+"""The lossless format: everything the crawl knew about the subtree, for scripts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from orgtree_tui.exporters.snapshot import Entry, Snapshot
+from orgtree_tui.model import DetailState, NodeType
+
+FORMAT_TAG = "orgtree-tui/1"
+
+
+def render(snap: Snapshot) -> str:
+    org = snap.organization
+    document = {
+        "format": FORMAT_TAG,
+        "organization": {
+            "id": org.id if org else None,
+            "management_account_id": org.management_account_id if org else None,
+        },
+        "complete": snap.complete,
+        "incomplete_branches": snap.incomplete_branches,
+        "tree": _node(snap, snap.root),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _node(snap: Snapshot, entry: Entry) -> dict[str, Any]:
+    node, details = entry.node, entry.details
+    out: dict[str, Any] = {
+        "id": node.id,
+        "type": node.type.value,
+        "name": node.name,
+        "arn": node.arn,
+        "path": entry.path,
+    }
+    if node.type is NodeType.ACCOUNT:
+        out["email"] = node.email
+        out["state"] = node.state
+        out["joined_method"] = node.joined_method
+        out["joined_timestamp"] = (
+            node.joined_timestamp.isoformat() if node.joined_timestamp else None
+        )
+    # An empty value alone would claim "has none"; the *_state key says "we don't know".
+    loaded_tags = details.tags_state is DetailState.LOADED
+    out["tags"] = dict(sorted((details.tags or {}).items())) if loaded_tags else {}
+    if not loaded_tags:
+        out["tags_state"] = details.tags_state.value
+    loaded_policies = details.policies_state is DetailState.LOADED
+    out["policies"] = (
+        [{"id": p.id, "name": p.name} for p in details.policies or ()] if loaded_policies else []
+    )
+    if not loaded_policies:
+        out["policies_state"] = details.policies_state.value
+    if entry.incomplete:
+        out["incomplete"] = True
+    out["children"] = [_node(snap, child) for child in snap.children(node.id)]
+    return out

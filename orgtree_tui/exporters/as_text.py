@@ -1,0 +1,31 @@
+"""An indented tree with the same guide characters rich draws, for terminals and tickets."""
+
+from __future__ import annotations
+
+from orgtree_tui.exporters.escape import visible
+from orgtree_tui.exporters.labels import markers
+from orgtree_tui.exporters.snapshot import Entry, Snapshot
+
+_TEE, _ELBOW, _PIPE, _SPACE = "├── ", "└── ", "│   ", "    "
+
+
+def render(snap: Snapshot) -> str:
+    lines = [_line(snap.root)]
+    _branch(snap, snap.root_id, "", lines)
+    if not snap.crawl_complete:
+        lines.append("(the crawl had not finished; nodes may be missing)")
+    return "\n".join(lines) + "\n"
+
+
+def _branch(snap: Snapshot, node_id: str, prefix: str, lines: list[str]) -> None:
+    # Recursion is fine: AWS caps OU nesting at five levels below the root.
+    kids = snap.children(node_id)
+    for i, child in enumerate(kids):
+        last = i == len(kids) - 1
+        lines.append(prefix + (_ELBOW if last else _TEE) + _line(child))
+        _branch(snap, child.node.id, prefix + (_SPACE if last else _PIPE), lines)
+
+
+def _line(entry: Entry) -> str:
+    node = entry.node
+    return visible(f"{node.name} ({node.id}){markers(entry)}")

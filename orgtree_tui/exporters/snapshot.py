@@ -1,0 +1,96 @@
+"""A frozen copy of one subtree, taken once per export.
+
+The crawl keeps writing while an export runs. Rendering from one copy keeps the tree, its
+paths, counts and incomplete flags describing the same moment, and lets the renderers
+walk the subtree as often as they like without taking the tree's lock again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from orgtree_tui.model import Details, Node, NodeType, Organization, OrgTree
+
+# The model's own segment escaping, so a derived path is byte-for-byte `OrgTree.path`.
+from orgtree_tui.model import _escape_segment as escape_segment
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    node: Node
+    path: str
+    details: Details
+    incomplete: bool
+    children: tuple[str, ...]
+    accounts_below: int
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    root_id: str
+    organization: Organization | None
+    # Insertion order is the export order: depth first, OUs before accounts, by name.
+    entries: dict[str, Entry]
+    crawl_complete: bool
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries.values())
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def root(self) -> Entry:
+        return self.entries[self.root_id]
+
+    def children(self, node_id: str) -> list[Entry]:
+        return [self.entries[c] for c in self.entries[node_id].children]
+
+    @property
+    def incomplete_branches(self) -> list[str]:
+        return [e.node.id for e in self if e.incomplete]
+
+    @property
+    def complete(self) -> bool:
+        """Finished crawl and every listing under this subtree succeeded."""
+        return self.crawl_complete and not self.incomplete_branches
+
+    def count(self, node_type: NodeType) -> int:
+        return sum(1 for e in self if e.node.type is node_type)
+
+
+def take_snapshot(tree: OrgTree, root_id: str, *, complete: bool) -> Snapshot:
+    """Raises KeyError when root_id is not in the tree."""
+    # walk() copies the subtree under the tree's lock, so the structure is consistent even
+    # if the crawl moves or removes nodes before we finish; paths and counts are derived
+    # from this one copy instead of asking the live tree again.
+    nodes = list(tree.walk(root_id))
+    if not nodes:
+        raise KeyError(root_id)
+    children: dict[str, list[str]] = {n.id: [] for n in nodes}
+    paths = {root_id: tree.path(root_id)}
+    for node in nodes[1:]:
+        # walk() reaches every node through its parent, so the parent is already here.
+        assert node.parent_id is not None
+        children[node.parent_id].append(node.id)
+        paths[node.id] = f"{paths[node.parent_id]}/{escape_segment(node.name)}"
+
+    is_account = {n.id: n.type is NodeType.ACCOUNT for n in nodes}
+    below: dict[str, int] = {}
+    # Reversed walk order visits every child before its parent.
+    for node in reversed(nodes):
+        below[node.id] = sum(below[c] + is_account[c] for c in children[node.id])
+    incomplete = tree.incomplete()
+    entries = {
+        n.id: Entry(
+            node=n,
+            path=paths[n.id],
+            details=tree.details(n.id),
+            incomplete=n.id in incomplete,
+            children=tuple(children[n.id]),
+            accounts_below=below[n.id],
+        )
+        for n in nodes
+    }
+    return Snapshot(root_id, tree.organization, entries, crawl_complete=complete)
