@@ -50,8 +50,8 @@ def _endpoint(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _connection_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _connection_options() -> _Parser:
+    common = _Parser(add_help=False)
     group = common.add_argument_group("connection")
     group.add_argument("--profile", help="AWS profile (default: AWS_PROFILE or the default chain)")
     group.add_argument(

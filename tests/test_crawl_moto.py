@@ -144,7 +144,7 @@ def test_topics_are_strict_and_publishers_private(moto_client: Any) -> None:
     second.sendMessage(topics.TAGS, node_id="other", tags={})
     first.sendMessage(topics.TAGS, node_id="mine", tags={})
     assert heard == ["mine"]
-    with pytest.raises(Exception, match="crawl.typo"):
+    with pytest.raises(Exception, match=r"crawl\.typo"):
         first.sendMessage("crawl.typo", node_id="x")
     with pytest.raises(Exception):  # noqa: B017 - pypubsub's own error type for missing data
         first.sendMessage(topics.TAGS, node_id="x")

@@ -26,7 +26,12 @@ ADMIN_HEADER = "X-Orgtree-Sim-Admin"
 _ADMIN_ENVIRON_KEY = "HTTP_X_ORGTREE_SIM_ADMIN"
 _TARGET_ENVIRON_KEY = "HTTP_X_AMZ_TARGET"
 _JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
-_REASONS = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}
+_REASONS = {
+    400: "Bad Request",
+    403: "Forbidden",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 class TokenBucket:
