@@ -1,0 +1,180 @@
+"""The crawler over real HTTP against the simulated, throttling Organizations endpoint."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from orgs import Built, OrgBuilder
+
+from orgtree_tui.aws import Connection, make_client
+from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
+from orgtree_tui.model import DetailState, NodeType
+from orgtree_tui.quotas import Quota
+from orgtree_tui.sim.server import SimServer
+from orgtree_tui.sim.throttle import Fault
+
+pytestmark = pytest.mark.slow
+
+
+def small_org(client: Any) -> Built:
+    org = OrgBuilder(client)
+    parent = None
+    for level in range(3):
+        parent = org.ou(f"Level {level}", parent, tags={"Level": str(level)})
+        for i in range(4):
+            org.account(f"acct {level}-{i}", parent, tags={"Owner": f"team-{i}"})
+    org.ou("Empty")
+    return org.built
+
+
+def connect(server: SimServer, workers: int = 8) -> Any:
+    conn = Connection(endpoint_url=server.endpoint_url, access_key="testing", secret_key="testing")
+    return make_client(conn, max_pool=workers)
+
+
+@pytest.fixture
+def server() -> Iterator[SimServer]:
+    with SimServer(latency=(0.0, 0.01), seed=7) as sim:
+        yield sim
+
+
+def assert_matches(crawler: Crawler, built: Built) -> None:
+    tree = crawler.tree
+    for node_id, parent_id in built.parents.items():
+        node = tree.get(node_id)
+        assert node is not None, f"{node_id} missing"
+        assert node.parent_id == parent_id
+    for node_id, tags in built.tags.items():
+        assert tree.details(node_id).tags == tags, node_id
+
+
+def test_tiny_buckets_throttle_hard_and_all_data_still_arrives(server: SimServer) -> None:
+    built = small_org(server.admin_client())
+    tiny = Quota(3, 1)
+    server.middleware.quotas = {
+        op: tiny
+        for op in (
+            "ListOrganizationalUnitsForParent",
+            "ListAccountsForParent",
+            "ListTagsForResource",
+        )
+    }
+    server.middleware.reset_buckets()
+    # The crawler believes the documented (much larger) quotas, so it will be throttled a lot.
+    crawler = Crawler(connect(server), CrawlOptions(workers=8))
+    outcome = crawler.run()
+
+    assert outcome.state is CrawlState.COMPLETE
+    assert server.middleware.stats().total_throttled >= 3
+    assert outcome.stats.total_throttled == server.middleware.stats().total_throttled
+    assert outcome.stats.failed == 0
+    assert_matches(crawler, built)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_shared_row_buckets_are_detected_and_all_data_arrives(shared: bool) -> None:
+    with SimServer(latency=(0.0, 0.01), shared_rows=shared, seed=3) as sim:
+        built = small_org(sim.admin_client())
+        sim.middleware.quotas = {"ListAccountsForParent": Quota(6, 3)}
+        sim.middleware.reset_buckets()
+        crawler = Crawler(connect(sim), CrawlOptions(details=False))
+        outcome = crawler.run()
+        assert outcome.state is CrawlState.COMPLETE
+        for node_id in built.parents:
+            assert crawler.tree.get(node_id) is not None
+        # One shared bucket for the row is inferred only when the server behaves that way.
+        assert bool(crawler.loop.limiter.merged_rows) is shared
+
+
+def test_cancel_mid_crawl_returns_within_a_second_and_leaves_no_thread() -> None:
+    with SimServer(latency=(0.1, 0.2), seed=1) as sim:
+        small_org(sim.admin_client())
+        crawler = Crawler(connect(sim), CrawlOptions(workers=8))
+        result: dict[str, Any] = {}
+        runner = threading.Thread(target=lambda: result.setdefault("o", crawler.run()))
+        runner.start()
+        time.sleep(1.0)
+        assert runner.is_alive(), "the crawl should still be running"
+        asked = time.monotonic()
+        crawler.cancel()
+        runner.join(timeout=2)
+        took = time.monotonic() - asked
+        assert not runner.is_alive()
+        assert took < 1.0, f"cancel took {took:.2f}s"
+        assert result["o"].state is CrawlState.CANCELLED
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and _crawl_threads():
+            time.sleep(0.05)
+        assert _crawl_threads() == []
+
+
+def _crawl_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("orgtree-crawl")]
+
+
+def test_access_denied_on_tags_keeps_the_structure(server: SimServer) -> None:
+    built = small_org(server.admin_client())
+
+    def deny_tags(operation: str) -> Fault | None:
+        if operation == "ListTagsForResource":
+            return Fault.error("AccessDeniedException", 400, "not allowed to list tags")
+        return None
+
+    server.middleware.fault = deny_tags
+    crawler = Crawler(connect(server), CrawlOptions())
+    outcome = crawler.run()
+
+    assert outcome.state is CrawlState.COMPLETE  # the structure is whole
+    assert outcome.detail_errors >= len(built.parents)
+    for node_id in built.parents:
+        assert crawler.tree.get(node_id) is not None
+        assert crawler.tree.details(node_id).tags_state is DetailState.DENIED
+        assert crawler.tree.details(node_id).policies_state is DetailState.LOADED
+
+
+def test_access_denied_listing_one_ou_flags_that_branch(server: SimServer) -> None:
+    built = small_org(server.admin_client())
+    blocked = built.ous["Level 1"]
+    calls = {"n": 0}
+
+    def deny_children(operation: str) -> Fault | None:
+        # The hook sees only the operation name: deny the 2nd OU listing onwards for a while.
+        if operation == "ListOrganizationalUnitsForParent":
+            calls["n"] += 1
+            if calls["n"] == 3:
+                return Fault.error("AccessDeniedException")
+        return None
+
+    server.middleware.fault = deny_children
+    crawler = Crawler(connect(server), CrawlOptions(workers=1, details=False))
+    outcome = crawler.run()
+
+    assert outcome.state is CrawlState.INCOMPLETE
+    assert len(outcome.incomplete) == 1
+    assert blocked in built.parents  # the org has the shape this test expects
+    assert crawler.tree.totals().accounts >= 8
+
+
+def test_every_operation_sent_is_list_or_describe(server: SimServer) -> None:
+    small_org(server.admin_client())
+    server.middleware.reset_stats()
+    crawler = Crawler(connect(server), CrawlOptions())
+    crawler.request_details  # noqa: B018 - on-demand fetches use the same client
+    crawler.run()
+    sent = server.middleware.stats().log
+    assert len(sent) > 20
+    offending = sorted({op for op in sent if not op.startswith(("List", "Describe"))})
+    assert offending == [], f"non read-only operations sent: {offending}"
+
+
+def test_structure_only_crawl_finds_every_type(server: SimServer) -> None:
+    built = small_org(server.admin_client())
+    crawler = Crawler(connect(server), CrawlOptions(details=False))
+    crawler.run()
+    types = {n.type for n in crawler.tree.nodes()}
+    assert types == {NodeType.ROOT, NodeType.ORGANIZATIONAL_UNIT, NodeType.ACCOUNT}
+    assert len(crawler.tree) == len(built.parents) + 2  # + root + management account
