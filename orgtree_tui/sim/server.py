@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import urllib.request
+from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -15,24 +16,41 @@ from orgtree_tui.quotas import Quota
 from orgtree_tui.sim.throttle import ADMIN_HEADER, ThrottleMiddleware
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from botocore.config import Config
     from mypy_boto3_organizations import OrganizationsClient
     from werkzeug.serving import BaseWSGIServer
 
 MOTO_MISSING = "the demo needs moto: pip install 'orgtree-tui[demo]'"
 REGION = "us-east-1"
-DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+DUMMY_KEY = "testing"
+_ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128."
 
 _running_lock = threading.Lock()
 _running: SimServer | None = None
 
 
-def _load_moto_app() -> Any:
+def _load_moto_app() -> WSGIApplication:
     try:
-        from moto.server import DomainDispatcherApplication, create_backend_app
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     except ImportError as exc:
         raise RuntimeError(MOTO_MISSING) from exc
-    return DomainDispatcherApplication(create_backend_app)
+    dispatcher: WSGIApplication = DomainDispatcherApplication(create_backend_app)
+    organizations: WSGIApplication = create_backend_app("organizations")
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # Without the header moto finds the caller's account by scanning every IAM backend,
+        # and create_account makes one per account: each request to a 1,000-account org
+        # would cost milliseconds of CPU.
+        environ.setdefault("HTTP_X_MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
+        # moto's dispatcher finds the service by scanning its package directory under a
+        # global lock on every request; Organizations calls go straight to their app.
+        if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_ORGANIZATIONS_TARGET):
+            return organizations(environ, start_response)
+        return dispatcher(environ, start_response)
+
+    return app
 
 
 class SimServer:
@@ -77,6 +95,8 @@ class SimServer:
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class _QuietHandler(WSGIRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
                 pass
 
@@ -139,7 +159,8 @@ class SimServer:
             region_name=REGION,
             endpoint_url=self.endpoint_url,
             config=config,
-            **DUMMY_CREDENTIALS,
+            aws_access_key_id=DUMMY_KEY,
+            aws_secret_access_key=DUMMY_KEY,
         )
 
     def admin_client(self, config: Config | None = None) -> OrganizationsClient:
