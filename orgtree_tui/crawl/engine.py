@@ -69,6 +69,7 @@ class Task:
     fatal: bool = False  # a failure ends the whole crawl (nothing to show without it)
     attempts: int = 0
     first_sent: float | None = None
+    last_sent: float = 0.0
     seq: int = 0
     state: str = "new"  # new -> queued -> running -> (queued ->)* done
 
@@ -245,8 +246,9 @@ class TaskLoop:
                 return
             best.state = "running"
             self._queued -= 1
+            best.last_sent = self._clock()
             if best.first_sent is None:
-                best.first_sent = self._clock()
+                best.first_sent = best.last_sent
             calls = self._counters.calls
             calls[best.operation] = calls.get(best.operation, 0) + 1
             future = executor.submit(self._execute, best)
@@ -306,7 +308,7 @@ class TaskLoop:
             with self._cond:
                 throttled = self._counters.throttled
                 throttled[task.operation] = throttled.get(task.operation, 0) + 1
-            self.limiter.on_throttle(task.operation)
+            self.limiter.on_throttle(task.operation, task.last_sent)
             self._retry_or_fail(task, exc, kind, backoff=0.05 * 2 ** min(task.attempts, 5))
         elif kind is ErrorKind.TRANSIENT and task.attempts + 1 < MAX_TRANSIENT_ATTEMPTS:
             self._retry_or_fail(task, exc, kind, backoff=0.25 * 2 ** min(task.attempts, 4))

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 from orgtree_tui.quotas import QUOTA_ROWS, Quota, quota_for, row_of
 
-HEADROOM = 0.96  # fraction of the documented rate we aim for
-BURST_RESERVE = 2  # server burst tokens we leave unused for jitter
+HEADROOM = 0.98  # fraction of the documented rate we aim for
+BURST_RESERVE = 1  # server burst tokens we leave unused for jitter
 DECREASE = 0.7  # multiplicative decrease on a throttle
-RECOVER_AFTER = 8  # successes between two small rate increases
+RECOVER_AFTER = 5  # successes between two small rate increases
 INCREASE = 0.05  # additive increase, as a fraction of the target rate
 MIN_FRACTION = 0.1  # never go below this fraction of the documented rate
 MERGE_THROTTLES = 3  # throttles within MERGE_WINDOW on a row that suggest a shared bucket
@@ -51,6 +51,7 @@ class TokenBucket:
         self.tokens = self.capacity
         self.updated = now
         self.successes = 0
+        self.decreased_at = -1e18
 
     def _refill(self, now: float) -> None:
         if now > self.updated:
@@ -65,8 +66,12 @@ class TokenBucket:
         self._refill(now)
         self.tokens -= 1.0
 
-    def throttled(self, now: float) -> None:
+    def throttled(self, now: float, sent_at: float) -> None:
         self._refill(now)
+        if sent_at < self.decreased_at:
+            # Sent before the last decrease took effect: that decrease already covers it.
+            return
+        self.decreased_at = now
         self.rate = max(self.target * MIN_FRACTION, self.rate * DECREASE)
         # The server's bucket is empty: give it time before the next attempt.
         self.tokens = min(self.tokens, 0.0)
@@ -133,10 +138,11 @@ class RateLimiter:
         with self._lock:
             self._bucket(op).succeeded()
 
-    def on_throttle(self, op: str) -> None:
+    def on_throttle(self, op: str, sent_at: float | None = None) -> None:
+        """`sent_at` (this limiter's clock) is when the throttled request left."""
         with self._lock:
             now = self._clock()
-            self._bucket(op).throttled(now)
+            self._bucket(op).throttled(now, now if sent_at is None else sent_at)
             self._maybe_merge_row(op, now)
 
     def _maybe_merge_row(self, op: str, now: float) -> None:
@@ -151,8 +157,9 @@ class RateLimiter:
         if len(recent) >= MERGE_THROTTLES and len(busy) >= 2:
             quota = next(q for ops, q in QUOTA_ROWS if ops == row)
             shared = self._make("+".join(row), quota)
-            shared.rate = shared.target * DECREASE
+            # The server's shared bucket is drained by now; refill from empty at its rate.
             shared.tokens = 0.0
+            shared.decreased_at = now
             for member in row:
                 self._buckets[member] = shared
             self.merged_rows.append(row)

@@ -95,6 +95,8 @@ class Planner:
     # -- start ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        # Roots do not depend on the organization record: ask for both at once.
+        self._list_roots(None)
         self.submit(
             Task(
                 "DescribeOrganization",
@@ -110,7 +112,6 @@ class Planner:
         self.publisher.sendMessage(
             topics.ORGANIZATION, organization=parse.organization(response["Organization"])
         )
-        self._list_roots(None)
         if self.details:
             self._policy_map = "loading"
             self._list_policies(None)
