@@ -97,7 +97,9 @@ def test_cancel_mid_crawl_returns_within_a_second_and_leaves_no_thread() -> None
         result: dict[str, Any] = {}
         runner = threading.Thread(target=lambda: result.setdefault("o", crawler.run()))
         runner.start()
-        time.sleep(1.0)
+        waited = time.monotonic()
+        while len(crawler.tree) < 6 and time.monotonic() - waited < 10:
+            time.sleep(0.01)
         assert runner.is_alive(), "the crawl should still be running"
         asked = time.monotonic()
         crawler.cancel()
