@@ -1,0 +1,85 @@
+"""Helpers and fixtures for tests that talk to the simulated Organizations endpoint.
+
+Import fixtures by name into a test module (`from sim_fixtures import sim`); moto's state is
+process-wide, so only one SimServer runs at a time and mock_aws must not be active meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from botocore.config import Config
+
+from orgtree_tui.demo import GroundTruth
+from orgtree_tui.model import Node, NodeType, OrgTree, Policy
+from orgtree_tui.sim.server import SimServer
+
+# One attempt, so a throttle or fault reaches the test instead of being retried away.
+NO_RETRY = Config(retries={"total_max_attempts": 1})
+TARGET_PREFIX = "AWSOrganizationsV20161128."
+
+
+@pytest.fixture
+def sim() -> Iterator[SimServer]:
+    """A server without latency, holding an organization with no OUs or members."""
+    with SimServer(latency=(0.0, 0.0), seed=1) as server:
+        server.admin_client().create_organization(FeatureSet="ALL")
+        yield server
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> object:
+        return json.loads(self.body)
+
+
+def raw_call(
+    endpoint_url: str, operation: str, params: object = None, headers: dict[str, str] | None = None
+) -> RawResponse:
+    """An unsigned JSON-protocol request, to see exactly what the middleware sends back."""
+    request = urllib.request.Request(
+        endpoint_url + "/",
+        data=json.dumps(params or {}).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": TARGET_PREFIX + operation,
+            **(headers or {}),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return RawResponse(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        return RawResponse(error.code, dict(error.headers), error.read())
+
+
+def tree_from_truth(truth: GroundTruth) -> OrgTree:
+    """What a perfect crawl would have produced."""
+    tree = OrgTree()
+    for node in truth.nodes.values():
+        tree.add(
+            Node(
+                id=node.id,
+                type=NodeType(node.type),
+                name=node.name,
+                arn=f"arn:aws:organizations::{truth.management_account_id}:x/{node.id}",
+                parent_id=node.parent_id,
+                state=node.state,
+            )
+        )
+        tree.set_tags(node.id, truth.tags[node.id])
+        tree.set_policies(
+            node.id,
+            tuple(Policy(p, truth.policy_names.get(p, p)) for p in truth.policies[node.id]),
+        )
+    return tree
