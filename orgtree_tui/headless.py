@@ -47,6 +47,8 @@ def _error(message: str) -> int:
 
 def run_export(options: Options) -> int:
     if options.output is not None:
+        if options.output.exists() and not options.output.is_dir() and not options.force:
+            return _error(f"{options.output} already exists; use --force to overwrite it")
         try:
             # Fail before a crawl that could take minutes, not after it.
             check_destination(options.output, force=options.force)

@@ -67,6 +67,7 @@ class Task:
     on_error: Callable[[CallError], None] = lambda error: None
     key: Hashable | None = None
     fatal: bool = False  # a failure ends the whole crawl (nothing to show without it)
+    transient_attempts: int = MAX_TRANSIENT_ATTEMPTS
     attempts: int = 0
     first_sent: float | None = None
     last_sent: float = 0.0
@@ -310,7 +311,7 @@ class TaskLoop:
                 throttled[task.operation] = throttled.get(task.operation, 0) + 1
             self.limiter.on_throttle(task.operation, task.last_sent)
             self._retry_or_fail(task, exc, kind, backoff=0.05 * 2 ** min(task.attempts, 5))
-        elif kind is ErrorKind.TRANSIENT and task.attempts + 1 < MAX_TRANSIENT_ATTEMPTS:
+        elif kind is ErrorKind.TRANSIENT and task.attempts + 1 < task.transient_attempts:
             self._retry_or_fail(task, exc, kind, backoff=0.25 * 2 ** min(task.attempts, 4))
         else:
             self._finish(task)

@@ -105,6 +105,8 @@ class Planner:
                 self._organization_found,
                 key=("organization",),
                 fatal=True,
+                # The first call is where a wrong endpoint shows: say so in a second, not 15.
+                transient_attempts=3,
             )
         )
 

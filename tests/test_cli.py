@@ -1,0 +1,147 @@
+"""The command line: headless export end to end, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from orgs import Built, OrgBuilder
+
+from orgtree_tui import __version__
+from orgtree_tui.cli import main
+from orgtree_tui.sim.server import SimServer
+
+
+@pytest.fixture
+def endpoint() -> Iterator[tuple[str, Built]]:
+    with SimServer(latency=(0.0, 0.0), throttle=False) as sim:
+        org = OrgBuilder(sim.admin_client())
+        workloads = org.ou("Workloads", tags={"Owner": "platform"})
+        prod = org.ou("Prod", workloads)
+        org.account("payments", prod, tags={"Env": "prod"})
+        org.account("search", prod)
+        org.account("sandbox-ana", org.ou("Sandbox"))
+        yield sim.endpoint_url, org.built
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--bogus"], "unrecognized arguments"),
+        (["--workers", "0"], "between 1 and 64"),
+        (["--workers", "many"], "whole number"),
+        (["--endpoint-url", "not a url"], "invalid endpoint URL"),
+        (["export", "--format", "xml"], "invalid choice"),
+        (["--demo", "--profile", "x"], "--demo cannot be combined"),
+    ],
+)
+def test_bad_flags_get_one_line_and_status_2(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code  # type: ignore[assignment]
+    assert code == 2
+    assert says in one_error_line(capsys)
+
+
+def test_unknown_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--profile", "no-such-profile"]) == 2
+    assert "unknown AWS profile 'no-such-profile'" in one_error_line(capsys)
+
+
+def test_existing_file_needs_force_and_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "org.json"
+    target.write_text("precious")
+    code = main(["export", "--endpoint-url", "http://127.0.0.1:9", "-o", str(target)])
+    assert code == 2
+    assert "--force" in one_error_line(capsys)
+    assert target.read_text() == "precious"
+
+
+def test_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "nope" / "org.json"
+    assert main(["export", "--endpoint-url", "http://127.0.0.1:9", "-o", str(target)]) == 2
+    assert "nope" in one_error_line(capsys)
+    assert not target.parent.exists()
+
+
+def test_export_whole_org_to_stdout(
+    endpoint: tuple[str, Built], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, built = endpoint
+    assert main(["export", "--endpoint-url", url, "-q"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["format"] == "orgtree-tui/1"
+    assert document["complete"] is True
+    tree = document["tree"]
+    assert tree["id"] == built.root_id
+    assert [c["name"] for c in tree["children"]][:2] == ["Sandbox", "Workloads"]
+
+
+def test_export_subtree_by_path_to_csv(endpoint: tuple[str, Built], tmp_path: Path) -> None:
+    url, built = endpoint
+    target = tmp_path / "prod.csv"
+    code = main(
+        ["export", "--endpoint-url", url, "--subtree", "/Root/Workloads/Prod"]
+        + ["--format", "csv", "-o", str(target), "-q"]
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert [r["name"] for r in rows] == ["Prod", "payments", "search"]
+    assert json.loads(rows[1]["tags"]) == {"Env": "prod"}
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_export_subtree_by_id_with_force(endpoint: tuple[str, Built], tmp_path: Path) -> None:
+    url, built = endpoint
+    target = tmp_path / "w.txt"
+    target.write_text("old")
+    ou = built.ous["Workloads"]
+    code = main(
+        ["export", "--endpoint-url", url, "--subtree", ou, "--format", "text"]
+        + ["-o", str(target), "--force", "-q"]
+    )
+    assert code == 0
+    text = target.read_text()
+    assert text.splitlines()[0] == f"Workloads ({ou})"
+    assert "payments" in text
+
+
+def test_unknown_subtree(endpoint: tuple[str, Built], capsys: pytest.CaptureFixture[str]) -> None:
+    url, _ = endpoint
+    assert main(["export", "--endpoint-url", url, "--subtree", "/Root/Nope", "-q"]) == 2
+    assert "/Root/Nope" in one_error_line(capsys)
+
+
+def test_not_in_an_organization(capsys: pytest.CaptureFixture[str]) -> None:
+    with SimServer(latency=(0.0, 0.0), throttle=False) as sim:
+        assert main(["export", "--endpoint-url", sim.endpoint_url, "-q"]) == 2
+    assert "not a member of an AWS Organization" in one_error_line(capsys)
+
+
+def test_unreachable_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--endpoint-url", "http://127.0.0.1:9", "-q"]) == 2
+    assert "Could not reach" in one_error_line(capsys)
