@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -276,6 +278,17 @@ def test_incomplete_flags(tree: OrgTree) -> None:
 # -- concurrency ---------------------------------------------------------------------
 
 
+@pytest.fixture
+def fast_thread_switching() -> Iterator[None]:
+    # Switch threads far more often than the default 5 ms so unlocked dict/set iteration
+    # in the tree would actually collide with writers in a short test.
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.usefixtures("fast_thread_switching")
 def test_concurrent_writers_and_readers_keep_invariants() -> None:
     t = OrgTree()
     t.add(root())
@@ -307,6 +320,8 @@ def test_concurrent_writers_and_readers_keep_invariants() -> None:
                 walked = list(t.walk(ROOT))
                 assert len({n.id for n in walked}) == len(walked)
                 t.counts(ROOT)
+                t.totals()
+                t.nodes()
                 for n in walked[:20]:
                     t.path(n.id)
                     t.children(n.id)
