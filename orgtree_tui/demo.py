@@ -823,6 +823,10 @@ class DemoHandle:
     def client(self, config: Config | None = None) -> OrganizationsClient:
         return self.server.client(config)
 
+    def admin_client(self, config: Config | None = None) -> OrganizationsClient:
+        """Unthrottled and uncounted: for changing the org under a running crawl."""
+        return self.server.admin_client(config)
+
     def stop(self) -> None:
         self.server.stop()
 

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import ClientError, EndpointConnectionError
 from sim_fixtures import NO_RETRY, raw_call, sim
 from werkzeug.test import Client
 
@@ -286,3 +287,15 @@ def test_missing_moto_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(__import__("sys").modules, "moto.moto_server.werkzeug_app", None)
     with pytest.raises(RuntimeError, match=r"pip install 'orgtree-tui\[demo\]'"):
         SimServer()
+
+
+def test_clients_of_a_stopped_server_fail_to_connect() -> None:
+    server = SimServer(latency=(0, 0)).start()
+    try:
+        server.admin_client().create_organization(FeatureSet="ALL")
+        client = server.client(Config(retries={"total_max_attempts": 1}, connect_timeout=1))
+        client.list_roots()
+    finally:
+        server.stop()
+    with pytest.raises(EndpointConnectionError):
+        client.list_roots()

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from botocore.config import Config
     from mypy_boto3_organizations import OrganizationsClient
-    from werkzeug.serving import BaseWSGIServer
+    from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
 MOTO_MISSING = "the demo needs moto: pip install 'orgtree-tui[demo]'"
 REGION = "us-east-1"
@@ -92,13 +92,7 @@ class SimServer:
 
     def start(self) -> SimServer:
         global _running
-        from werkzeug.serving import WSGIRequestHandler, make_server
-
-        class _QuietHandler(WSGIRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-                pass
+        from werkzeug.serving import make_server
 
         with _running_lock:
             if self._server is not None:
@@ -109,7 +103,11 @@ class SimServer:
                     "is process-wide, so stop it first"
                 )
             server = make_server(
-                "127.0.0.1", 0, self._middleware, threaded=True, request_handler=_QuietHandler
+                "127.0.0.1",
+                0,
+                self._middleware,
+                threaded=True,
+                request_handler=_quiet_handler(),
             )
             # serve_forever polls for shutdown; a short interval makes stop() prompt.
             thread = threading.Thread(
@@ -179,6 +177,18 @@ class SimServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _quiet_handler() -> type[WSGIRequestHandler]:
+    from werkzeug.serving import WSGIRequestHandler
+
+    # werkzeug closes the connection after every response, so a stopped server leaves no
+    # keep-alive connection behind to serve stale clients.
+    class Handler(WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass
+
+    return Handler
 
 
 def _mark_admin(request: Any, **_: Any) -> None:
