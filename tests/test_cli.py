@@ -102,7 +102,7 @@ def test_export_whole_org_to_stdout(
 
 
 def test_export_subtree_by_path_to_csv(endpoint: tuple[str, Built], tmp_path: Path) -> None:
-    url, built = endpoint
+    url, _ = endpoint
     target = tmp_path / "prod.csv"
     code = main(
         ["export", "--endpoint-url", url, "--subtree", "/Root/Workloads/Prod"]
