@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -244,3 +246,35 @@ def test_a_branch_that_stays_throttled_is_marked_incomplete(moto_client: Any) ->
     assert set(outcome.incomplete) == {blocked}
     assert crawler.tree.get(fine) is not None
     assert outcome.stats.retries > 0 and outcome.stats.failed == 1
+
+
+def test_details_asked_for_after_the_crawl_ended_arrive_in_the_background(
+    moto_client: Any,
+) -> None:
+    org = OrgBuilder(moto_client)
+    account = org.account("late", org.ou("X"), tags={"Asked": "later"})
+    crawler = Crawler(OrgClient(moto_client), CrawlOptions(quotas=FAST, details=False))
+    assert crawler.run().state is CrawlState.COMPLETE
+    finished: list[CrawlState] = []
+
+    class Listener:
+        def on_finished(self, outcome: Any) -> None:
+            finished.append(outcome.state)
+
+    listener = Listener()
+    crawler.publisher.subscribe(listener.on_finished, topics.FINISHED)
+    crawler.request_details(account)
+    deadline = time.monotonic() + 5
+    while crawler.tree.details(account).tags is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert crawler.tree.details(account).tags == {"Asked": "later"}
+    while not finished and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert finished == [CrawlState.COMPLETE]
+
+    def crawl_threads() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name.startswith("orgtree-crawl")]
+
+    while crawl_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert crawl_threads() == []

@@ -86,13 +86,34 @@ class Crawler:
         self._detail_errors = 0
         self.publisher.subscribe(self._count_branch_error, topics.BRANCH_ERROR)
         self.outcome: CrawlOutcome | None = None
+        self._lifecycle = threading.Lock()
 
     def run(self) -> CrawlOutcome:
         self._planner.start()
         state = self.loop.run()
-        self.outcome = self._outcome(state)
+        with self._lifecycle:
+            self.outcome = self._outcome(state)
         self.publisher.sendMessage(topics.FINISHED, outcome=self.outcome)
         return self.outcome
+
+    def resume(self) -> CrawlOutcome:
+        """Carry on after a cancel or a failure (say, expired credentials after a new login),
+        keeping everything found so far and every call that was still to be made."""
+        if self.outcome is None:
+            return self.run()
+        self.outcome = None
+        state = self.loop.resume()
+        with self._lifecycle:
+            self.outcome = self._outcome(state)
+        self.publisher.sendMessage(topics.FINISHED, outcome=self.outcome)
+        return self.outcome
+
+    @property
+    def resumable(self) -> bool:
+        return self.outcome is not None and self.outcome.state in (
+            CrawlState.CANCELLED,
+            CrawlState.FAILED,
+        )
 
     def cancel(self) -> None:
         self.loop.cancel()
@@ -110,6 +131,21 @@ class Crawler:
             self._planner.fetch_tags(node_id, URGENT)
         if details.policies_state is not DetailState.LOADED:
             self._planner.fetch_policies_for(node_id)
+        self._run_leftovers()
+
+    def _run_leftovers(self) -> None:
+        """A detail asked for after the crawl ended still gets fetched, in the background."""
+        with self._lifecycle:
+            if self.loop.state is not LoopState.FINISHED or not self.loop.has_work():
+                return  # still running (it will pick the task up), or stopped on purpose
+            self.loop.state = LoopState.RESUMING
+        threading.Thread(target=self._finish_leftovers, name="orgtree-crawl-details").start()
+
+    def _finish_leftovers(self) -> None:
+        state = self.loop.resume()
+        with self._lifecycle:
+            self.outcome = self._outcome(state)
+        self.publisher.sendMessage(topics.FINISHED, outcome=self.outcome)
 
     def _publish_progress(self, stats: CrawlStats) -> None:
         self.publisher.sendMessage(topics.PROGRESS, stats=stats)

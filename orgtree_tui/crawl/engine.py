@@ -40,6 +40,8 @@ DEFAULT_WORKERS = 8
 DEFAULT_DEADLINE = 300.0  # seconds a throttled call keeps being retried
 MAX_TRANSIENT_ATTEMPTS = 8
 CANCEL_GRACE = 0.8  # how long `run` waits for in-flight calls after a cancel
+# Failures that stop the whole crawl: nothing else would work either.
+_FATAL_KINDS = (ErrorKind.CREDENTIALS, ErrorKind.NOT_IN_ORGANIZATION)
 
 
 class Client(Protocol):
@@ -77,6 +79,7 @@ class Task:
 
 class LoopState(Enum):
     RUNNING = "running"
+    RESUMING = "resuming"  # claimed by a thread that is about to run it again
     FINISHED = "finished"
     CANCELLED = "cancelled"
     ABORTED = "aborted"
@@ -119,7 +122,7 @@ class TaskLoop:
         self._delayed: list[tuple[float, int, Task]] = []
         self._keys: dict[Hashable, Task] = {}
         self._done: deque[tuple[Task, dict[str, Any] | None, BaseException | None]] = deque()
-        self._in_flight: set[Future[Any]] = set()
+        self._in_flight: dict[Future[Any], Task] = {}
         self._seq = itertools.count()
         self._counters = _Counters()
         self._queued = 0
@@ -155,9 +158,32 @@ class TaskLoop:
             self._cond.notify()
             return True
 
+    def has_work(self) -> bool:
+        with self._cond:
+            return bool(self._queued or self._in_flight or self._done)
+
     def is_known(self, key: Hashable) -> bool:
         with self._cond:
             return key in self._keys
+
+    def resume(self) -> LoopState:
+        """Run again after a cancel or an abort, with every task that was left unfinished."""
+        with self._cond:
+            if self.state is LoopState.RUNNING:
+                raise RuntimeError("the loop is running")
+            self.cancel_event.clear()
+            self._abort_error = None
+            # Calls that came back refused while we were stopping get another chance now.
+            kept: deque[tuple[Task, dict[str, Any] | None, BaseException | None]] = deque()
+            for task, response, exc in self._done:
+                if exc is not None and classify(exc) in _FATAL_KINDS:
+                    self._requeue(task)
+                else:
+                    kept.append((task, response, exc))
+            self._done = kept
+            self._ended = None
+            self.state = LoopState.RUNNING
+        return self.run()
 
     def cancel(self) -> None:
         with self._cond:
@@ -253,7 +279,7 @@ class TaskLoop:
             calls = self._counters.calls
             calls[best.operation] = calls.get(best.operation, 0) + 1
             future = executor.submit(self._execute, best)
-            self._in_flight.add(future)
+            self._in_flight[future] = best
             future.add_done_callback(self._future_done)
             self._dirty = True
 
@@ -283,10 +309,17 @@ class TaskLoop:
 
     def _future_done(self, future: Future[Any]) -> None:
         with self._cond:
-            self._in_flight.discard(future)
-            if not future.cancelled():
+            task = self._in_flight.pop(future, None)
+            if future.cancelled():
+                if task is not None:
+                    self._requeue(task)  # never started: keep it for a resume
+            else:
                 self._done.append(future.result())
             self._cond.notify()
+
+    def _requeue(self, task: Task) -> None:
+        self._queued += 1
+        self._push(task)
 
     # -- results, on the loop thread ----------------------------------------------------
 
@@ -294,7 +327,9 @@ class TaskLoop:
         self, task: Task, response: dict[str, Any] | None, exc: BaseException | None
     ) -> None:
         if exc is None and response is None:
-            return  # skipped because the loop was cancelled
+            with self._cond:
+                self._requeue(task)  # skipped because the loop was cancelled
+            return
         if exc is None:
             assert response is not None
             self.limiter.on_success(task.operation)
@@ -344,11 +379,16 @@ class TaskLoop:
         error = CallError(task.operation, dict(task.params), error_code(exc), str(exc), kind, exc)
         with self._cond:
             self._counters.failed += 1
-        fatal = task.fatal or kind in (ErrorKind.CREDENTIALS, ErrorKind.NOT_IN_ORGANIZATION)
+        fatal = task.fatal or kind in _FATAL_KINDS
         if fatal:
             with self._cond:
                 if self._abort_error is None:
                     self._abort_error = error
+                # Kept so that `resume()` after a fresh login picks up right here.
+                self._counters.done -= 1
+                task.attempts = 0
+                task.first_sent = None
+                self._requeue(task)
             return
         # The failure is already counted; a broken error handler must not stop the crawl.
         with contextlib.suppress(Exception):

@@ -27,8 +27,8 @@ from orgtree_tui.quotas import QUOTA_ROWS, Quota, quota_for, row_of
 HEADROOM = 0.98  # fraction of the documented rate we aim for
 BURST_RESERVE = 1  # server burst tokens we leave unused for jitter
 DECREASE = 0.7  # multiplicative decrease on a throttle
-RECOVER_AFTER = 5  # successes between two small rate increases
-INCREASE = 0.05  # additive increase, as a fraction of the target rate
+RECOVER_EVERY = 1.0  # seconds without a throttle between two rate increases
+INCREASE = 1.25  # multiplicative increase: back from the floor to the target in ~10 s
 MIN_FRACTION = 0.1  # never go below this fraction of the documented rate
 MERGE_THROTTLES = 3  # throttles within MERGE_WINDOW on a row that suggest a shared bucket
 MERGE_WINDOW = 3.0
@@ -50,8 +50,8 @@ class TokenBucket:
         self.capacity = max(1.0, capacity)
         self.tokens = self.capacity
         self.updated = now
-        self.successes = 0
         self.decreased_at = -1e18
+        self.increased_at = -1e18
 
     def _refill(self, now: float) -> None:
         if now > self.updated:
@@ -75,15 +75,15 @@ class TokenBucket:
         self.rate = max(self.target * MIN_FRACTION, self.rate * DECREASE)
         # The server's bucket is empty: give it time before the next attempt.
         self.tokens = min(self.tokens, 0.0)
-        self.successes = 0
 
-    def succeeded(self) -> None:
+    def succeeded(self, now: float) -> None:
         if self.rate >= self.target:
             return
-        self.successes += 1
-        if self.successes >= RECOVER_AFTER:
-            self.successes = 0
-            self.rate = min(self.target, self.rate + self.target * INCREASE)
+        # Recover by time, not by count of successes: at a low rate successes are rare, and
+        # counting them would keep a crawl crawling long after a throttle storm is over.
+        if now - max(self.decreased_at, self.increased_at) >= RECOVER_EVERY:
+            self.increased_at = now
+            self.rate = min(self.target, self.rate * INCREASE)
 
 
 class RateLimiter:
@@ -136,7 +136,7 @@ class RateLimiter:
 
     def on_success(self, op: str) -> None:
         with self._lock:
-            self._bucket(op).succeeded()
+            self._bucket(op).succeeded(self._clock())
 
     def on_throttle(self, op: str, sent_at: float | None = None) -> None:
         """`sent_at` (this limiter's clock) is when the throttled request left."""

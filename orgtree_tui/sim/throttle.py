@@ -7,8 +7,10 @@ network-like latency, and a hook for injecting faults, and records what it saw.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import socket
 import threading
 import time
 import uuid
@@ -69,10 +71,15 @@ class Fault:
     status: int = 400
     message: str = ""
     extra_delay: float = 0.0
+    drop: bool = False  # close the connection without answering
 
     @classmethod
     def error(cls, code: str, status: int = 400, message: str = "") -> Fault:
         return cls(code=code, status=status, message=message or code)
+
+    @classmethod
+    def dropped(cls) -> Fault:
+        return cls(drop=True)
 
     @classmethod
     def delay(cls, seconds: float) -> Fault:
@@ -203,6 +210,10 @@ class ThrottleMiddleware:
         fault = self.fault(operation) if self.fault is not None else None
         if fault is not None:
             time.sleep(fault.extra_delay)
+            if fault.drop:
+                with self._stats_lock:
+                    self._faulted[operation] += 1
+                return _drop(environ, start_response)
             if fault.code is not None:
                 with self._stats_lock:
                     self._faulted[operation] += 1
@@ -219,6 +230,17 @@ class ThrottleMiddleware:
             return 0.0
         with self._random_lock:
             return self._random.uniform(low, high)
+
+
+def _drop(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+    # Shut the socket under werkzeug's feet: the client sees the connection close with no
+    # response, and werkzeug treats its failed write as a dropped connection, quietly.
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    start_response("500 Internal Server Error", [("Content-Length", "0")])
+    return [b""]
 
 
 def _error(start_response: StartResponse, status: int, code: str, message: str) -> list[bytes]:
