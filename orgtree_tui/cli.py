@@ -26,10 +26,18 @@ class UsageError(Exception):
     """Bad input: reported as one line and exit status 2."""
 
 
+def one_line(text: str) -> str:
+    """Control characters from user input shown as escapes, so an error stays one line."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse prints the whole usage block; one line says it better.
-        sys.stderr.write(f"{PROG}: error: {message} (see {PROG} --help)\n")
+        sys.stderr.write(f"{PROG}: error: {one_line(message)} (see {PROG} --help)\n")
         raise SystemExit(EXIT_USAGE)
 
 
@@ -154,7 +162,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
 
 
 def fail(message: str) -> int:
-    sys.stderr.write(f"{PROG}: error: {message}\n")
+    sys.stderr.write(f"{PROG}: error: {one_line(message)}\n")
     return EXIT_USAGE
 
 

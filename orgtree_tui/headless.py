@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from orgtree_tui.cli import one_line
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
 from orgtree_tui.crawl.stats import CrawlStats
@@ -41,7 +42,7 @@ class ProgressLine:
 
 
 def _error(message: str) -> int:
-    sys.stderr.write(f"orgtree-tui: error: {message}\n")
+    sys.stderr.write(f"orgtree-tui: error: {one_line(message)}\n")
     return EXIT_ERROR
 
 

@@ -1,0 +1,106 @@
+"""Property tests: no command line and no output path can make the CLI crash or half-write."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from orgtree_tui.cli import UsageError, parse_args
+from orgtree_tui.export import ExportError, check_destination, write_atomic
+
+FLAGS = [
+    "export",
+    "--profile",
+    "--region",
+    "--endpoint-url",
+    "--demo",
+    "--workers",
+    "--no-details",
+    "--subtree",
+    "--format",
+    "-o",
+    "--output",
+    "--force",
+    "-q",
+    "json",
+    "csv",
+    "xml",
+    "0",
+    "8",
+    "99",
+    "http://127.0.0.1:1",
+    "ftp://x",
+    "http://",
+    "/Root/A",
+    "ou-1",
+    "--",
+    "-",
+]
+tokens = st.one_of(st.sampled_from(FLAGS), st.text(min_size=0, max_size=12))
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(argv=st.lists(tokens, max_size=8))
+def test_any_command_line_parses_or_fails_with_one_line_and_status_2(argv: list[str]) -> None:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            options = parse_args(argv)
+        except SystemExit as exc:
+            assert exc.code in (0, 2)
+            if exc.code == 2:
+                lines = err.getvalue().strip().splitlines()
+                assert len(lines) == 1 and lines[0].startswith("orgtree-tui: error:")
+            return
+        except UsageError as exc:
+            assert "\n" not in str(exc)
+            return
+    assert 1 <= options.workers <= 64
+    assert options.format in ("json", "csv", "text", "mermaid", "dot")
+
+
+names = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00/"),
+    min_size=1,
+    max_size=40,
+).filter(lambda n: n not in (".", ".."))
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=names, exists=st.booleans(), force=st.booleans(), missing_dir=st.booleans())
+def test_any_output_path_is_written_whole_or_refused_cleanly(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    exists: bool,
+    force: bool,
+    missing_dir: bool,
+) -> None:
+    base = tmp_path_factory.mktemp("out")
+    folder = base / "missing" if missing_dir else base
+    target = folder / name
+    if exists and not missing_dir:
+        try:
+            target.write_text("old")
+        except OSError:
+            return  # a name the file system itself refuses (e.g. too long)
+    try:
+        check_destination(target, force=force)
+        write_atomic(target, "new content\n", force=force)
+    except ExportError as exc:
+        assert "\n" not in str(exc)
+        if exists and not missing_dir:
+            assert target.read_text() == "old"
+        else:
+            assert not target.exists()
+    else:
+        assert target.read_text() == "new content\n"
+        assert os.stat(target).st_mode & 0o777 == 0o600
+        assert not missing_dir and (force or not exists)
+    leftovers = [p.name for p in Path(base).rglob("*") if p.name not in (name, "missing")]
+    assert leftovers == [], "temporary files left behind"
