@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from orgs import Built, OrgBuilder
 
 from orgtree_tui import __version__
 from orgtree_tui.cli import main
 from orgtree_tui.sim.server import SimServer
+
+from orgs import Built, OrgBuilder
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ import time
 from typing import Any
 
 import pytest
-from conftest import FAST
-from orgs import OrgBuilder
 
 from orgtree_tui.aws import OrgClient, WriteRefusedError
 from orgtree_tui.crawl import topics
@@ -16,6 +14,9 @@ from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
 from orgtree_tui.model import DetailState, Node, NodeType
 from orgtree_tui.quotas import Quota
 from orgtree_tui.sim import ThrottleMiddleware  # noqa: F401 - the package must import cleanly
+
+from conftest import FAST
+from orgs import OrgBuilder
 
 
 def crawl(client: Any, **options: Any) -> Crawler:

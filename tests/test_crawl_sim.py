@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from orgs import Built, OrgBuilder
 
 from orgtree_tui.aws import Connection, make_client
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
@@ -16,6 +15,8 @@ from orgtree_tui.model import DetailState, NodeType
 from orgtree_tui.quotas import Quota
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
+
+from orgs import Built, OrgBuilder
 
 pytestmark = pytest.mark.slow
 

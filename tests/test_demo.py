@@ -12,7 +12,6 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from sim_fixtures import NO_RETRY, tree_from_truth
 
 from orgtree_tui.demo import (
     FULL_ACCESS_POLICY_ID,
@@ -27,6 +26,8 @@ from orgtree_tui.demo import (
     start_demo,
 )
 from orgtree_tui.model import Node, NodeType, OrgTree, Policy
+
+from sim_fixtures import NO_RETRY, tree_from_truth
 
 SMALL = OrgSpec(accounts=12, ous=5, depth=3, scps=3, suspended=1, wide_parent_accounts=0, seed=5)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from conftest import FAST
-from orgs import OrgBuilder
-
 from orgtree_tui.aws import OrgClient
 from orgtree_tui.crawl.engine import DETAILS, STRUCTURE, URGENT, LoopState, Task, TaskLoop
 from orgtree_tui.crawl.ratelimit import RateLimiter
 from orgtree_tui.crawl.stats import CrawlStats
+
+from conftest import FAST
+from orgs import OrgBuilder
 
 
 class Recording:

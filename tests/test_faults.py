@@ -9,13 +9,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from orgs import Built, OrgBuilder
 
 from orgtree_tui.aws import Connection, make_client
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
 from orgtree_tui.model import DetailState
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
+
+from orgs import Built, OrgBuilder
 
 pytestmark = pytest.mark.slow
 

@@ -9,6 +9,7 @@ import pytest
 
 from orgtree_tui.cli import main
 from orgtree_tui.sim.server import SimServer
+
 from orgs import OrgBuilder
 
 KEY_ID = "AKIAORGTREESENTINEL1"

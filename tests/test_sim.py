@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
-from sim_fixtures import NO_RETRY, raw_call, sim
 from werkzeug.test import Client
 
 from orgtree_tui.quotas import Quota
 from orgtree_tui.sim import ADMIN_HEADER, Fault, SimServer, ThrottleMiddleware
 from orgtree_tui.sim.throttle import TokenBucket
+
+from sim_fixtures import NO_RETRY, raw_call, sim
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
