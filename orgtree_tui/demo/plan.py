@@ -1,0 +1,452 @@
+"""A deterministic plan of a realistic organization, from an OrgSpec, without AWS."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass, field
+
+from orgtree_tui.demo.spec import (
+    EMAIL_DOMAIN,
+    OrgSpec,
+)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(text.split("|"))
+
+
+# What an OU of each kind holds: (child names, the kind of those children).
+_CHILDREN: dict[str, tuple[tuple[str, ...], str]] = {
+    "security": (_names("Log Archive|Security Tooling|Forensics|Break Glass"), "security"),
+    "infra": (_names("Network|Shared Services|Observability|CI-CD|Identity|Backup"), "infra"),
+    "workloads": (_names("Prod|Staging|Dev|Test|QA|Perf"), "env"),
+    "env": (
+        _names(
+            "Payments|Identity|Search|Data Platform|Mobile|Marketing|Logistics|Risk|"
+            "Customer Care|Checkout|Catalog|Billing|Messaging|Analytics|Machine Learning|"
+            "Partner APIs|Reporting|Fraud"
+        ),
+        "bu",
+    ),
+    "bu": (_names("Europe|North America|APAC|LATAM|Middle East|Africa"), "region"),
+    "region": (
+        _names(
+            "Card Issuing|Acquiring|Ledger|Onboarding|Recommendations|Ingestion|Streaming|"
+            "Gateway|Notifications|Pricing|Inventory|Settlement|Compliance|Disputes|Payouts|"
+            "Relevance"
+        ),
+        "team",
+    ),
+    "sandbox": (_names("Engineering|Data Science|Product|Research|Interns"), "dept"),
+    "dept": (_names("Platform|Frontend|Backend|Mobile|ML"), "squad"),
+}
+# How likely a new OU lands under an OU of each kind; kinds not listed get none.
+_OU_WEIGHT = {
+    "workloads": 2.0,
+    "env": 5.0,
+    "bu": 3.0,
+    "region": 2.0,
+    "infra": 1.0,
+    "security": 0.5,
+    "sandbox": 1.0,
+    "dept": 0.5,
+}
+_ACCOUNT_WEIGHT = {
+    "env": 1.0,
+    "bu": 3.0,
+    "region": 3.0,
+    "team": 3.0,
+    "infra": 1.5,
+    "security": 0.7,
+    "sandbox": 1.0,
+    "dept": 1.5,
+    "squad": 1.5,
+}
+_CHAIN = (
+    ("Workloads", "workloads"),
+    ("Prod", "env"),
+    ("Payments", "bu"),
+    ("Europe", "region"),
+    ("Card Issuing", "team"),
+)
+_TOP = (
+    ("Security", "security"),
+    ("Infrastructure", "infra"),
+    ("Sandbox", "sandbox"),
+    ("Suspended", "suspended"),
+    ("Policy Staging", "staging"),
+)
+_REGION_CODES = {
+    "Europe": "eu",
+    "North America": "na",
+    "APAC": "apac",
+    "LATAM": "latam",
+    "Middle East": "me",
+    "Africa": "af",
+}
+_SERVICES = _names("api|web|data|batch|ml|events|core|edge|etl|portal")
+_INFRA_ACCOUNTS = _names(
+    "network-hub|network-egress|shared-services|ci-cd|dns|artifact-registry|observability|"
+    "backup-vault|identity-center"
+)
+_SECURITY_ACCOUNTS = _names("security-tooling|guardduty-admin|forensics|break-glass|security-lake")
+_FIRST = _names(
+    "alice|bob|carol|dmitri|erin|farah|george|hana|ivan|jun|kemal|lena|mateo|nadia|oscar|"
+    "priya|quinn|rosa|sven|tomoko|uma|victor|wen|xavier|yara|zoe"
+)
+_LAST = _names(
+    "smith|garcia|chen|novak|okafor|muller|tanaka|silva|kowalski|nguyen|haddad|johansson|"
+    "rossi|patel|obrien"
+)
+_COST_CENTERS = {
+    "Payments": "CC-1100",
+    "Identity": "CC-1200",
+    "Search": "CC-1300",
+    "Risk": "CC-1400",
+    "Fraud": "CC-1450",
+    "Marketing": "CC-1500",
+}
+_RESTRICTED = {"Payments", "Identity", "Risk", "Fraud", "Billing", "Checkout"}
+# Real AWS accepts any characters in OU and account names; these break naive exporters.
+_FANCY_OU_NAMES = (
+    "\u00dcn\u00efc\u00f8d\u00e9 & Co. (EU)",
+    "Data/Analytics",
+    'R&D "Labs"',
+    "\u6771\u4eac Tokyo",
+    "Back\\slash",
+    "Z\u00fcrich \u2013 Fintech",
+    "Spaced  Out",
+    "\u00e9mojis \U0001f680",
+)
+_FANCY_ACCOUNT_NAMES = (
+    "O'Brien's sandbox",
+    "payments/eu (legacy)",
+    "\u00dcn\u00efc\u00f8d\u00e9-prod",
+    'ACME, Inc. "Prod"',
+    "<b>not html</b>",
+    "tab-free\\path",
+    "na\u00efve caf\u00e9",
+)
+
+
+@dataclass
+class _OuPlan:
+    name: str
+    parent: int | None  # index into the plan's OUs; None is the root
+    level: int
+    kind: str
+    context: dict[str, str]
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _AccountPlan:
+    name: str
+    email: str
+    parent: int | None
+    tags: dict[str, str]
+    suspended: bool = False
+
+
+@dataclass
+class _PolicyPlan:
+    name: str
+    description: str
+    content: str
+    targets: list[str]  # "root", "mgmt", "ou:<i>", "acct:<i>"
+
+
+@dataclass
+class OrgPlan:
+    """What build_org will create, in order; parents always precede children."""
+
+    spec: OrgSpec
+    root_tags: dict[str, str]
+    management_tags: dict[str, str]
+    ous: list[_OuPlan]
+    accounts: list[_AccountPlan]  # members only; the management account is moto's own
+    policies: list[_PolicyPlan]
+
+
+def plan_org(spec: OrgSpec) -> OrgPlan:
+    rng = random.Random(spec.seed)
+    ous = _plan_ous(spec, rng)
+    tagger = _Tagger(spec.tags)
+    for ou in ous:
+        ou.tags = tagger.for_ou(ou)
+    accounts = _plan_accounts(spec, ous, rng, tagger)
+    policies = _plan_policies(spec, ous, accounts, rng)
+    return OrgPlan(
+        spec=spec,
+        root_tags=tagger.shared("cloud-platform", "CC-1000", "shared", "internal"),
+        management_tags=tagger.shared("cloud-platform", "CC-1000", "shared", "confidential"),
+        ous=ous,
+        accounts=accounts,
+        policies=policies,
+    )
+
+
+def _plan_ous(spec: OrgSpec, rng: random.Random) -> list[_OuPlan]:
+    ous: list[_OuPlan] = []
+    used: dict[int | None, set[str]] = {}
+
+    def add(name: str, parent: int | None, kind: str) -> None:
+        base = ous[parent] if parent is not None else None
+        context = dict(base.context) if base else {}
+        context[kind] = name
+        level = base.level + 1 if base else 1
+        used.setdefault(parent, set()).add(name)
+        ous.append(_OuPlan(name, parent, level, kind, context))
+
+    # The chain first, so the spec's depth is reached even with few OUs.
+    for i, (name, kind) in enumerate(_CHAIN[: min(spec.depth, spec.ous)]):
+        add(name, i - 1 if i else None, kind)
+    for name, kind in _TOP:
+        if len(ous) < spec.ous:
+            add(name, None, kind)
+    sandbox = next((i for i, ou in enumerate(ous) if ou.kind == "sandbox"), None)
+    for n in range(spec.wide_parent_ous):
+        if len(ous) < spec.ous and (sandbox is None or spec.depth >= 2):
+            add(f"Team {n + 1:02d}", sandbox, "dept")
+    while len(ous) < spec.ous:
+        open_parents = [
+            (i, _OU_WEIGHT[ou.kind])
+            for i, ou in enumerate(ous)
+            if ou.level < spec.depth and ou.kind in _OU_WEIGHT
+        ]
+        if not open_parents:  # a tiny depth: spread extra OUs over the root
+            add(_unique(f"Unit {len(ous) + 1}", used.get(None, set())), None, "dept")
+            continue
+        parent = rng.choices([i for i, _ in open_parents], [w for _, w in open_parents])[0]
+        names, kind = _CHILDREN[ous[parent].kind]
+        taken = used.get(parent, set())
+        free = [n for n in names if n not in taken]
+        name = rng.choice(free) if free else _unique(f"{names[0]} {len(taken) + 1}", taken)
+        add(name, parent, kind)
+    if spec.fancy_names:
+        # Leave the chain and top level alone: they carry the realistic structure.
+        fixed = min(spec.depth, spec.ous) + len(_TOP)
+        for ou, fancy in zip(ous[fixed:], _FANCY_OU_NAMES, strict=False):
+            if fancy not in used.get(ou.parent, set()):
+                used.setdefault(ou.parent, set()).add(fancy)
+                ou.name = fancy
+    return ous
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name} {n}", n + 1
+    return candidate
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+class _Tagger:
+    """Owner, CostCenter, Environment and DataClassification, derived from where a node sits."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def shared(self, owner: str, cost: str, env: str, data: str) -> dict[str, str]:
+        if not self.enabled:
+            return {}
+        return {
+            "Owner": f"{owner}@{EMAIL_DOMAIN}",
+            "CostCenter": cost,
+            "Environment": env,
+            "DataClassification": data,
+        }
+
+    def for_ou(self, ou: _OuPlan) -> dict[str, str]:
+        ctx = ou.context
+        owner = _slug(ctx.get("bu") or ctx.get("infra") or ctx.get("security") or "cloud-platform")
+        return self.shared(owner + "-team", _cost_center(ctx), _environment(ctx), _data_class(ctx))
+
+    def for_account(self, ou: _OuPlan | None, owner: str | None, app: str | None) -> dict[str, str]:
+        ctx = ou.context if ou else {}
+        tags = (
+            self.for_ou(ou)
+            if ou
+            else self.shared("cloud-platform", "CC-1000", "shared", "internal")
+        )
+        if not self.enabled:
+            return {}
+        if owner:
+            tags["Owner"] = owner
+        if app:
+            tags["Application"] = app
+        if ctx.get("bu") == "Payments" and ctx.get("env") == "Prod":
+            tags["Compliance"] = "pci-dss"
+        return tags
+
+
+def _environment(ctx: dict[str, str]) -> str:
+    if "env" in ctx:
+        return _slug(ctx["env"])
+    if "sandbox" in ctx:
+        return "sandbox"
+    if "suspended" in ctx:
+        return "decommissioned"
+    return "shared"
+
+
+def _cost_center(ctx: dict[str, str]) -> str:
+    if "bu" in ctx:
+        return _COST_CENTERS.get(ctx["bu"], f"CC-{2000 + 37 * len(ctx['bu']) % 1000}")
+    if "security" in ctx:
+        return "CC-0900"
+    if "sandbox" in ctx:
+        return "CC-3000"
+    return "CC-1000"
+
+
+def _data_class(ctx: dict[str, str]) -> str:
+    if "security" in ctx:
+        return "restricted"
+    if ctx.get("env") == "Prod":
+        return "restricted" if ctx.get("bu") in _RESTRICTED else "confidential"
+    if "sandbox" in ctx or ctx.get("bu") == "Marketing":
+        return "public"
+    return "internal"
+
+
+def _plan_accounts(
+    spec: OrgSpec, ous: list[_OuPlan], rng: random.Random, tagger: _Tagger
+) -> list[_AccountPlan]:
+    by_kind = {ou.kind: i for i, ou in reversed(list(enumerate(ous))) if ou.level == 1}
+    security, sandbox = by_kind.get("security"), by_kind.get("sandbox")
+    retired = by_kind.get("suspended")
+    names: set[str] = set()
+    accounts: list[_AccountPlan] = []
+    per_ou: dict[int | None, int] = {}
+
+    def add(
+        name: str, parent: int | None, suspended: bool = False, owner: str | None = None
+    ) -> None:
+        name = _unique_slug(name, names)
+        ou = ous[parent] if parent is not None else None
+        app = None if owner else name
+        email = f"aws+{_slug(name)}@{EMAIL_DOMAIN}"
+        tags = tagger.for_account(ou, owner, app)
+        accounts.append(_AccountPlan(name, email, parent, tags, suspended))
+        per_ou[parent] = per_ou.get(parent, 0) + 1
+
+    members = spec.accounts - 1
+    for name in ("log-archive", "audit")[
+        : max(0, members - spec.suspended - spec.wide_parent_accounts)
+    ]:
+        add(name, security)
+    for _ in range(spec.wide_parent_accounts):
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        add(f"sandbox-{first}-{last}", sandbox, owner=f"{first}.{last}@{EMAIL_DOMAIN}")
+    placeable = [
+        (i, _ACCOUNT_WEIGHT[ou.kind]) for i, ou in enumerate(ous) if ou.kind in _ACCOUNT_WEIGHT
+    ]
+    while len(accounts) < members - spec.suspended:
+        if not placeable or rng.random() < 0.02:
+            add(f"legacy-{rng.choice(_SERVICES)}", None)
+            continue
+        parent = rng.choices([i for i, _ in placeable], [w for _, w in placeable])[0]
+        add(_account_name(ous[parent], rng, per_ou.get(parent, 0)), parent)
+    for _ in range(spec.suspended):
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        add(
+            f"retired-{first}-{last}",
+            retired,
+            suspended=True,
+            owner=f"{first}.{last}@{EMAIL_DOMAIN}",
+        )
+    if spec.fancy_names:
+        for account, fancy in zip(accounts[2:], _FANCY_ACCOUNT_NAMES, strict=False):
+            account.name = fancy
+    return accounts
+
+
+def _unique_slug(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _account_name(ou: _OuPlan, rng: random.Random, index: int) -> str:
+    ctx = ou.context
+    if ou.kind == "infra":
+        return _INFRA_ACCOUNTS[index % len(_INFRA_ACCOUNTS)]
+    if ou.kind == "security":
+        return _SECURITY_ACCOUNTS[index % len(_SECURITY_ACCOUNTS)]
+    if "sandbox" in ctx:
+        return f"sandbox-{rng.choice(_FIRST)}-{rng.choice(_LAST)}"
+    parts = [_slug(ctx.get("team") or ctx.get("bu") or "shared")]
+    if "region" in ctx:
+        parts.append(_REGION_CODES.get(ctx["region"], _slug(ctx["region"])))
+    parts.append(_SERVICES[index % len(_SERVICES)])
+    parts.append(_slug(ctx.get("env", "shared")))
+    return "-".join(parts)
+
+
+# name, description, denied actions, preferred targets ("root", an OU path, an account name)
+_SCP_CATALOG: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("DenyLeaveOrganization", "Members cannot leave the organization",
+     ("organizations:LeaveOrganization",), ("root",)),
+    ("RegionRestriction", "Only eu-west-1, eu-central-1 and us-east-1",
+     ("ec2:RunInstances",), ("Workloads", "Sandbox")),
+    ("ProtectSecurityBaseline", "CloudTrail, Config and GuardDuty stay on",
+     ("cloudtrail:StopLogging", "config:DeleteConfigurationRecorder"),
+     ("Security", "Infrastructure")),
+    ("DenyAllSuspended", "Nothing runs in retired accounts", ("*",), ("Suspended",)),
+    ("SandboxGuardrails", "No large instances or reserved capacity in sandboxes",
+     ("ec2:PurchaseReservedInstancesOffering",), ("Sandbox",)),
+    ("PciDssGuardrails", "Encryption and logging for cardholder data",
+     ("s3:PutBucketPublicAccessBlock",), ("Workloads/Prod/Payments",)),
+    ("DenyS3PublicAccess", "No public buckets in production",
+     ("s3:PutBucketPolicy",), ("Workloads/Prod",)),
+    ("DenyRootUser", "The root user of member accounts is locked",
+     ("*",), ("log-archive", "audit")),
+    ("CardIssuingIsolation", "Card issuing may only talk to its own VPCs",
+     ("ec2:CreateVpcPeeringConnection",), ("Workloads/Prod/Payments/Europe/Card Issuing",)),
+)  # fmt: skip
+
+
+def _plan_policies(
+    spec: OrgSpec, ous: list[_OuPlan], accounts: list[_AccountPlan], rng: random.Random
+) -> list[_PolicyPlan]:
+    paths = {_ou_path(ous, i): f"ou:{i}" for i in range(len(ous))}
+    account_refs = {a.name: f"acct:{i}" for i, a in enumerate(accounts)}
+    every = ["root", *paths.values(), *account_refs.values()]
+    policies: list[_PolicyPlan] = []
+    for n in range(spec.scps):
+        if n < len(_SCP_CATALOG):
+            name, description, actions, wanted = _SCP_CATALOG[n]
+            targets = [paths.get(w) or account_refs.get(w) or w for w in wanted]
+            targets = [t for t in targets if t == "root" or ":" in t]
+        else:
+            name, description = f"Guardrail-{n + 1:02d}", "A team-specific guardrail"
+            actions, targets = (f"service{n}:Delete*",), []
+        if not targets:
+            targets = [rng.choice(every)]
+        content = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": name, "Effect": "Deny", "Action": list(actions), "Resource": "*"}
+                ],
+            }
+        )
+        policies.append(_PolicyPlan(name, description, content, targets))
+    return policies
+
+
+def _ou_path(ous: list[_OuPlan], index: int) -> str:
+    names: list[str] = []
+    current: int | None = index
+    while current is not None:
+        names.append(ous[current].name)
+        current = ous[current].parent
+    return "/".join(reversed(names))
