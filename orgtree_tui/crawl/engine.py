@@ -338,6 +338,7 @@ class TaskLoop:
                 task.on_result(response)
             except Exception as handler_exc:  # a bug in a handler must not stop the crawl
                 self._fail(task, handler_exc, ErrorKind.OTHER)
+            _release(task)
             return
         kind = classify(exc)
         if kind is ErrorKind.THROTTLED:
@@ -393,6 +394,7 @@ class TaskLoop:
         # The failure is already counted; a broken error handler must not stop the crawl.
         with contextlib.suppress(Exception):
             task.on_error(error)
+        _release(task)
 
     @property
     def abort_error(self) -> CallError | None:
@@ -430,3 +432,15 @@ class TaskLoop:
             self._last_progress = now
             snapshot = self._snapshot()
         self._on_progress(snapshot)
+
+
+def _ignore(_: object) -> None:
+    return None
+
+
+def _release(task: Task) -> None:
+    # A finished task stays in the key index (that is how repeats are refused) but need not
+    # keep its callbacks' closures, and what they hold, alive for the rest of the crawl.
+    task.on_result = _ignore
+    task.on_error = _ignore
+    task.params = {}
