@@ -60,7 +60,8 @@ class Connection:
     def describe(self) -> str:
         if self.endpoint_url:
             return self.endpoint_url
-        return f"profile {self.profile}" if self.profile else "default credentials"
+        profile = self.profile or os.environ.get("AWS_PROFILE")
+        return f"profile {profile}" if profile else "default credentials"
 
 
 def validate_endpoint_url(url: str) -> str:

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -58,6 +59,23 @@ def _endpoint(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> timedelta:
+    """`90`, `90s`, `15m`, `2h` or `1d`."""
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _DURATION_UNITS else (text, "s")
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a duration like 90s, 15m, 2h or 1d, got {text!r}"
+        ) from None
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError(f"a duration cannot be negative, got {text!r}")
+    return timedelta(seconds=value * _DURATION_UNITS[unit])
+
+
 def _connection_options() -> _Parser:
     common = _Parser(add_help=False)
     group = common.add_argument_group("connection")
@@ -87,6 +105,18 @@ def _connection_options() -> _Parser:
         action="store_true",
         help="crawl structure only: no tags, no policies",
     )
+    cache = common.add_argument_group("cache")
+    cache.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither show nor save the cached tree of the last crawl",
+    )
+    cache.add_argument(
+        "--cache-ttl",
+        type=_duration,
+        metavar="DURATION",
+        help="trust a cached tree younger than this without crawling again (e.g. 15m, 2h)",
+    )
     return common
 
 
@@ -114,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.add_argument("--force", action="store_true", help="overwrite an existing file")
     export.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    export.add_argument(
+        "--cached",
+        action="store_true",
+        help="export the tree saved by the last crawl, without calling AWS",
+    )
     return parser
 
 
@@ -133,12 +168,17 @@ class Options:
     output: Path | None = None
     force: bool = False
     quiet: bool = False
+    cache: bool = True
+    cache_ttl: timedelta | None = None
+    cached: bool = False
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
     ns = build_parser().parse_args(argv)
     if ns.demo and (ns.endpoint_url or ns.profile):
         raise UsageError("--demo cannot be combined with --profile or --endpoint-url")
+    if getattr(ns, "cached", False) and ns.no_cache:
+        raise UsageError("--cached cannot be combined with --no-cache")
     endpoint = ns.endpoint_url
     if endpoint is None and os.environ.get("AWS_ENDPOINT_URL") and not ns.demo:
         try:
@@ -158,6 +198,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         output=getattr(ns, "output", None),
         force=getattr(ns, "force", False),
         quiet=getattr(ns, "quiet", False),
+        cache=not ns.no_cache,
+        cache_ttl=ns.cache_ttl,
+        cached=getattr(ns, "cached", False),
     )
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
+from orgtree_tui import cache
 from orgtree_tui.cli import one_line
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
 from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.export import ExportError, check_destination, export_subtree
 from orgtree_tui.model import OrgTree
-from orgtree_tui.source import open_source
+from orgtree_tui.source import open_source, source_label
 
 if TYPE_CHECKING:
     from orgtree_tui.cli import Options
@@ -55,6 +57,8 @@ def run_export(options: Options) -> int:
             check_destination(options.output, force=options.force)
         except ExportError as exc:
             return _error(str(exc))
+    if options.cached:
+        return _export_cached(options)
     source = open_source(options)
     try:
         crawler = Crawler(
@@ -77,7 +81,17 @@ def run_export(options: Options) -> int:
         return _error(outcome.message)
     if outcome.state is CrawlState.CANCELLED:
         return _error("the crawl was cancelled")
-    tree = crawler.tree
+    if options.cache:
+        _save_cache(crawler.tree, source.label, complete=outcome.state is CrawlState.COMPLETE)
+    return _write(
+        options,
+        crawler.tree,
+        crawl_complete=outcome.state is CrawlState.COMPLETE,
+        summary=f"{outcome.stats.total_calls} API calls, {outcome.stats.elapsed:.1f}s",
+    )
+
+
+def _write(options: Options, tree: OrgTree, *, crawl_complete: bool, summary: str) -> int:
     if options.subtree:
         node = tree.find(options.subtree)
         if node is None:
@@ -88,7 +102,7 @@ def run_export(options: Options) -> int:
         if not roots:
             return _error("the organization has no root")
         root_id = roots[0].id
-    complete = outcome.state is CrawlState.COMPLETE and not tree.incomplete_under(root_id)
+    complete = crawl_complete and not tree.incomplete_under(root_id)
     try:
         result = export_subtree(
             tree, root_id, options.format, options.output, force=options.force, complete=complete
@@ -99,8 +113,7 @@ def run_export(options: Options) -> int:
         where = str(result.path) if result.path else "stdout"
         sys.stderr.write(
             f"wrote {result.ous} OUs and {result.accounts} accounts to {where}"
-            f" ({result.format}, {outcome.stats.total_calls} API calls,"
-            f" {outcome.stats.elapsed:.1f}s)\n"
+            f" ({result.format}, {summary})\n"
         )
     if not complete:
         broken = len(tree.incomplete_under(root_id))
@@ -109,3 +122,41 @@ def run_export(options: Options) -> int:
             ' listed; see "incomplete_branches" in the JSON export\n'
         )
     return EXIT_OK
+
+
+def _export_cached(options: Options) -> int:
+    label = source_label(options)
+    try:
+        cached = cache.load_for_export(label)
+    except cache.CacheError as exc:
+        return _error(str(exc))
+    if not cache.is_fresh(cached, options.cache_ttl):
+        return _error(
+            f"the cached tree for {label} is {_age(cached.age)} old, older than --cache-ttl;"
+            " export without --cached to crawl again"
+        )
+    return _write(
+        options,
+        cached.tree,
+        crawl_complete=cached.complete,
+        summary=f"from the cache, crawled {_age(cached.age)} ago",
+    )
+
+
+def _save_cache(tree: OrgTree, label: str, *, complete: bool) -> None:
+    try:
+        cache.save(tree, source=label, complete=complete, crawled_at=datetime.now(UTC))
+    except cache.CacheError as exc:
+        # The export itself is what was asked for; a cache that cannot be written is a note.
+        sys.stderr.write(f"orgtree-tui: warning: {one_line(str(exc))}\n")
+
+
+def _age(age: timedelta) -> str:
+    seconds = int(age.total_seconds())
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"

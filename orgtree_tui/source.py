@@ -30,6 +30,18 @@ class Source:
             self._close = None
 
 
+DEMO_LABEL = "demo organization (simulated)"
+
+
+def source_label(options: Options) -> str:
+    """What names this source in the header and keys its cache, without connecting."""
+    if options.demo:
+        return DEMO_LABEL
+    return Connection(
+        profile=options.profile, region=options.region, endpoint_url=options.endpoint_url
+    ).describe()
+
+
 def open_source(options: Options) -> Source:
     """Connect as the options say. The demo starts a local simulated endpoint first."""
     if options.demo:
@@ -51,4 +63,4 @@ def open_demo(workers: int) -> Source:
         secret_key=DEMO_CREDENTIALS[1],
     )
     client = make_client(conn, max_pool=workers)
-    return Source(client, conn, "demo organization (simulated)", handle.stop)
+    return Source(client, conn, DEMO_LABEL, handle.stop)

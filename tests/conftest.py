@@ -26,6 +26,9 @@ def isolated_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Never read or write the user's own cache or settings.
+    monkeypatch.setenv("ORGTREE_TUI_CACHE_DIR", str(home / "cache"))
+    monkeypatch.setenv("ORGTREE_TUI_CONFIG", str(home / "settings.toml"))
 
 
 @pytest.fixture

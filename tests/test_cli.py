@@ -53,6 +53,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         (["--endpoint-url", "not a url"], "invalid endpoint URL"),
         (["export", "--format", "xml"], "invalid choice"),
         (["--demo", "--profile", "x"], "--demo cannot be combined"),
+        (["--cache-ttl", "soon"], "expected a duration"),
+        (["export", "--cached", "--no-cache"], "--cached cannot be combined"),
     ],
 )
 def test_bad_flags_get_one_line_and_status_2(
@@ -146,3 +148,41 @@ def test_not_in_an_organization(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unreachable_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "--endpoint-url", "http://127.0.0.1:9", "-q"]) == 2
     assert "Could not reach" in one_error_line(capsys)
+
+
+def test_export_saves_the_cache_and_cached_export_needs_no_aws(
+    endpoint: tuple[str, Built], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, built = endpoint
+    first = tmp_path / "live.json"
+    assert main(["export", "--endpoint-url", url, "-o", str(first), "-q"]) == 0
+    # The endpoint's port is closed after this point in real life; --cached must not care.
+    second = tmp_path / "cached.json"
+    code = main(["export", "--endpoint-url", url, "--cached", "-o", str(second)])
+    assert code == 0
+    assert "from the cache" in capsys.readouterr().err
+    assert json.loads(second.read_text()) == json.loads(first.read_text())
+
+
+def test_cached_export_without_a_cache_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["export", "--endpoint-url", "http://127.0.0.1:9", "--cached"]) == 2
+    assert "no cached tree" in one_error_line(capsys)
+
+
+def test_no_cache_writes_no_cache(endpoint: tuple[str, Built], tmp_path: Path) -> None:
+    url, _ = endpoint
+    assert main(["export", "--endpoint-url", url, "--no-cache", "-q"]) == 0
+    assert main(["export", "--endpoint-url", url, "--cached", "-q"]) == 2
+
+
+def test_cache_ttl_refuses_an_old_cache(
+    endpoint: tuple[str, Built], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, _ = endpoint
+    assert main(["export", "--endpoint-url", url, "-q"]) == 0
+    capsys.readouterr()
+    assert main(["export", "--endpoint-url", url, "--cached", "--cache-ttl", "0s", "-q"]) == 2
+    assert "older than --cache-ttl" in one_error_line(capsys)
+    assert main(["export", "--endpoint-url", url, "--cached", "--cache-ttl", "1h", "-q"]) == 0

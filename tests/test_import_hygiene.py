@@ -23,6 +23,9 @@ UI_FREE = [
     "orgtree_tui.headless",
     "orgtree_tui.source",
     "orgtree_tui.cli",
+    "orgtree_tui.cache",
+    "orgtree_tui.changes",
+    "orgtree_tui.locations",
 ]
 
 
