@@ -153,7 +153,7 @@ def test_unreachable_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
 def test_export_saves_the_cache_and_cached_export_needs_no_aws(
     endpoint: tuple[str, Built], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url, built = endpoint
+    url, _ = endpoint
     first = tmp_path / "live.json"
     assert main(["export", "--endpoint-url", url, "-o", str(first), "-q"]) == 0
     # The endpoint's port is closed after this point in real life; --cached must not care.
