@@ -1,0 +1,1 @@
+"""The Textual UI. Everything that imports textual lives under this package."""

@@ -1,0 +1,179 @@
+"""What the user's keys do beyond moving in the tree: filter, export, copy, help, re-crawl.
+
+A base class of the app rather than a mixin, so mypy sees `App` and the attributes the
+app provides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+from textual import on
+from textual.app import App
+from textual.widgets import Input
+from textual.worker import Worker, WorkerState
+
+from orgtree_tui.crawl.crawler import CrawlOutcome, CrawlState
+from orgtree_tui.export import ExportError, ExportResult, export_subtree
+from orgtree_tui.exporters.escape import visible
+from orgtree_tui.model import OrgTree
+from orgtree_tui.ui import keys
+from orgtree_tui.ui.filtering import find_matches
+from orgtree_tui.ui.screens.export_dialog import ExportDialog, ExportRequest
+from orgtree_tui.ui.screens.help import HelpScreen
+from orgtree_tui.ui.widgets.filter_bar import FilterBar
+from orgtree_tui.ui.widgets.org_tree import OrgTreeView
+
+
+class UserActions(App[int]):
+    model: OrgTree
+    outcome: CrawlOutcome | None
+    filter_text: str
+    matches: list[str]
+    today: Callable[[], date]
+    export_dir: Path | None
+
+    @property
+    def org_tree(self) -> OrgTreeView:
+        return self.query_one(OrgTreeView)
+
+    def start_crawl(self) -> None:
+        raise NotImplementedError
+
+    def refresh_status(self) -> None:
+        raise NotImplementedError
+
+    def _selected_id(self) -> str | None:
+        node_id = self.org_tree.cursor_id
+        if node_id is None:
+            roots = self.model.roots()
+            node_id = roots[0].id if roots else None
+        return node_id
+
+    # -- filter ----------------------------------------------------------------------------
+
+    def action_start_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.matches = find_matches(self.model, self.filter_text) if self.filter_text else []
+        self.org_tree.set_filter(self.matches if self.filter_text else None)
+        self.refresh_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.org_tree.focus()
+
+    def action_clear_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        if not bar.display and not self.filter_text:
+            return
+        bar.close()  # its Changed message clears the filter in the tree
+        self.filter_text, self.matches = "", []
+        self.org_tree.set_filter(None)
+        self.org_tree.focus()
+        self.refresh_status()
+
+    def action_next_match(self) -> None:
+        self._jump(1)
+
+    def action_previous_match(self) -> None:
+        self._jump(-1)
+
+    def _jump(self, step: int) -> None:
+        if not self.matches:
+            self.bell()
+            return
+        current = self.org_tree.cursor_id
+        if current in self.matches:
+            index = (self.matches.index(current) + step) % len(self.matches)
+        else:
+            # Matches are in display order; find the first one past the cursor.
+            order = {
+                n.id: i for r in self.model.roots() for i, n in enumerate(self.model.walk(r.id))
+            }
+            here = order.get(current or "", -1)
+            later = [m for m in self.matches if order.get(m, -1) > here]
+            earlier = [m for m in self.matches if order.get(m, -1) < here]
+            pick = (later or self.matches) if step > 0 else (earlier or self.matches)
+            index = self.matches.index(pick[0] if step > 0 else pick[-1])
+        self.org_tree.reveal(self.matches[index])
+
+    # -- export ----------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        node_id = self._selected_id()
+        if node_id is None:
+            self.notify("Nothing to export yet.", severity="warning")
+            return
+        dialog = ExportDialog(self.model, node_id, self.today(), self.export_dir)
+        self.push_screen(dialog, self._run_export)
+
+    def _run_export(self, request: ExportRequest | None) -> None:
+        if request is None:
+            return
+        outcome = self.outcome
+        complete = (
+            outcome is not None
+            and outcome.state is CrawlState.COMPLETE
+            and not self.model.incomplete_under(request.node_id)
+        )
+        work = partial(
+            export_subtree,
+            self.model,
+            request.node_id,
+            request.format,
+            request.path,
+            force=request.force,
+            complete=complete,
+        )
+        self.run_worker(work, group="export", thread=True, exit_on_error=False)
+
+    def export_done(self, worker: Worker[object]) -> None:
+        if worker.state is WorkerState.SUCCESS and isinstance(worker.result, ExportResult):
+            result = worker.result
+            note = "" if self._export_complete() else " (the crawl was not complete)"
+            self.notify(
+                f"Wrote {result.ous} OUs and {result.accounts} accounts to "
+                f"{visible(str(result.path))} ({result.format}){note}",
+                title="Exported",
+                markup=False,
+            )
+        elif worker.state is WorkerState.ERROR and worker.error is not None:
+            error = worker.error
+            text = (
+                str(error) if isinstance(error, ExportError) else f"{type(error).__name__}: {error}"
+            )
+            self.notify(visible(text), title="Export failed", severity="error", markup=False)
+
+    def _export_complete(self) -> bool:
+        return self.outcome is not None and self.outcome.state is CrawlState.COMPLETE
+
+    # -- copy, help, re-crawl --------------------------------------------------------------
+
+    def action_copy_id(self) -> None:
+        self._copy(lambda node_id: node_id, "id")
+
+    def action_copy_arn(self) -> None:
+        self._copy(lambda node_id: n.arn if (n := self.model.get(node_id)) else "", "ARN")
+
+    def _copy(self, pick: Callable[[str], str], what: str) -> None:
+        node_id = self.org_tree.cursor_id
+        text = pick(node_id) if node_id else ""
+        if not text:
+            self.bell()
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {what} {visible(text)}", markup=False, timeout=3)
+
+    def action_recrawl(self) -> None:
+        self.notify("Crawling the organization again.", timeout=2)
+        self.start_crawl()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(keys.help_rows(self, OrgTreeView.BINDINGS)))

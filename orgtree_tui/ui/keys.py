@@ -1,0 +1,67 @@
+"""Every key of the app in one place, and the help rows and palette commands made from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import partial
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+
+APP_BINDINGS: list[BindingType] = [
+    Binding("slash", "start_filter", "Filter"),
+    Binding("n", "next_match", "Next match", show=False),
+    Binding("N", "previous_match", "Previous match", show=False),
+    Binding("x", "export", "Export"),
+    Binding("y", "copy_id", "Copy id"),
+    Binding("Y", "copy_arn", "Copy ARN", show=False),
+    Binding("r", "recrawl", "Re-crawl"),
+    Binding("question_mark", "help", "Help"),
+    Binding("escape", "clear_filter", "Clear filter", show=False),
+    Binding("q", "quit", "Quit"),
+    # Textual's default ctrl+c only hints at ctrl+q; quitting at once is what people expect.
+    Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+]
+
+# Tree's own enter binding selects, which toggles the node (auto_expand): list it too.
+TREE_EXTRA = [Binding("enter", "select_cursor", "Toggle")]
+
+
+def _bindings(items: Iterable[BindingType]) -> Iterator[Binding]:
+    for item in items:
+        if isinstance(item, Binding):
+            yield item
+
+
+def help_rows(app: App[Any], tree_bindings: list[BindingType]) -> list[tuple[str, str]]:
+    """(keys, what they do) for the tree's keys, then the app's."""
+    rows: list[tuple[str, str]] = []
+    for binding in [*_bindings(tree_bindings), *TREE_EXTRA, *_bindings(APP_BINDINGS)]:
+        keys = " / ".join(
+            app.get_key_display(Binding(key.strip(), binding.action))
+            for key in binding.key.split(",")
+        )
+        rows.append((keys, binding.description))
+    rows.append(("^p", "Command palette"))
+    return rows
+
+
+def palette_commands(
+    app: App[Any], tree: DOMNode, tree_bindings: list[BindingType]
+) -> Iterator[SystemCommand]:
+    """One palette entry per action, keyed like the help screen."""
+    seen: set[str] = set()
+    targets = [(tree, b) for b in _bindings(tree_bindings)] + [
+        (app, b) for b in _bindings(APP_BINDINGS)
+    ]
+    for target, binding in targets:
+        if binding.action in seen:
+            continue
+        seen.add(binding.action)
+        keys = " / ".join(
+            app.get_key_display(Binding(k.strip(), binding.action)) for k in binding.key.split(",")
+        )
+        run = partial(app.run_action, binding.action, target)
+        yield SystemCommand(binding.description, f"key: {keys}", run)

@@ -1,0 +1,62 @@
+"""Textual messages mirroring the crawl's topics, posted from worker threads to the app.
+
+Every message carries the crawl `generation` it belongs to, so news from a crawl that a
+re-crawl replaced is recognised and dropped.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome
+    from orgtree_tui.crawl.stats import CrawlStats
+    from orgtree_tui.ui.bridge import CrawlBridge
+
+
+class CrawlStarted(Message):
+    """The source is open and the crawler exists; `run()` starts right after this."""
+
+    def __init__(
+        self, generation: int, crawler: Crawler, bridge: CrawlBridge, source_label: str
+    ) -> None:
+        super().__init__()
+        self.generation = generation
+        self.crawler = crawler
+        self.bridge = bridge
+        self.source_label = source_label
+
+
+class CrawlNewsPending(Message):
+    """The bridge holds news (nodes, details, errors) the UI has not drained yet."""
+
+    def __init__(self, generation: int) -> None:
+        super().__init__()
+        self.generation = generation
+
+    def can_replace(self, message: Message) -> bool:
+        # Draining takes everything buffered, so one pending note stands for many.
+        return isinstance(message, CrawlNewsPending)
+
+
+class CrawlProgress(Message):
+    """A snapshot of the task loop's counters."""
+
+    def __init__(self, generation: int, stats: CrawlStats) -> None:
+        super().__init__()
+        self.generation = generation
+        self.stats = stats
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, CrawlProgress)
+
+
+class CrawlFinished(Message):
+    """The crawl ended (it may end again later when details asked for afterwards arrive)."""
+
+    def __init__(self, generation: int, outcome: CrawlOutcome) -> None:
+        super().__init__()
+        self.generation = generation
+        self.outcome = outcome

@@ -1,0 +1,1 @@
+"""Modal screens: export dialog, overwrite confirmation, help, errors."""

@@ -1,0 +1,117 @@
+"""The `x` dialog: format, destination, overwrite confirmation. Writing happens elsewhere,
+in a worker through `orgtree_tui.export`, the same module the CLI uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+
+from orgtree_tui.export import FORMATS, ExportError, check_destination, default_filename
+from orgtree_tui.exporters.escape import visible
+from orgtree_tui.model import NodeType, OrgTree
+from orgtree_tui.ui.screens.confirm import ConfirmScreen
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    node_id: str
+    format: str
+    path: Path
+    force: bool
+
+
+class ExportDialog(ModalScreen[ExportRequest | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self, model: OrgTree, node_id: str, today: date, directory: Path | None = None
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.node_id = node_id
+        self.today = today
+        self.directory = directory
+        self.format = FORMATS[0]
+        self._default = self._default_path(self.format)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export-dialog", classes="dialog"):
+            yield Label(self._title(), id="export-title", classes="dialog-title")
+            yield Label("Format")
+            with RadioSet(id="export-format"):
+                for fmt in FORMATS:
+                    yield RadioButton(fmt, value=fmt == self.format, id=f"format-{fmt}")
+            yield Label("File")
+            yield Input(self._default, id="export-path", select_on_focus=False)
+            yield Static("", id="export-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Export", variant="primary", id="export")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def _title(self) -> Text:
+        node = self.model.get(self.node_id)
+        counts = self.model.counts(self.node_id)
+        title = Text("Export ")
+        title.append(visible(self.model.path(self.node_id)), style="bold")
+        if node is not None and node.type is not NodeType.ACCOUNT:
+            title.append(f"  ({counts.ous} OUs, {counts.accounts} accounts)", style="dim")
+        return title
+
+    def _default_path(self, fmt: str) -> str:
+        name = default_filename(self.model, self.node_id, fmt, self.today)
+        return str(self.directory / name) if self.directory else name
+
+    @on(RadioSet.Changed)
+    def _format_changed(self, event: RadioSet.Changed) -> None:
+        self.format = FORMATS[event.index]
+        path_input = self.query_one(Input)
+        # Follow the format only while the user has not typed a path of their own.
+        if path_input.value == self._default:
+            self._default = self._default_path(self.format)
+            path_input.value = self._default
+        else:
+            self._default = self._default_path(self.format)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#export")
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        value = self.query_one(Input).value.strip()
+        if not value:
+            self._error("Enter a file name.")
+            return
+        path = Path(value).expanduser()
+        try:
+            check_destination(path, force=True)
+        except ExportError as exc:
+            self._error(str(exc))
+            return
+        if path.exists():
+            question = Text("Overwrite ")
+            question.append(visible(str(path)), style="bold")
+            question.append("?")
+            self.app.push_screen(ConfirmScreen(question), lambda yes: self._confirmed(path, yes))
+            return
+        self.dismiss(ExportRequest(self.node_id, self.format, path, force=False))
+
+    def _confirmed(self, path: Path, yes: bool | None) -> None:
+        if yes:
+            self.dismiss(ExportRequest(self.node_id, self.format, path, force=True))
+
+    def _error(self, message: str) -> None:
+        self.query_one("#export-error", Static).update(Text(visible(message)))

@@ -1,0 +1,110 @@
+"""The details pane: everything known about the selected node, names rendered as data."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from orgtree_tui.exporters.escape import visible
+from orgtree_tui.model import DetailState, Node, NodeType, OrgTree, Policy
+
+LOADING = "loading..."
+_TYPE_NAMES = {
+    NodeType.ROOT: "root",
+    NodeType.ORGANIZATIONAL_UNIT: "organizational unit",
+    NodeType.ACCOUNT: "account",
+}
+
+
+class DetailsPane(VerticalScroll, can_focus=False):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.node_id: str | None = None
+        self._body = Static(Text("Nothing selected.", style="dim"), id="details-body")
+
+    def compose(self) -> ComposeResult:
+        yield self._body
+
+    def show(self, model: OrgTree, node_id: str | None) -> None:
+        self.node_id = node_id
+        node = model.get(node_id) if node_id else None
+        if node is None:
+            self._body.update(Text("Nothing selected.", style="dim"))
+            return
+        self._body.update(render_details(model, node))
+
+
+def render_details(model: OrgTree, node: Node) -> RenderableType:
+    fields = Table.grid(padding=(0, 2))
+    fields.add_column(style="bold", no_wrap=True)
+    fields.add_column(overflow="fold")
+
+    def row(name: str, value: str | None, style: str = "") -> None:
+        if value:
+            fields.add_row(Text(name), Text(visible(value), style=style))
+
+    row("Type", _TYPE_NAMES[node.type])
+    row("Id", node.id)
+    row("ARN", node.arn)
+    row("Path", model.path(node.id))
+    row("Email", node.email)
+    if node.state:
+        row("State", node.state, "" if node.state == "ACTIVE" else "bold yellow")
+    if node.joined_method or node.joined_timestamp:
+        when = node.joined_timestamp.isoformat(sep=" ") if node.joined_timestamp else ""
+        row("Joined", " ".join(p for p in (node.joined_method or "", when) if p))
+    if not node.is_account:
+        counts = model.counts(node.id)
+        row("Accounts", f"{model.direct_accounts(node.id)} direct, {counts.accounts} in total")
+        row("OUs below", str(counts.ous))
+    reason = model.incomplete().get(node.id)
+    if reason:
+        row("Incomplete", f"children could not all be listed ({reason})", "bold red")
+    details = model.details(node.id)
+    return Group(
+        Text(visible(node.name), style="bold underline"),
+        Text(),
+        fields,
+        Text(),
+        Text("Tags", style="bold"),
+        _tags(details.tags, details.tags_state),
+        Text(),
+        Text("Service control policies", style="bold"),
+        _policies(details.policies, details.policies_state),
+    )
+
+
+def _tags(tags: dict[str, str] | None, state: DetailState) -> RenderableType:
+    if state is not DetailState.LOADED or tags is None:
+        return _state_text(state)
+    if not tags:
+        return Text("none", style="dim")
+    table = Table(show_edge=False, box=None, pad_edge=False, header_style="dim")
+    table.add_column("Key", no_wrap=True)
+    table.add_column("Value", overflow="fold")
+    for key in sorted(tags):
+        table.add_row(Text(visible(key)), Text(visible(tags[key])))
+    return table
+
+
+def _policies(policies: tuple[Policy, ...] | None, state: DetailState) -> RenderableType:
+    if state is not DetailState.LOADED or policies is None:
+        return _state_text(state)
+    if not policies:
+        return Text("none attached directly", style="dim")
+    lines = Text()
+    for policy in policies:
+        lines.append(visible(policy.name))
+        lines.append(f"  {policy.id}\n", style="dim")
+    lines.rstrip()
+    return lines
+
+
+def _state_text(state: DetailState) -> Text:
+    if state is DetailState.PENDING:
+        return Text(LOADING, style="italic dim")
+    return Text(state.value, style="yellow")

@@ -1,0 +1,306 @@
+"""The organization as a Textual Tree that grows while the crawl runs.
+
+Widget nodes are built lazily, harlequin-style: the children of a node exist only once it has
+been expanded ("populated"); everything else stays in the model until then. New arrivals are
+inserted at their sorted position (export order) under populated parents only, in chunks,
+and the cursor keeps both its node and its row on screen while lines are inserted above it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from orgtree_tui.model import Node, OrgTree, sort_key
+from orgtree_tui.ui.filtering import with_ancestors
+from orgtree_tui.ui.labels import node_label
+
+CHUNK = 250  # nodes inserted between yields to the event loop
+SortKey = tuple[int, str, str]
+
+
+class OrgTreeView(Tree[str]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "cursor_down", "Down", show=False),
+        Binding("k,up", "cursor_up", "Up", show=False),
+        Binding("l,right", "expand_node", "Expand", show=False),
+        Binding("h,left", "collapse_or_parent", "Collapse / parent", show=False),
+        Binding("space", "toggle_node", "Toggle", show=False),
+        Binding("p", "go_parent", "Parent", show=False),
+        Binding("g,home", "scroll_home", "Top", show=False),
+        Binding("G,end", "scroll_end", "Bottom", show=False),
+        Binding("e", "expand_all_under", "Expand all"),
+        Binding("c", "collapse_everything", "Collapse all"),
+    ]
+
+    def __init__(self, model: OrgTree, *, id: str | None = None) -> None:
+        super().__init__("organization", id=id)
+        self.show_root = False
+        self.guide_depth = 3
+        self.model = model
+        self._by_id: dict[str, TreeNode[str]] = {}
+        self._placed: dict[str, tuple[str, SortKey]] = {}  # id -> (parent id, sort key)
+        self._keys: dict[str, list[SortKey]] = {}  # parent id -> keys of placed children
+        self._populated: set[str] = set()
+        self._visible: set[str] | None = None  # None: no filter
+        self._matches: set[str] = set()
+        self._expanded_before_filter: set[str] = set()
+        self._want_expanded: set[str] = set()
+        self._want_cursor: str | None = None
+        self._placeholder: TreeNode[str] | None = None
+
+    # -- what the app asks -----------------------------------------------------------------
+
+    @property
+    def cursor_id(self) -> str | None:
+        node = self.cursor_node
+        # After a rebuild the old cursor node lingers until the cursor moves again.
+        return node.data if node is not None and self.cursor_line >= 0 else None
+
+    def widget_node(self, node_id: str) -> TreeNode[str] | None:
+        return self._by_id.get(node_id)
+
+    def expanded_ids(self) -> set[str]:
+        return {i for i, tn in self._by_id.items() if tn.is_expanded}
+
+    def reset_model(self, model: OrgTree, *, placeholder: str = "") -> None:
+        """Show another crawl's model, keeping what was expanded and selected."""
+        self._want_expanded = self.expanded_ids() | self._want_expanded
+        self._want_cursor = self.cursor_id or self._want_cursor
+        self.model = model
+        self._rebuild()
+        self.set_placeholder(placeholder)
+
+    def set_placeholder(self, text: str) -> None:
+        if self._placeholder is not None:
+            self._placeholder.remove()
+            self._placeholder = None
+        if text and not self.root.children:
+            self._placeholder = self.root.add_leaf(Text(text, style="dim italic"))
+
+    async def add_nodes(self, nodes: Sequence[Node]) -> None:
+        """Place what the crawl found; labels of their ancestors get the new counts."""
+        if nodes:
+            self.set_placeholder("")
+        for start in range(0, len(nodes), CHUNK):
+            with self._cursor_kept():
+                for node in nodes[start : start + CHUNK]:
+                    self._place(node)
+            if start + CHUNK < len(nodes):
+                await asyncio.sleep(0)  # let the screen and keys breathe
+        touched: set[str] = set()
+        for node in nodes:
+            touched.update(a.id for a in self.model.ancestors(node.id))
+        self.refresh_labels(touched)
+
+    def refresh_labels(self, ids: set[str]) -> None:
+        for node_id in ids:
+            tn = self._by_id.get(node_id)
+            node = self.model.get(node_id)
+            if tn is not None and node is not None:
+                tn.set_label(node_label(self.model, node, match=node_id in self._matches))
+
+    def set_filter(self, matches: list[str] | None) -> None:
+        """Show only `matches` and their ancestors (None: everything again)."""
+        cursor = self.cursor_id
+        if matches is None:
+            if self._visible is None:
+                return
+            self._visible, self._matches = None, set()
+            self._want_expanded = self._expanded_before_filter
+            if cursor is not None:
+                self._want_expanded |= {a.id for a in self.model.ancestors(cursor)}
+            self._want_cursor = cursor
+        else:
+            if self._visible is None:
+                self._expanded_before_filter = self.expanded_ids()
+            self._visible = with_ancestors(self.model, matches)
+            self._matches = set(matches)
+            self._want_expanded = set(self._visible)
+            keep = cursor is not None and cursor in self._visible
+            self._want_cursor = cursor if keep else (matches[0] if matches else None)
+        self._rebuild()
+
+    def grow_filter(self, matches: list[str]) -> None:
+        """New matches while crawling: add them (and their ancestors) without a rebuild."""
+        if self._visible is None:
+            return
+        visible = with_ancestors(self.model, matches)
+        added = visible - self._visible
+        newly_matched = set(matches) - self._matches
+        self._visible, self._matches = visible, set(matches)
+        self._want_expanded |= added
+        with self._cursor_kept():
+            for node_id in sorted(added, key=lambda i: len(self.model.ancestors(i))):
+                node = self.model.get(node_id)
+                if node is not None:
+                    self._place(node)
+        self.refresh_labels(newly_matched)
+
+    def reveal(self, node_id: str) -> bool:
+        """Expand the way down to a node and put the cursor on it."""
+        for ancestor in self.model.ancestors(node_id):
+            tn = self._by_id.get(ancestor.id)
+            if tn is None:
+                return False
+            self._expand(tn)
+        target = self._by_id.get(node_id)
+        if target is None:
+            return False
+        _ = self.last_line  # lines are rebuilt lazily; the cursor needs the new ones
+        self.move_cursor(target)
+        return True
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_expand_node(self) -> None:
+        tn = self.cursor_node
+        if tn is None:
+            return
+        if tn.allow_expand and not tn.is_expanded:
+            self._expand(tn)
+        elif tn.is_expanded and tn.children:
+            self.move_cursor(tn.children[0])
+
+    def action_collapse_or_parent(self) -> None:
+        tn = self.cursor_node
+        if tn is None:
+            return
+        if tn.allow_expand and tn.is_expanded:
+            tn.collapse()
+        else:
+            self.action_go_parent()
+
+    def action_go_parent(self) -> None:
+        tn = self.cursor_node
+        if tn is not None and tn.parent is not None and tn.parent is not self.root:
+            self.move_cursor(tn.parent)
+
+    def action_expand_all_under(self) -> None:
+        tn = self.cursor_node
+        if tn is None or tn.data is None:
+            return
+        for node in self.model.walk(tn.data):
+            if not node.is_account:
+                self._populate(node.id)
+        tn.expand_all()
+
+    def action_collapse_everything(self) -> None:
+        """Collapse all but the roots; the cursor moves to what stays visible above it."""
+        cursor = self.cursor_id
+        if cursor is not None:
+            chain = [a.id for a in self.model.ancestors(cursor)] + [cursor]
+            target = self._by_id.get(chain[1] if len(chain) > 1 else chain[0])
+            if target is not None:
+                self.move_cursor(target)
+        for top in self.root.children:
+            for child in top.children:
+                child.collapse_all()
+
+    @on(Tree.NodeExpanded)
+    def _populate_on_expand(self, event: Tree.NodeExpanded[str]) -> None:
+        if event.node.data is not None:
+            with self._cursor_kept():
+                self._populate(event.node.data)
+
+    # -- building --------------------------------------------------------------------------
+
+    def _rebuild(self) -> None:
+        self.clear()
+        self.unselect()
+        self._by_id, self._placed, self._keys = {}, {}, {}
+        self._populated = {""}  # "" stands for the hidden root: org roots always show
+        self._placeholder = None
+        for root in self.model.roots():
+            self._place(root)
+
+    def _shown(self, node_id: str) -> bool:
+        return self._visible is None or node_id in self._visible
+
+    def _place(self, node: Node) -> None:
+        parent_key = node.parent_id or ""
+        key = sort_key(node)
+        placed = self._placed.get(node.id)
+        if placed == (parent_key, key):
+            self.refresh_labels({node.id})
+            return
+        if placed is not None:
+            self._remove(node.id)  # moved or renamed: its sorted position changed
+        if not self._shown(node.id) or parent_key not in self._populated:
+            return
+        parent = self.root if node.parent_id is None else self._by_id.get(parent_key)
+        if parent is None:
+            return
+        keys = self._keys.setdefault(parent_key, [])
+        index = bisect_left(keys, key)
+        keys.insert(index, key)
+        label = node_label(self.model, node, match=node.id in self._matches)
+        tn = parent.add(label, node.id, before=index, allow_expand=not node.is_account)
+        self._by_id[node.id] = tn
+        self._placed[node.id] = (parent_key, key)
+        if node.parent_id is None or node.id in self._want_expanded:
+            self._expand(tn)
+        if node.id == self._want_cursor:
+            self._want_cursor = None
+            _ = self.last_line
+            self.move_cursor(tn)
+        elif self.cursor_line < 0 and node.parent_id is None:
+            _ = self.last_line
+            self.move_cursor(tn)
+
+    def _populate(self, node_id: str) -> None:
+        if node_id in self._populated or node_id not in self._by_id:
+            return
+        self._populated.add(node_id)
+        for child in self.model.children(node_id):
+            self._place(child)
+
+    def _expand(self, tn: TreeNode[str]) -> None:
+        if tn.data is not None and tn.allow_expand:
+            self._populate(tn.data)
+            tn.expand()
+
+    def _remove(self, node_id: str) -> None:
+        tn = self._by_id.get(node_id)
+        parent_key, key = self._placed[node_id]
+        keys = self._keys.get(parent_key, [])
+        index = bisect_left(keys, key)
+        if index < len(keys) and keys[index] == key:
+            del keys[index]
+        if tn is not None:
+            for gone in _subtree_ids(tn):
+                self._by_id.pop(gone, None)
+                self._placed.pop(gone, None)
+                self._keys.pop(gone, None)
+                self._populated.discard(gone)
+            tn.remove()
+
+    @contextmanager
+    def _cursor_kept(self) -> Iterator[None]:
+        """Keep the cursor's row on screen while lines are inserted above it."""
+        node = self.cursor_node
+        row = self.cursor_line - self.scroll_offset.y
+        yield
+        if node is None or self.cursor_node is not node or not 0 <= row < self.size.height:
+            return
+        _ = self.last_line  # rebuilds the lines; the cursor follows its node
+        if node.line >= 0 and node.line - self.scroll_offset.y != row:
+            self.scroll_to(y=node.line - row, animate=False, immediate=True)
+
+
+def _subtree_ids(tn: TreeNode[str]) -> Iterator[str]:
+    stack = [tn]
+    while stack:
+        current = stack.pop()
+        if current.data is not None:
+            yield current.data
+        stack.extend(current.children)

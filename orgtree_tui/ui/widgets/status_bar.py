@@ -1,0 +1,59 @@
+"""The one-line status bar: crawl state and the task loop's counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from orgtree_tui.crawl.stats import CrawlStats
+from orgtree_tui.model import Counts
+
+_STATE_STYLES = {
+    "connecting": "bold cyan",
+    "crawling": "bold cyan",
+    "complete": "bold green",
+    "cancelled": "bold yellow",
+    "incomplete": "bold yellow",
+    "failed": "bold red",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusLine:
+    state: str  # a CrawlState value, or "connecting"
+    found: Counts
+    stats: CrawlStats
+    elapsed: float
+    incomplete_branches: int = 0
+
+
+def render_status(status: StatusLine) -> Text:
+    state = status.state
+    if state == "incomplete":
+        state = f"incomplete: {status.incomplete_branches} branches"
+    stats = status.stats
+    text = Text()
+    text.append(f" ● {state} ", style=_STATE_STYLES.get(status.state, "bold"))
+    parts = (
+        ("OUs", status.found.ous),
+        ("accounts", status.found.accounts),
+        ("queue", stats.queued),
+        ("in flight", stats.in_flight),
+        ("API calls", stats.total_calls),
+        ("throttled", stats.total_throttled),
+    )
+    for name, value in parts:
+        text.append("│ ", style="dim")
+        text.append(f"{name} ", style="dim")
+        text.append(f"{value} ")
+    text.append("│ ", style="dim")
+    minutes, seconds = divmod(status.elapsed, 60)
+    text.append(f"{int(minutes)}:{seconds:04.1f}")
+    return text
+
+
+class StatusBar(Static):
+    def show(self, status: StatusLine) -> None:
+        self.update(render_status(status))
