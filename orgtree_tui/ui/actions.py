@@ -36,9 +36,8 @@ class UserActions(App[int]):
     today: Callable[[], date]
     export_dir: Path | None
 
-    @property
-    def org_tree(self) -> OrgTreeView:
-        return self.query_one(OrgTreeView)
+    org_tree: OrgTreeView
+    filter_bar: FilterBar
 
     def start_crawl(self) -> None:
         raise NotImplementedError
@@ -56,7 +55,7 @@ class UserActions(App[int]):
     # -- filter ----------------------------------------------------------------------------
 
     def action_start_filter(self) -> None:
-        self.query_one(FilterBar).open()
+        self.filter_bar.open()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -70,7 +69,7 @@ class UserActions(App[int]):
         self.org_tree.focus()
 
     def action_clear_filter(self) -> None:
-        bar = self.query_one(FilterBar)
+        bar = self.filter_bar
         if not bar.display and not self.filter_text:
             return
         bar.close()  # its Changed message clears the filter in the tree

@@ -74,19 +74,20 @@ class OrgTreeApp(UserActions, App[int]):
         self._last_drain = 0.0
         self._drain_scheduled = False
         self._details_timer: Timer | None = None
+        # Held, not queried: while a dialog is up, queries search the dialog's screen.
+        self.org_tree = OrgTreeView(self.model, id="tree")
+        self.details = DetailsPane(id="details")
+        self.filter_bar = FilterBar(id="filter")
+        self.status_bar = StatusBar(id="status")
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         with Horizontal(id="main"):
-            yield OrgTreeView(self.model, id="tree")
-            yield DetailsPane(id="details")
-        yield FilterBar(id="filter")
-        yield StatusBar(id="status")
+            yield self.org_tree
+            yield self.details
+        yield self.filter_bar
+        yield self.status_bar
         yield Footer()
-
-    @property
-    def details(self) -> DetailsPane:
-        return self.query_one(DetailsPane)
 
     def on_mount(self) -> None:
         self.org_tree.set_placeholder("connecting...")
@@ -197,7 +198,7 @@ class OrgTreeApp(UserActions, App[int]):
             elapsed=max(0.0, end - self._started),
             incomplete_branches=len(outcome.incomplete) if outcome else 0,
         )
-        self.query_one(StatusBar).show(status)
+        self.status_bar.show(status)
 
     def _update_header(self) -> None:
         org = self.model.organization

@@ -24,7 +24,8 @@ class DetailsPane(VerticalScroll, can_focus=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.node_id: str | None = None
-        self._body = Static(Text("Nothing selected.", style="dim"), id="details-body")
+        self.rendered: RenderableType = Text("Nothing selected.", style="dim")
+        self._body = Static(self.rendered, id="details-body")
 
     def compose(self) -> ComposeResult:
         yield self._body
@@ -33,9 +34,10 @@ class DetailsPane(VerticalScroll, can_focus=False):
         self.node_id = node_id
         node = model.get(node_id) if node_id else None
         if node is None:
-            self._body.update(Text("Nothing selected.", style="dim"))
-            return
-        self._body.update(render_details(model, node))
+            self.rendered = Text("Nothing selected.", style="dim")
+        else:
+            self.rendered = render_details(model, node)
+        self._body.update(self.rendered)
 
 
 def render_details(model: OrgTree, node: Node) -> RenderableType:
@@ -55,7 +57,8 @@ def render_details(model: OrgTree, node: Node) -> RenderableType:
     if node.state:
         row("State", node.state, "" if node.state == "ACTIVE" else "bold yellow")
     if node.joined_method or node.joined_timestamp:
-        when = node.joined_timestamp.isoformat(sep=" ") if node.joined_timestamp else ""
+        stamp = node.joined_timestamp
+        when = stamp.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if stamp else ""
         row("Joined", " ".join(p for p in (node.joined_method or "", when) if p))
     if not node.is_account:
         counts = model.counts(node.id)

@@ -126,7 +126,7 @@ class OrgTreeView(Tree[str]):
             self._visible = with_ancestors(self.model, matches)
             self._matches = set(matches)
             self._want_expanded = set(self._visible)
-            keep = cursor is not None and cursor in self._visible
+            keep = cursor is not None and cursor in self._matches
             self._want_cursor = cursor if keep else (matches[0] if matches else None)
         self._rebuild()
 
@@ -266,8 +266,8 @@ class OrgTreeView(Tree[str]):
 
     def _expand(self, tn: TreeNode[str]) -> None:
         if tn.data is not None and tn.allow_expand:
+            tn.expand()  # first, so a cursor placed while populating finds its line
             self._populate(tn.data)
-            tn.expand()
 
     def _remove(self, node_id: str) -> None:
         tn = self._by_id.get(node_id)

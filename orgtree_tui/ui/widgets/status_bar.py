@@ -55,5 +55,8 @@ def render_status(status: StatusLine) -> Text:
 
 
 class StatusBar(Static):
+    text = Text()
+
     def show(self, status: StatusLine) -> None:
-        self.update(render_status(status))
+        self.text = render_status(status)
+        self.update(self.text)

@@ -1,0 +1,201 @@
+"""Every key of the issue, pressed on a crawled organization."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from ui_support import SIZE, SampleOrg, app_for, crawled, shown_children, shown_ids, wait_for
+
+from orgtree_tui.model import NodeType
+from orgtree_tui.ui.app import OrgTreeApp
+from orgtree_tui.ui.filtering import find_matches, with_ancestors
+from orgtree_tui.ui.keys import APP_BINDINGS
+from orgtree_tui.ui.screens.help import HelpScreen
+from orgtree_tui.ui.widgets.org_tree import OrgTreeView
+
+
+def expanded(app: OrgTreeApp, node_id: str) -> bool:
+    tn = app.org_tree.widget_node(node_id)
+    return tn is not None and tn.is_expanded
+
+
+async def test_navigation_keys(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        tree, root = app.org_tree, org.truth.root_id
+        kids = app.model.child_ids(root)
+        first_ou = kids[0]
+        assert tree.cursor_id == root and expanded(app, root)
+        await pilot.press("j")
+        assert tree.cursor_id == kids[0]
+        await pilot.press("down")
+        assert tree.cursor_id == kids[1]
+        await pilot.press("k")
+        assert tree.cursor_id == kids[0]
+        await pilot.press("up")
+        assert tree.cursor_id == root
+
+        await pilot.press("j", "l")  # l expands ...
+        assert expanded(app, first_ou)
+        await pilot.press("l")  # ... and on an expanded node goes to its first child
+        assert tree.cursor_id == app.model.child_ids(first_ou)[0]
+        await pilot.press("h")  # on a leaf: to the parent
+        assert tree.cursor_id == first_ou
+        await pilot.press("h")  # on an expanded node: collapse
+        assert tree.cursor_id == first_ou and not expanded(app, first_ou)
+        await pilot.press("right")
+        assert expanded(app, first_ou)
+        await pilot.press("left")
+        assert not expanded(app, first_ou)
+        await pilot.press("left")
+        assert tree.cursor_id == root
+
+        await pilot.press("j", "enter")  # enter toggles
+        assert expanded(app, first_ou)
+        await pilot.press("space")  # space too
+        assert not expanded(app, first_ou)
+        await pilot.press("space", "j", "p")  # p: parent
+        assert tree.cursor_id == first_ou
+
+        await pilot.press("G")
+        assert tree.cursor_line == tree.last_line and tree.cursor_id == kids[-1]
+        await pilot.press("g")
+        assert tree.cursor_line == 0 and tree.cursor_id == root
+
+        await pilot.press("e")  # expands everything under the root
+        ous = [n.id for n in app.model.nodes() if n.type is NodeType.ORGANIZATIONAL_UNIT]
+        assert all(expanded(app, ou) for ou in ous)
+        deep = org.ou("Payments")
+        tree.reveal(deep)
+        await pilot.press("c")  # collapses all but the root; cursor to its top-level OU
+        assert not any(expanded(app, ou) for ou in ous) and expanded(app, root)
+        assert tree.cursor_id == org.ou("Workloads")
+
+
+async def test_filter_shows_matches_with_their_ancestors(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await pilot.press("slash", *"audit")
+        assert app.filter_text == "audit"
+        matches = find_matches(app.model, "audit")
+        assert matches and app.matches == matches
+        assert shown_ids(app) == with_ancestors(app.model, matches)
+        assert org.ou("Security") in shown_ids(app) and org.ou("Workloads") not in shown_ids(app)
+
+        # Tag values, emails and ids match too.
+        tagged = next(i for i, tags in org.truth.tags.items() if "Owner" in tags)
+        owner = org.truth.tags[tagged]["Owner"]
+        account = next(n for n in app.model.nodes() if n.type is NodeType.ACCOUNT and n.email)
+        for query, expected in (
+            (owner, tagged),
+            (account.email, account.id),
+            (account.id, account.id),
+        ):
+            app.filter_bar.value = query or ""
+            await pilot.pause()
+            assert expected in app.matches
+            assert shown_ids(app) == with_ancestors(app.model, app.matches)
+
+        await pilot.press("escape")  # clears: everything is back
+        assert not app.filter_bar.display and app.filter_text == ""
+        root = org.truth.root_id
+        assert shown_children(app, root) == app.model.child_ids(root)
+
+
+async def test_next_and_previous_match(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await pilot.press("slash", *"prod", "enter")
+        matches = app.matches
+        assert len(matches) >= 3
+        tree = app.org_tree
+        assert tree.cursor_id == matches[0] and tree.has_focus
+        await pilot.press("n")
+        assert tree.cursor_id == matches[1]
+        await pilot.press("n", "N")
+        assert tree.cursor_id == matches[1]
+        await pilot.press("N", "N")  # wraps around
+        assert tree.cursor_id == matches[-1]
+        await pilot.press("escape")
+        assert tree.cursor_id == matches[-1]  # the match stays selected, its branch open
+        root = org.truth.root_id
+        assert shown_children(app, root) == app.model.child_ids(root)
+        assert all(expanded(app, a.id) for a in app.model.ancestors(matches[-1]))
+
+
+async def test_copy_id_and_arn(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        account = next(n for n in app.model.nodes() if n.type is NodeType.ACCOUNT)
+        app.org_tree.reveal(account.id)
+        await pilot.press("y")
+        assert app.clipboard == account.id
+        await pilot.press("Y")
+        assert app.clipboard == account.arn
+
+
+async def test_help_lists_every_binding_and_the_palette_has_every_action(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        described = {description for _, description in app.screen.rows}
+        bindings = [*OrgTreeView.BINDINGS, *APP_BINDINGS]
+        wanted = {b.description for b in bindings if hasattr(b, "description")}
+        assert wanted <= described
+        keys = {k for k, _ in app.screen.rows}
+        for key in ("j / ↓", "/", "?", "n", "N", "x", "y", "Y", "r", "q", "e", "c", "p"):
+            assert key in keys
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert wanted <= titles
+
+
+async def test_status_bar_and_header(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        text = app.status_bar.text.plain
+        counts = org.truth.counts()
+        assert "complete" in text and "0:00.0" in text  # the test clock is frozen
+        assert f"OUs {counts.ous}" in text and f"accounts {counts.accounts}" in text
+        assert org.truth.organization_id in app.sub_title
+        assert org.truth.management_account_id in app.sub_title
+
+
+async def test_selecting_a_node_fetches_its_details(org: SampleOrg) -> None:
+    app = app_for(org.client, details=False)  # the crawl fetches no tags by itself
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        tagged = next(i for i, t in org.truth.tags.items() if t and i.startswith("ou-"))
+        app.org_tree.reveal(tagged)
+        await pilot.pause()
+        assert "loading..." in details_text(app)
+        value = next(iter(org.truth.tags[tagged].values()))
+        await wait_for(pilot, lambda: value in details_text(app))
+        assert "loading..." not in details_text(app)
+
+
+async def test_recrawl_keeps_what_was_open_and_selected(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        deep = org.ou("Payments")
+        app.org_tree.reveal(deep)
+        first = app.crawler
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.crawler is not first and app.state == "complete")
+        assert app.generation == 2
+        assert app.org_tree.cursor_id == deep
+        assert expanded(app, org.ou("Prod"))
+
+
+def details_text(app: OrgTreeApp) -> str:
+    console = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(app.details.rendered)
+    return console.export_text()

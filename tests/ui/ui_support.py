@@ -1,0 +1,120 @@
+"""Shared pieces of the UI tests: a seeded moto org, a gated client, app factories, waits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from textual.pilot import Pilot
+
+from orgtree_tui.aws import READ_ONLY_OPERATIONS, Connection, OrgClient
+from orgtree_tui.crawl.crawler import CrawlOptions
+from orgtree_tui.demo import GroundTruth, OrgSpec, build_org, read_truth
+from orgtree_tui.quotas import Quota
+from orgtree_tui.source import Source
+from orgtree_tui.ui.app import OrgTreeApp
+from orgtree_tui.ui.launch import make_app
+
+FAST = {op: Quota(10_000, 10_000) for op in READ_ONLY_OPERATIONS}
+TODAY = date(2025, 3, 14)
+SIZE = (120, 36)
+# ~30 accounts in three levels of OUs, with tags, SCPs, a suspended account, odd names.
+SPEC = OrgSpec(
+    accounts=30, ous=9, depth=3, scps=3, suspended=1, wide_parent_accounts=0, fancy_names=True
+)
+MARKUP_NAME = "[red]x[/red]"
+DONE = ("complete", "incomplete", "failed", "cancelled")
+
+
+@dataclass
+class SampleOrg:
+    client: Any  # boto3 Organizations client on moto
+    truth: GroundTruth
+
+    def ou(self, name: str) -> str:
+        return next(i for i, n in self.truth.nodes.items() if n.name == name)
+
+
+def build_test_org(client: Any) -> SampleOrg:
+    truth = build_org(client, SPEC)
+    # A name that would be markup if anyone ever rendered names as markup.
+    security = next(i for i, n in truth.nodes.items() if n.name == "Security")
+    created = client.create_account(Email="markup@example.com", AccountName=MARKUP_NAME)
+    account_id = created["CreateAccountStatus"]["AccountId"]
+    client.move_account(
+        AccountId=account_id, SourceParentId=truth.root_id, DestinationParentId=security
+    )
+    return SampleOrg(client, read_truth(client))
+
+
+class GatedClient:
+    """An OrgClient whose calls matching `hold` wait until `release()`; optional delay."""
+
+    def __init__(
+        self,
+        inner: OrgClient,
+        hold: Callable[[str, dict[str, Any]], bool] = lambda op, params: False,
+        delay: float = 0.0,
+    ) -> None:
+        self.inner = inner
+        self.hold = hold
+        self.delay = delay
+        self.gate = threading.Event()
+        self.calls: list[str] = []
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        self.calls.append(operation)
+        if self.hold(operation, params):
+            self.gate.wait(10)
+        if self.delay:
+            time.sleep(self.delay)
+        return self.inner.call(operation, **params)
+
+
+def app_for(client: Any, *, details: bool = True, **kwargs: Any) -> OrgTreeApp:
+    """The real app on `client` (a boto3 client or anything with `call`), fast and frozen."""
+    org_client = OrgClient(client) if not hasattr(client, "call") else client
+    source = Source(org_client, Connection(), "moto (test)")
+    kwargs.setdefault("clock", lambda: 0.0)
+    kwargs.setdefault("today", lambda: TODAY)
+    return make_app(lambda: source, CrawlOptions(quotas=FAST, details=details), **kwargs)
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.02)
+
+
+async def crawled(pilot: Pilot[Any]) -> OrgTreeApp:
+    app = pilot.app
+    assert isinstance(app, OrgTreeApp)
+    await wait_for(pilot, lambda: app.state in DONE)
+    await pilot.pause()
+    return app
+
+
+def shown_children(app: OrgTreeApp, node_id: str) -> list[str]:
+    tn = app.org_tree.widget_node(node_id)
+    assert tn is not None, f"{node_id} is not in the tree widget"
+    return [c.data for c in tn.children if c.data is not None]
+
+
+def shown_ids(app: OrgTreeApp) -> set[str]:
+    found: set[str] = set()
+    stack = list(app.org_tree.root.children)
+    while stack:
+        tn = stack.pop()
+        if tn.data is not None:
+            found.add(tn.data)
+        stack.extend(tn.children)
+    return found
