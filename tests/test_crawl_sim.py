@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from orgtree_tui.aws import Connection, make_client
+from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
 from orgtree_tui.model import DetailState, NodeType
 from orgtree_tui.quotas import Quota
@@ -22,7 +23,10 @@ pytestmark = pytest.mark.slow
 
 
 def small_org(client: Any) -> Built:
-    org = OrgBuilder(client)
+    return small_org_into(OrgBuilder(client))
+
+
+def small_org_into(org: OrgBuilder) -> Built:
     parent = None
     for level in range(3):
         parent = org.ou(f"Level {level}", parent, tags={"Level": str(level)})
@@ -43,14 +47,14 @@ def server() -> Iterator[SimServer]:
         yield sim
 
 
-def assert_matches(crawler: Crawler, built: Built) -> None:
+def assert_matches(crawler: Crawler, built: Built, tags: bool = True) -> None:
     tree = crawler.tree
     for node_id, parent_id in built.parents.items():
         node = tree.get(node_id)
         assert node is not None, f"{node_id} missing"
         assert node.parent_id == parent_id
-    for node_id, tags in built.tags.items():
-        assert tree.details(node_id).tags == tags, node_id
+    for node_id, node_tags in built.tags.items() if tags else ():
+        assert tree.details(node_id).tags == node_tags, node_id
 
 
 def test_tiny_buckets_throttle_hard_and_all_data_still_arrives(server: SimServer) -> None:
@@ -181,3 +185,68 @@ def test_structure_only_crawl_finds_every_type(server: SimServer) -> None:
     types = {n.type for n in crawler.tree.nodes()}
     assert types == {NodeType.ROOT, NodeType.ORGANIZATIONAL_UNIT, NodeType.ACCOUNT}
     assert len(crawler.tree) == len(built.parents) + 2  # + root + management account
+
+
+class ParentageLog:
+    def __init__(self) -> None:
+        self.accounts: dict[str, set[str]] = {}
+
+    def on_parentage(
+        self, parent_id: str, child_type: NodeType, child_ids: tuple[str, ...]
+    ) -> None:
+        if child_type is NodeType.ACCOUNT:
+            assert parent_id not in self.accounts, "announced twice"
+            self.accounts[parent_id] = set(child_ids)
+
+
+def expected_accounts(built: Built) -> dict[str, set[str]]:
+    by_parent: dict[str, set[str]] = {}
+    for account_id in built.accounts.values():
+        by_parent.setdefault(built.parents[account_id], set()).add(account_id)
+    return by_parent
+
+
+def crawl_with_slow_parent_row(server: SimServer, workers: int = 8) -> tuple[Crawler, ParentageLog]:
+    # The client believes ListAccountsForParent is nearly unusable, so accounts are placed
+    # through ListChildren + the ListAccounts stream (+ DescribeAccount when needed).
+    quotas = {"ListAccountsForParent": Quota(0.2, 1)}
+    crawler = Crawler(connect(server, workers), CrawlOptions(quotas=quotas, details=False))
+    log = ParentageLog()
+    crawler.publisher.subscribe(log.on_parentage, topics.PARENTAGE)
+    crawler.run()
+    return crawler, log
+
+
+def test_accounts_are_placed_through_list_children_and_the_account_stream(
+    server: SimServer,
+) -> None:
+    org = OrgBuilder(server.admin_client())
+    wide = org.ou("Wide")
+    for i in range(27):
+        org.account(f"wide-{i}", wide)
+    built = small_org_into(org)
+
+    crawler, log = crawl_with_slow_parent_row(server)
+
+    stats = crawler.outcome.stats  # type: ignore[union-attr]
+    assert stats.calls.get("ListChildren", 0) >= 5
+    assert stats.calls.get("ListAccounts", 0) >= 1
+    assert_matches(crawler, built, tags=False)
+    management = {a.id for a in crawler.tree.children(built.root_id) if a.is_account}
+    want = expected_accounts(built)
+    want.setdefault(built.root_id, set()).update(management)
+    assert {p: ids for p, ids in log.accounts.items() if ids} == want
+
+
+def test_a_denied_account_stream_falls_back_to_describe_account(server: SimServer) -> None:
+    built = small_org(server.admin_client())
+    # Late, so that accounts placed through ListChildren are already waiting for it.
+    late_denial = Fault(code="AccessDeniedException", message="denied", extra_delay=1.5)
+    server.middleware.fault = lambda op: late_denial if op == "ListAccounts" else None
+
+    crawler, _ = crawl_with_slow_parent_row(server)
+
+    stats = crawler.outcome.stats  # type: ignore[union-attr]
+    assert crawler.outcome.state is CrawlState.COMPLETE  # type: ignore[union-attr]
+    assert stats.calls.get("DescribeAccount", 0) >= 1
+    assert_matches(crawler, built, tags=False)

@@ -70,11 +70,24 @@ class Task:
     key: Hashable | None = None
     fatal: bool = False  # a failure ends the whole crawl (nothing to show without it)
     transient_attempts: int = MAX_TRANSIENT_ATTEMPTS
+    # Other calls that do the same job from other token buckets: the loop sends whichever
+    # has a token first, and `operation`/`params` then say which one went out.
+    alternatives: tuple[tuple[str, dict[str, Any]], ...] = ()
+    choices: tuple[tuple[str, dict[str, Any]], ...] = field(init=False, repr=False)
     attempts: int = 0
     first_sent: float | None = None
     last_sent: float = 0.0
     seq: int = 0
     state: str = "new"  # new -> queued -> running -> (queued ->)* done
+
+    def __post_init__(self) -> None:
+        self.choices = ((self.operation, self.params), *self.alternatives)
+
+    def use(self, operation: str) -> None:
+        self.operation, self.params = next(c for c in self.choices if c[0] == operation)
+
+    def rank(self, operation: str) -> int:
+        return next(i for i, c in enumerate(self.choices) if c[0] == operation)
 
 
 class LoopState(Enum):
@@ -241,7 +254,9 @@ class TaskLoop:
 
     def _push(self, task: Task) -> None:
         task.state = "queued"
-        heapq.heappush(self._queues.setdefault(task.operation, []), (task.priority, task.seq, task))
+        entry = (task.priority, task.seq, task)
+        for operation, _ in task.choices:
+            heapq.heappush(self._queues.setdefault(operation, []), entry)
 
     def _head(self, operation: str) -> Task | None:
         queue = self._queues.get(operation)
@@ -260,17 +275,18 @@ class TaskLoop:
 
     def _dispatch(self, executor: ThreadPoolExecutor) -> None:
         while len(self._in_flight) < self.workers:
-            best: Task | None = None
+            ready: list[tuple[int, int, int, str, Task]] = []
             for operation in list(self._queues):
                 head = self._head(operation)
-                if head is None:
-                    continue
-                if best is not None and (head.priority, head.seq) >= (best.priority, best.seq):
-                    continue
-                if self.limiter.delay(operation) == 0.0:
-                    best = head
-            if best is None or not self.limiter.try_acquire(best.operation):
+                if head is not None and self.limiter.delay(operation) == 0.0:
+                    ready.append((head.priority, head.seq, head.rank(operation), operation, head))
+            if not ready:
                 return
+            # Most urgent task first; for a task with alternatives, its preferred call.
+            _, _, _, operation, best = min(ready, key=lambda c: c[:3])
+            if not self.limiter.try_acquire(operation):
+                return
+            best.use(operation)
             best.state = "running"
             self._queued -= 1
             best.last_sent = self._clock()
@@ -444,3 +460,4 @@ def _release(task: Task) -> None:
     task.on_result = _ignore
     task.on_error = _ignore
     task.params = {}
+    task.choices = ((task.operation, task.params),)

@@ -18,6 +18,7 @@ from pubsub.core.publisher import Publisher
 
 from orgtree_tui.aws import ErrorKind
 from orgtree_tui.crawl import parse, topics
+from orgtree_tui.crawl.accounts import AccountPlacer
 from orgtree_tui.crawl.engine import DETAILS, POLICIES, STRUCTURE, URGENT, CallError, Task
 from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
 
@@ -88,6 +89,11 @@ class Planner:
         self._attachments: dict[str, list[Policy]] = {}
         self._policy_listings = 0  # ListPolicies + ListTargetsForPolicy chains still running
         self._policy_map: str = "unknown"  # unknown -> loading -> ready | denied | failed
+        self._accounts = AccountPlacer(
+            publisher,
+            submit,
+            lambda parent_id, error: self._branch_error(parent_id, "structure", error),
+        )
         publisher.subscribe(self.on_parent, topics.ROOT)
         publisher.subscribe(self.on_parent, topics.ORGANIZATIONAL_UNIT)
         publisher.subscribe(self.on_account, topics.ACCOUNT)
@@ -95,8 +101,9 @@ class Planner:
     # -- start ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        # Roots do not depend on the organization record: ask for both at once.
+        # Roots and the account stream do not depend on the organization record: ask at once.
         self._list_roots(None)
+        self._accounts.start_stream()
         self.submit(
             Task(
                 "DescribeOrganization",
@@ -135,8 +142,8 @@ class Planner:
         if node.id in self._known:
             return
         self._known[node.id] = node.type
-        self._list_children(node.id, NodeType.ORGANIZATIONAL_UNIT, None, [])
-        self._list_children(node.id, NodeType.ACCOUNT, None, [])
+        self._list_ous(node.id, None, [])
+        self._accounts.list_parent(node.id)
         self._node_found(node)
 
     def on_account(self, node: Node) -> None:
@@ -154,41 +161,31 @@ class Planner:
         elif self._policy_map in ("denied", "failed"):
             self._detail_failed(node.id, "policies", self._policy_map == "denied")
 
-    def _list_children(
-        self, parent_id: str, child_type: NodeType, token: str | None, seen: list[str]
-    ) -> None:
-        is_ou = child_type is NodeType.ORGANIZATIONAL_UNIT
-        operation = "ListOrganizationalUnitsForParent" if is_ou else "ListAccountsForParent"
+    def _list_ous(self, parent_id: str, token: str | None, seen: list[str]) -> None:
         params: dict[str, Any] = {"ParentId": parent_id}
         if token:
             params["NextToken"] = token
 
         def found(response: dict[str, Any]) -> None:
-            if is_ou:
-                for record in response.get("OrganizationalUnits", []):
-                    node = parse.organizational_unit(record, parent_id)
-                    seen.append(node.id)
-                    self.publisher.sendMessage(topics.ORGANIZATIONAL_UNIT, node=node)
-            else:
-                for record in response.get("Accounts", []):
-                    node = parse.account(record, parent_id)
-                    seen.append(node.id)
-                    self.publisher.sendMessage(topics.ACCOUNT, node=node)
+            for record in response.get("OrganizationalUnits", []):
+                node = parse.organizational_unit(record, parent_id)
+                seen.append(node.id)
+                self.publisher.sendMessage(topics.ORGANIZATIONAL_UNIT, node=node)
             # A page can be empty and still carry a NextToken: always follow it.
             if response.get("NextToken"):
-                self._list_children(parent_id, child_type, response["NextToken"], seen)
+                self._list_ous(parent_id, response["NextToken"], seen)
             else:
                 self.publisher.sendMessage(
                     topics.PARENTAGE,
                     parent_id=parent_id,
-                    child_type=child_type,
+                    child_type=NodeType.ORGANIZATIONAL_UNIT,
                     child_ids=tuple(seen),
                 )
 
         def failed(error: CallError) -> None:
             self._branch_error(parent_id, "structure", error)
 
-        self.submit(Task(operation, params, STRUCTURE, found, failed))
+        self.submit(Task("ListOrganizationalUnitsForParent", params, STRUCTURE, found, failed))
 
     # -- tags ---------------------------------------------------------------------------
 
@@ -298,6 +295,9 @@ class Planner:
         self.publisher.sendMessage(topics.POLICIES, node_id=node_id, policies=policies)
 
     # -- errors -------------------------------------------------------------------------
+
+    def _structure_failed(self, parent_id: str, error: CallError) -> None:
+        self._branch_error(parent_id, "structure", error)
 
     def _detail_failed(self, node_id: str, detail: str, denied: bool) -> None:
         state = DetailState.DENIED if denied else DetailState.FAILED
