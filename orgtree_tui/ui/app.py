@@ -53,12 +53,14 @@ class OrgTreeApp(UserActions, App[int]):
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], date] = date.today,
         export_dir: Path | None = None,
+        details_delay: float | None = DETAILS_DELAY,
     ) -> None:
         super().__init__()
         self.session = session
         self.clock = clock
         self.today = today
         self.export_dir = export_dir
+        self.details_delay = details_delay  # None: never ask for details (stable snapshots)
         self.model = OrgTree()
         self.generation = 0
         self.crawler: Crawler | None = None
@@ -217,7 +219,9 @@ class OrgTreeApp(UserActions, App[int]):
         self.details.show(self.model, node_id)
         if self._details_timer is not None:
             self._details_timer.stop()
-        self._details_timer = self.set_timer(DETAILS_DELAY, partial(self._want_details, node_id))
+        if self.details_delay is not None:
+            fetch = partial(self._want_details, node_id)
+            self._details_timer = self.set_timer(self.details_delay, fetch)
 
     def _want_details(self, node_id: str) -> None:
         """Tags or policies not fetched yet: ask for them ahead of everything queued."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from orgtree_tui.crawl.crawler import CrawlOptions
 from orgtree_tui.source import Source, open_source
-from orgtree_tui.ui.app import OrgTreeApp
+from orgtree_tui.ui.app import DETAILS_DELAY, OrgTreeApp
 from orgtree_tui.ui.session import CrawlSession
 
 if TYPE_CHECKING:
@@ -37,10 +37,13 @@ def make_app(
     clock: Callable[[], float] = time.monotonic,
     today: Callable[[], date] = date.today,
     export_dir: Path | None = None,
+    details_delay: float | None = DETAILS_DELAY,
 ) -> OrgTreeApp:
     """The app, crawling whatever `open_source()` connects to (called on a worker thread)."""
     session = CrawlSession(open_source, crawl_options or CrawlOptions())
-    return OrgTreeApp(session, clock=clock, today=today, export_dir=export_dir)
+    return OrgTreeApp(
+        session, clock=clock, today=today, export_dir=export_dir, details_delay=details_delay
+    )
 
 
 def run_tui(options: Options) -> int:

@@ -66,7 +66,8 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         title = Text("Export ")
         title.append(visible(self.model.path(self.node_id)), style="bold")
         if node is not None and node.type is not NodeType.ACCOUNT:
-            title.append(f"  ({counts.ous} OUs, {counts.accounts} accounts)", style="dim")
+            below = f"  {counts.accounts} accounts and {counts.ous} OUs below"
+            title.append(below, style="dim")
         return title
 
     def _default_path(self, fmt: str) -> str:

@@ -99,12 +99,12 @@ def _policies(policies: tuple[Policy, ...] | None, state: DetailState) -> Render
         return _state_text(state)
     if not policies:
         return Text("none attached directly", style="dim")
-    lines = Text()
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column(style="dim", no_wrap=True)
     for policy in policies:
-        lines.append(visible(policy.name))
-        lines.append(f"  {policy.id}\n", style="dim")
-    lines.rstrip()
-    return lines
+        table.add_row(Text(visible(policy.name)), Text(policy.id))
+    return table
 
 
 def _state_text(state: DetailState) -> Text:

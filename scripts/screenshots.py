@@ -1,0 +1,83 @@
+"""Regenerate screenshots/*.svg from the real app crawling the built-in demo organization.
+
+    python scripts/screenshots.py            # writes screenshots/*.svg
+
+The demo runs on a local simulated endpoint with realistic latency and throttling, so the
+mid-crawl shot shows the tree and the status bar while the crawl is still going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from orgtree_tui.crawl.crawler import CrawlOptions  # noqa: E402
+from orgtree_tui.source import open_demo  # noqa: E402
+from orgtree_tui.ui.app import OrgTreeApp  # noqa: E402
+from orgtree_tui.ui.launch import make_app  # noqa: E402
+
+OUT = ROOT / "screenshots"
+SIZE = (120, 36)
+DONE = ("complete", "incomplete", "failed", "cancelled")
+
+
+async def shoot() -> list[Path]:
+    source = open_demo(workers=8)
+    app = make_app(lambda: source, CrawlOptions())
+    written: list[Path] = []
+
+    def save(pilot_app: OrgTreeApp, name: str) -> None:
+        path = OUT / f"{name}.svg"
+        pilot_app.save_screenshot(filename=path.name, path=str(OUT))
+        written.append(path)
+
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.model.totals().accounts >= 30, 30)
+            await pilot.press("j", "j", "j", "l")  # open Sandbox while it fills in
+            await pilot.pause(0.3)
+            save(app, "main-mid-crawl")
+            await until(pilot, lambda: app.state in DONE, 120)
+            await pilot.press("space", "k", "k", "k")
+            workloads = next(n.id for n in app.model.nodes() if n.name == "Workloads")
+            app.org_tree.reveal(workloads)
+            await pilot.press("e")
+            await pilot.pause(0.3)
+            save(app, "main-complete")
+            await pilot.press("slash", *"payments", "enter")
+            await pilot.pause(0.3)
+            save(app, "filter")
+            await pilot.press("escape", "x")
+            await pilot.pause(0.3)
+            save(app, "export-dialog")
+            await pilot.press("escape", "question_mark")
+            await pilot.pause(0.3)
+            save(app, "help")
+            await pilot.press("escape", "q")
+    finally:
+        source.close()
+    return written
+
+
+async def until(pilot: object, condition: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise SystemExit("the demo crawl took too long")
+        await pilot.pause(0.1)  # type: ignore[attr-defined]
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    for path in asyncio.run(shoot()):
+        print(path.relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""The export dialog writes exactly what the CLI's export module renders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input
+from ui_support import SIZE, TODAY, SampleOrg, app_for, crawled, wait_for
+
+from orgtree_tui.export import default_filename, render
+from orgtree_tui.ui.screens.confirm import ConfirmScreen
+from orgtree_tui.ui.screens.export_dialog import ExportDialog
+
+
+def notes(app: object) -> list[str]:
+    return [n.message for n in app._notifications]  # type: ignore[attr-defined]
+
+
+async def test_export_from_the_dialog_matches_the_cli(org: SampleOrg, tmp_path: Path) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        workloads = org.ou("Workloads")
+        app.org_tree.reveal(workloads)
+        await pilot.press("x")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        path_input = dialog.query_one(Input)
+        assert path_input.value == default_filename(app.model, workloads, "json", TODAY)
+        await pilot.click("#format-csv")
+        assert dialog.format == "csv"
+        assert path_input.value == "workloads-2025-03-14.csv"  # follows the format
+        target = tmp_path / "workloads.csv"
+        path_input.value = str(target)
+        await pilot.click("#export")
+        await wait_for(pilot, lambda: target.exists() and any("Wrote" in n for n in notes(app)))
+        expected = render(app.model, workloads, "csv", complete=True)
+        assert target.read_bytes() == expected.encode("utf-8")
+        counts = app.model.counts(workloads)
+        note = next(n for n in notes(app) if "Wrote" in n)
+        assert f"{counts.ous + 1} OUs and {counts.accounts} accounts" in note
+        assert str(target) in note
+
+
+async def test_overwrite_needs_confirmation(org: SampleOrg, tmp_path: Path) -> None:
+    target = tmp_path / "org.json"
+    target.write_text("keep me")
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        for answer in ("n", "y"):
+            await pilot.press("x")
+            app.screen.query_one(Input).value = str(target)
+            await pilot.press("enter")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press(answer)
+            await pilot.pause()
+        await wait_for(pilot, lambda: target.read_text() != "keep me")
+        root = org.truth.root_id
+        assert target.read_text() == render(app.model, root, "json", complete=True)
+
+
+async def test_export_errors_are_shown_not_raised(org: SampleOrg, tmp_path: Path) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await pilot.press("x")
+        dialog = app.screen
+        dialog.query_one(Input).value = str(tmp_path / "missing" / "org.json")
+        await pilot.press("enter")
+        assert app.screen is dialog  # stays open, saying why
+        error = str(dialog.query_one("#export-error").render())
+        assert "directory does not exist" in error
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ExportDialog)
+        assert not list((tmp_path).iterdir())

@@ -1,0 +1,159 @@
+"""Quitting mid-crawl, and errors that must read as advice, never as tracebacks."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import sys
+import threading
+import time
+from typing import Any
+
+import botocore.exceptions as bexc
+import pytest
+from rich.console import Console
+from ui_support import SIZE, GatedClient, SampleOrg, app_for, crawled, wait_for
+
+from orgtree_tui.aws import ConnectionSettingsError, OrgClient
+from orgtree_tui.ui.launch import make_app
+from orgtree_tui.ui.screens.error import ErrorScreen
+
+
+def crawl_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("orgtree-crawl")]
+
+
+def wait_threads_gone(timeout: float) -> list[threading.Thread]:
+    deadline = time.monotonic() + timeout
+    while crawl_threads() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return crawl_threads()
+
+
+def error_shown(app: Any) -> bool:
+    return isinstance(app.screen, ErrorScreen) and bool(app.screen.query("#error-message"))
+
+
+def screen_text(screen: ErrorScreen) -> str:
+    console = Console(width=100, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(screen.query_one("#error-message").render())
+    return console.export_text()
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+async def test_quit_mid_crawl_leaves_no_crawl_thread(org: SampleOrg, key: str) -> None:
+    client = GatedClient(OrgClient(org.client), delay=0.1)  # a slow org: minutes, not ms
+    app = app_for(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state == "crawling" and app.model.totals().ous > 0)
+        assert crawl_threads()
+        await pilot.press(key)
+        quit_at = time.monotonic()
+    assert app.return_code == 0
+    assert wait_threads_gone(1.0 - (time.monotonic() - quit_at)) == []
+    assert app.session.crawler is not None and app.session.crawler.cancel_event.is_set()
+
+
+@pytest.mark.slow
+def test_the_process_is_gone_within_a_second_of_q() -> None:
+    """The real thing: `orgtree-tui --demo` on a pty, q mid-crawl, the process exits."""
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH")]))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become the app
+        os.execvpe(sys.executable, [sys.executable, "-m", "orgtree_tui", "--demo"], env)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 30
+        while b"crawling" not in seen and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.1)[0]:
+                seen += _read(fd)
+        assert b"crawling" in seen, "the app never started crawling"
+        time.sleep(0.5)  # well into the crawl: calls in flight
+        os.write(fd, b"q")
+        quit_at = time.monotonic()
+        exited_after = None
+        while time.monotonic() - quit_at < 3:
+            if select.select([fd], [], [], 0.02)[0]:
+                chunk = _read(fd)
+                seen += chunk
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                exited_after = time.monotonic() - quit_at
+                break
+        assert exited_after is not None, "the app did not exit"
+        assert exited_after < 1.0
+        seen += _drain(fd)
+        assert b"\x1b[?1049l" in seen  # the terminal left the alternate screen: restored
+    finally:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
+
+
+def _drain(fd: int) -> bytes:
+    out = b""
+    while select.select([fd], [], [], 0.05)[0]:
+        chunk = _read(fd)
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:
+        return b""
+
+
+async def test_an_account_outside_any_organization(bare_account: Any) -> None:
+    app = app_for(bare_account)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        assert app.state == "failed"
+        await wait_for(pilot, lambda: error_shown(app))
+        text = screen_text(app.screen)  # type: ignore[arg-type]
+        assert "not a member of an AWS Organization" in text
+        assert "Traceback" not in text
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+class NoCredentials:
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        raise bexc.NoCredentialsError()
+
+
+async def test_no_credentials() -> None:
+    app = app_for(NoCredentials())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: error_shown(app))
+        text = screen_text(app.screen)  # type: ignore[arg-type]
+        assert "No AWS credentials found" in text and "--profile" in text
+        assert app.status_bar.text.plain.strip().startswith("● failed")
+
+
+async def test_a_source_that_cannot_open_is_explained_and_retried() -> None:
+    attempts = 0
+
+    def open_source() -> Any:
+        nonlocal attempts
+        attempts += 1
+        raise ConnectionSettingsError(
+            "unknown AWS profile 'nope': see `aws configure list-profiles`"
+        )
+
+    app = make_app(open_source, clock=lambda: 0.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: error_shown(app))
+        assert "unknown AWS profile 'nope'" in screen_text(app.screen)  # type: ignore[arg-type]
+        await pilot.press("r")
+        await wait_for(pilot, lambda: attempts == 2 and error_shown(app))
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ErrorScreen)
