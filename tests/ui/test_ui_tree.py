@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from botocore.exceptions import ClientError
 from ui_support import (
     MARKUP_NAME,
     SIZE,
@@ -12,11 +13,13 @@ from ui_support import (
     app_for,
     crawled,
     shown_children,
+    shown_ids,
     wait_for,
 )
 
 from orgtree_tui.aws import OrgClient
 from orgtree_tui.model import NodeType
+from orgtree_tui.ui.labels import INCOMPLETE_MARK
 
 
 async def test_tree_fills_in_while_the_crawl_runs(org: SampleOrg) -> None:
@@ -135,3 +138,51 @@ async def test_labels_are_data_not_markup(org: SampleOrg) -> None:
         suspended = next(n for n in app.model.nodes() if n.state == "SUSPENDED")
         app.org_tree.reveal(suspended.id)
         assert "SUSPENDED" in app.org_tree.widget_node(suspended.id).label.plain  # type: ignore[union-attr]
+
+
+class DeniedFor(GatedClient):
+    """Listing the accounts of one parent is denied: that branch ends up incomplete."""
+
+    def __init__(self, inner: OrgClient, parent_id: str) -> None:
+        super().__init__(inner)
+        self.parent_id = parent_id
+
+    def call(self, operation: str, **params: object) -> dict[str, object]:
+        if operation == "ListAccountsForParent" and params.get("ParentId") == self.parent_id:
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation
+            )
+        return super().call(operation, **params)
+
+
+async def test_incomplete_branches_are_marked(org: SampleOrg) -> None:
+    security = org.ou("Security")
+    app = app_for(DeniedFor(OrgClient(org.client), security))
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        assert app.state == "incomplete"
+        label = app.org_tree.widget_node(security).label  # type: ignore[union-attr]
+        assert INCOMPLETE_MARK in label.plain  # type: ignore[union-attr]
+        assert "incomplete: 1 branches" in app.status_bar.text.plain
+
+
+async def test_a_filter_typed_mid_crawl_picks_up_later_matches(org: SampleOrg) -> None:
+    prod = org.ou("Prod")
+    client = GatedClient(
+        OrgClient(org.client),
+        hold=lambda op, p: op == "ListAccountsForParent" and p.get("ParentId") == prod,
+    )
+    app = app_for(client)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.model.get(prod) is not None)
+            late = next(n for n in org.truth.children(prod) if n.type == "ACCOUNT")
+            await pilot.press("slash", *late.name, "enter")
+            assert late.id not in app.matches
+            client.release()
+            await crawled(pilot)
+            assert late.id in app.matches
+            assert app.org_tree.widget_node(late.id) is not None  # shown, with its ancestors
+            assert set(a.id for a in app.model.ancestors(late.id)) <= shown_ids(app)
+    finally:
+        client.release()

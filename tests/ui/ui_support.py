@@ -78,13 +78,14 @@ class GatedClient:
         return self.inner.call(operation, **params)
 
 
-def app_for(client: Any, *, details: bool = True, **kwargs: Any) -> OrgTreeApp:
+def app_for(client: Any, *, details: bool = True, workers: int = 8, **kwargs: Any) -> OrgTreeApp:
     """The real app on `client` (a boto3 client or anything with `call`), fast and frozen."""
     org_client = OrgClient(client) if not hasattr(client, "call") else client
     source = Source(org_client, Connection(), "moto (test)")
     kwargs.setdefault("clock", lambda: 0.0)
     kwargs.setdefault("today", lambda: TODAY)
-    return make_app(lambda: source, CrawlOptions(quotas=FAST, details=details), **kwargs)
+    options = CrawlOptions(quotas=FAST, details=details, workers=workers)
+    return make_app(lambda: source, options, **kwargs)
 
 
 async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 5.0) -> None:
