@@ -38,6 +38,7 @@ READ_ONLY_OPERATIONS = frozenset(
 )
 
 DEFAULT_REGION = "us-east-1"
+DEFAULT_SESSION_NAME = "orgtree-tui"
 
 
 class WriteRefusedError(RuntimeError):
@@ -56,12 +57,18 @@ class Connection:
     # Explicit keys are for the demo and tests; real use goes through the credential chain.
     access_key: str | None = None
     secret_key: str | None = None
+    # Assumed on top of the profile's credentials before anything else is called.
+    role_arn: str | None = None
+    external_id: str | None = None
+    role_session_name: str = DEFAULT_SESSION_NAME
 
     def describe(self) -> str:
         if self.endpoint_url:
-            return self.endpoint_url
-        profile = self.profile or os.environ.get("AWS_PROFILE")
-        return f"profile {profile}" if profile else "default credentials"
+            base = self.endpoint_url
+        else:
+            profile = self.profile or os.environ.get("AWS_PROFILE")
+            base = f"profile {profile}" if profile else "default credentials"
+        return f"{base} as {self.role_arn}" if self.role_arn else base
 
 
 def validate_endpoint_url(url: str) -> str:
@@ -113,21 +120,22 @@ def _refuse_writes(model: Any, **_: Any) -> None:
         raise WriteRefusedError(f"refusing {model.name}: orgtree-tui is read-only")
 
 
-def make_client(conn: Connection, *, max_pool: int = 8) -> OrgClient:
-    """Build the one shared client. boto3 Sessions are not thread-safe, clients are."""
+def endpoint_for(conn: Connection) -> str | None:
+    """The connection's endpoint URL, else AWS_ENDPOINT_URL, checked; None means AWS."""
     endpoint = conn.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
-    if endpoint:
-        validate_endpoint_url(endpoint)
-    try:
-        session = boto3.session.Session(
-            profile_name=conn.profile,
-            aws_access_key_id=conn.access_key,
-            aws_secret_access_key=conn.secret_key,
-        )
-    except bexc.ProfileNotFound:
-        raise ConnectionSettingsError(
-            f"unknown AWS profile {conn.profile!r}: see `aws configure list-profiles`"
-        ) from None
+    return validate_endpoint_url(endpoint) if endpoint else None
+
+
+def make_client(
+    conn: Connection, *, max_pool: int = 8, session: boto3.session.Session | None = None
+) -> OrgClient:
+    """Build the one shared client. boto3 Sessions are not thread-safe, clients are.
+    `session` defaults to `identity.open_session(conn)` (which assumes conn.role_arn)."""
+    endpoint = endpoint_for(conn)
+    if session is None:
+        from orgtree_tui.identity import open_session  # identity builds on this module
+
+        session = open_session(conn)
     raw = session.client(
         "organizations",
         region_name=conn.region,

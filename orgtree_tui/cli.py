@@ -8,19 +8,39 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
 
 from orgtree_tui import __version__
-from orgtree_tui.aws import DEFAULT_REGION, ConnectionSettingsError, validate_endpoint_url
+from orgtree_tui.aws import (
+    DEFAULT_REGION,
+    DEFAULT_SESSION_NAME,
+    ConnectionSettingsError,
+    validate_endpoint_url,
+)
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
+from orgtree_tui.export import FORMATS as EXPORT_FORMATS
+from orgtree_tui.identity import (
+    IdentityError,
+    validate_external_id,
+    validate_role_arn,
+    validate_session_name,
+)
+from orgtree_tui.locations import settings_file
+from orgtree_tui.settings import (
+    Settings,
+    SettingsError,
+    check_workers,
+    load_settings,
+    parse_duration,
+    render_settings,
+)
 
 PROG = "orgtree-tui"
 EXIT_USAGE = 2
-EXPORT_FORMATS = ("json", "csv", "text", "mermaid", "dot")
 
 
 class UsageError(Exception):
@@ -47,46 +67,63 @@ def _positive_int(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 64, got {value}")
-    return value
-
-
-def _endpoint(text: str) -> str:
     try:
-        return validate_endpoint_url(text)
-    except ConnectionSettingsError as exc:
+        return check_workers(value)
+    except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+def _checked(check: Callable[[str], object]) -> Callable[[str], str]:
+    """An argparse type from a validator that raises ConnectionSettingsError."""
+
+    def parse(text: str) -> str:
+        try:
+            check(text)
+        except ConnectionSettingsError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+
+    return parse
 
 
 def _duration(text: str) -> timedelta:
     """`90`, `90s`, `15m`, `2h` or `1d`."""
-    number, unit = (text[:-1], text[-1]) if text[-1:] in _DURATION_UNITS else (text, "s")
     try:
-        value = float(number)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a duration like 90s, 15m, 2h or 1d, got {text!r}"
-        ) from None
-    if value < 0 or value != value:
-        raise argparse.ArgumentTypeError(f"a duration cannot be negative, got {text!r}")
-    return timedelta(seconds=value * _DURATION_UNITS[unit])
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _connection_options() -> _Parser:
     common = _Parser(add_help=False)
     group = common.add_argument_group("connection")
-    group.add_argument("--profile", help="AWS profile (default: AWS_PROFILE or the default chain)")
+    group.add_argument(
+        "--profile",
+        dest="profiles",
+        action="append",
+        metavar="PROFILE",
+        help="AWS profile (default: AWS_PROFILE, the settings file, the default chain); "
+        "repeat it to explore several organizations at once",
+    )
+    group.add_argument(
+        "--role-arn",
+        type=_checked(validate_role_arn),
+        help="assume this role (in the management or a delegated admin account) first",
+    )
+    group.add_argument("--external-id", type=_checked(validate_external_id), help="for --role-arn")
+    group.add_argument(
+        "--role-session-name",
+        type=_checked(validate_session_name),
+        default=DEFAULT_SESSION_NAME,
+        help=f"for --role-arn (default: {DEFAULT_SESSION_NAME})",
+    )
     group.add_argument(
         "--region", default=DEFAULT_REGION, help=f"AWS region (default: {DEFAULT_REGION})"
     )
     group.add_argument(
         "--endpoint-url",
-        type=_endpoint,
-        help="Organizations endpoint URL (AWS_ENDPOINT_URL also works)",
+        type=_checked(validate_endpoint_url),
+        help="endpoint URL for Organizations and STS (AWS_ENDPOINT_URL also works)",
     )
     group.add_argument(
         "--demo",
@@ -97,8 +134,7 @@ def _connection_options() -> _Parser:
     crawl.add_argument(
         "--workers",
         type=_positive_int,
-        default=DEFAULT_WORKERS,
-        help=f"concurrent API calls (default: {DEFAULT_WORKERS})",
+        help=f"concurrent API calls per organization (default: {DEFAULT_WORKERS})",
     )
     crawl.add_argument(
         "--no-details",
@@ -128,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--print-settings",
+        action="store_true",
+        help="show the settings file's path and what it sets, then exit",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     export = sub.add_parser(
         "export",
@@ -154,10 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """What the command line asked for, checked."""
+    """What the command line (over the settings file) asked for, checked."""
 
     command: str | None
-    profile: str | None
+    profile: str | None  # the first of `profiles`, for code that knows one organization
     region: str
     endpoint_url: str | None
     demo: bool
@@ -171,14 +212,36 @@ class Options:
     cache: bool = True
     cache_ttl: timedelta | None = None
     cached: bool = False
+    profiles: tuple[str, ...] = ()  # one organization each; empty: the default chain
+    role_arn: str | None = None
+    external_id: str | None = None
+    role_session_name: str = DEFAULT_SESSION_NAME
+    export_dir: Path | None = None  # default directory of the TUI's export dialog
+    theme: str | None = None  # a Textual theme name, checked by the TUI
+    print_settings: bool = False
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
     ns = build_parser().parse_args(argv)
-    if ns.demo and (ns.endpoint_url or ns.profile):
-        raise UsageError("--demo cannot be combined with --profile or --endpoint-url")
+    flag_profiles = tuple(ns.profiles or ())
+    if ns.demo and (ns.endpoint_url or flag_profiles or ns.role_arn):
+        raise UsageError("--demo cannot be combined with --profile, --role-arn or --endpoint-url")
     if getattr(ns, "cached", False) and ns.no_cache:
         raise UsageError("--cached cannot be combined with --no-cache")
+    if len(set(flag_profiles)) != len(flag_profiles):
+        raise UsageError("a --profile is given twice")
+    if ns.external_id and not ns.role_arn:
+        raise UsageError("--external-id needs --role-arn")
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    profiles = _profiles(flag_profiles, settings, demo=ns.demo)
+    if ns.role_arn and len(profiles) > 1:
+        raise UsageError(
+            "--role-arn takes one source profile; for several organizations put role_arn "
+            "and source_profile in each AWS profile"
+        )
     endpoint = ns.endpoint_url
     if endpoint is None and os.environ.get("AWS_ENDPOINT_URL") and not ns.demo:
         try:
@@ -187,11 +250,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
             raise UsageError(f"AWS_ENDPOINT_URL: {exc}") from None
     return Options(
         command=ns.command,
-        profile=ns.profile,
+        profile=profiles[0] if profiles else None,
+        profiles=profiles,
         region=ns.region,
         endpoint_url=endpoint,
         demo=ns.demo,
-        workers=ns.workers,
+        workers=ns.workers or settings.workers or DEFAULT_WORKERS,
         details=not ns.no_details,
         subtree=getattr(ns, "subtree", None),
         format=getattr(ns, "format", "json"),
@@ -199,9 +263,32 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         force=getattr(ns, "force", False),
         quiet=getattr(ns, "quiet", False),
         cache=not ns.no_cache,
-        cache_ttl=ns.cache_ttl,
+        cache_ttl=ns.cache_ttl if ns.cache_ttl is not None else settings.cache_ttl,
         cached=getattr(ns, "cached", False),
+        role_arn=ns.role_arn,
+        external_id=ns.external_id,
+        role_session_name=ns.role_session_name,
+        export_dir=settings.export_dir,
+        theme=settings.theme,
+        print_settings=ns.print_settings,
     )
+
+
+def _profiles(flags: tuple[str, ...], settings: Settings, *, demo: bool) -> tuple[str, ...]:
+    # The AWS CLI's order: a flag, then AWS_PROFILE (set for this shell, so more specific
+    # than a file written once), then our settings file, then boto3's default chain.
+    if flags or demo or os.environ.get("AWS_PROFILE"):
+        return flags
+    return settings.profiles
+
+
+def print_settings() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        return fail(str(exc))
+    sys.stdout.write(render_settings(settings, settings_file()))
+    return 0
 
 
 def fail(message: str) -> int:
@@ -212,6 +299,8 @@ def fail(message: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = parse_args(argv)
+        if options.print_settings:
+            return print_settings()
         if options.command == "export":
             from orgtree_tui.headless import run_export
 
@@ -221,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_tui(options)
     except UsageError as exc:
         return fail(str(exc))
-    except ConnectionSettingsError as exc:
+    except (ConnectionSettingsError, IdentityError) as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")

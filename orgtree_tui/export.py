@@ -12,27 +12,39 @@ import re
 import sys
 import tempfile
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from orgtree_tui.exporters import as_csv, as_dot, as_json, as_mermaid, as_text
+from orgtree_tui.exporters import as_csv, as_dot, as_graphml, as_json, as_mermaid, as_text
 from orgtree_tui.exporters.escape import visible
 from orgtree_tui.exporters.snapshot import Snapshot, take_snapshot
 from orgtree_tui.model import NodeType, OrgTree
 
-FORMATS = ("json", "csv", "text", "mermaid", "dot")
+FORMATS = ("json", "csv", "text", "mermaid", "dot", "graphml")
 
-EXTENSIONS = {"json": "json", "csv": "csv", "text": "txt", "mermaid": "mmd", "dot": "dot"}
+EXTENSIONS = {
+    "json": "json",
+    "csv": "csv",
+    "text": "txt",
+    "mermaid": "mmd",
+    "dot": "dot",
+    "graphml": "graphml",
+}
 
-_RENDERERS: dict[str, Callable[[Snapshot], str]] = {
-    "json": as_json.render,
-    "csv": as_csv.render,
-    "text": as_text.render,
-    "mermaid": as_mermaid.render,
-    "dot": as_dot.render,
+_MODULES = {
+    "json": as_json,
+    "csv": as_csv,
+    "text": as_text,
+    "mermaid": as_mermaid,
+    "dot": as_dot,
+    "graphml": as_graphml,
+}
+_RENDERERS: dict[str, Callable[[Snapshot], str]] = {f: m.render for f, m in _MODULES.items()}
+_GROUPED: dict[str, Callable[[Sequence[Snapshot]], str]] = {
+    f: m.render_many for f, m in _MODULES.items()
 }
 
 
@@ -70,18 +82,36 @@ def export_subtree(
     """Render and write to `path`, or to `stream` (default stdout) when path is None."""
     renderer = _RENDERERS[_check_format(fmt)]
     snap = _snapshot(tree, root_id, complete=complete)
-    text = renderer(snap)
-    if path is None:
-        (stream if stream is not None else sys.stdout).write(text)
-    else:
-        path = path.expanduser()
-        write_atomic(path, text, force=force)
-    return ExportResult(
-        path=path,
-        ous=snap.count(NodeType.ORGANIZATIONAL_UNIT),
-        accounts=snap.count(NodeType.ACCOUNT),
-        format=fmt,
-    )
+    return _emit(renderer(snap), [snap], fmt, path, force=force, stream=stream)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One organization's share of a grouped export: its tree and the subtree to write."""
+
+    tree: OrgTree
+    root_id: str
+    complete: bool = True
+
+
+def render_grouped(parts: Sequence[Part], fmt: str) -> str:
+    """Several organizations in one document, each named by its organization id."""
+    return _GROUPED[_check_format(fmt)]([_part_snapshot(p) for p in parts])
+
+
+def export_grouped(
+    parts: Sequence[Part],
+    fmt: str,
+    path: Path | None,
+    *,
+    force: bool = False,
+    stream: TextIO | None = None,
+) -> ExportResult:
+    """`export_subtree` for several organizations: JSON gets an "organizations" list, CSV
+    an organization_id column, diagrams a group per organization."""
+    renderer = _GROUPED[_check_format(fmt)]
+    snaps = [_part_snapshot(p) for p in parts]
+    return _emit(renderer(snaps), snaps, fmt, path, force=force, stream=stream)
 
 
 def check_destination(path: Path, *, force: bool) -> None:
@@ -153,6 +183,32 @@ def default_filename(tree: OrgTree, node_id: str, fmt: str, today: date) -> str:
 
 
 # -- helpers --------------------------------------------------------------------------
+
+
+def _emit(
+    text: str,
+    snaps: Sequence[Snapshot],
+    fmt: str,
+    path: Path | None,
+    *,
+    force: bool,
+    stream: TextIO | None,
+) -> ExportResult:
+    if path is None:
+        (stream if stream is not None else sys.stdout).write(text)
+    else:
+        path = path.expanduser()
+        write_atomic(path, text, force=force)
+    return ExportResult(
+        path=path,
+        ous=sum(s.count(NodeType.ORGANIZATIONAL_UNIT) for s in snaps),
+        accounts=sum(s.count(NodeType.ACCOUNT) for s in snaps),
+        format=fmt,
+    )
+
+
+def _part_snapshot(part: Part) -> Snapshot:
+    return _snapshot(part.tree, part.root_id, complete=part.complete)
 
 
 def _check_format(fmt: str) -> str:

@@ -1,19 +1,32 @@
-"""`orgtree-tui export`: crawl, pick the subtree, write it. No TUI involved."""
+"""`orgtree-tui export`: crawl, pick the subtree, write it. No TUI involved.
+
+Several `--profile`s crawl several organizations at once, each with its own client, task
+loop and rate limits, on its own thread, and write one grouped document.
+"""
 
 from __future__ import annotations
 
 import sys
+import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 from orgtree_tui import cache
 from orgtree_tui.cli import one_line
 from orgtree_tui.crawl import topics
-from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
+from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlOutcome, CrawlState
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.export import ExportError, check_destination, export_subtree
+from orgtree_tui.export import (
+    ExportError,
+    ExportResult,
+    Part,
+    check_destination,
+    export_grouped,
+    export_subtree,
+)
 from orgtree_tui.model import OrgTree
-from orgtree_tui.source import open_source, source_label
+from orgtree_tui.source import Source, open_sources, source_labels
 
 if TYPE_CHECKING:
     from orgtree_tui.cli import Options
@@ -22,25 +35,58 @@ EXIT_OK = 0
 EXIT_ERROR = 2
 
 
+@dataclass(frozen=True)
+class Crawled:
+    """One organization's tree, from a crawl or the cache."""
+
+    label: str
+    tree: OrgTree
+    complete: bool
+
+
 class ProgressLine:
-    """A single self-overwriting progress line on an interactive stderr."""
+    """A single self-overwriting progress line on an interactive stderr, summed over every
+    organization being crawled."""
 
-    def __init__(self, tree: OrgTree, stream: TextIO) -> None:
-        self.tree = tree
+    def __init__(self, trees: list[OrgTree], stream: TextIO) -> None:
+        self.trees = trees
         self.stream = stream
+        self._stats: dict[int, CrawlStats] = {}
+        self._lock = threading.Lock()
 
-    def on_progress(self, stats: CrawlStats) -> None:
-        counts = self.tree.totals()
-        self.stream.write(
-            f"\rcrawling: {counts.ous} OUs, {counts.accounts} accounts | "
-            f"queue {stats.queued}, in flight {stats.in_flight}, calls {stats.total_calls}, "
-            f"throttled {stats.total_throttled} | {stats.elapsed:5.1f}s "
-        )
-        self.stream.flush()
+    def listener(self, index: int) -> _Listener:
+        return _Listener(self, index)
+
+    def on_progress(self, stats: CrawlStats, index: int = 0) -> None:
+        with self._lock:
+            self._stats[index] = stats
+            every = list(self._stats.values())
+            ous = sum(t.totals().ous for t in self.trees)
+            accounts = sum(t.totals().accounts for t in self.trees)
+            orgs = f"{len(self.trees)} orgs: " if len(self.trees) > 1 else ""
+            self.stream.write(
+                f"\rcrawling {orgs}{ous} OUs, {accounts} accounts | "
+                f"queue {sum(s.queued for s in every)}, "
+                f"in flight {sum(s.in_flight for s in every)}, "
+                f"calls {sum(s.total_calls for s in every)}, "
+                f"throttled {sum(s.total_throttled for s in every)} | "
+                f"{max(s.elapsed for s in every):5.1f}s "
+            )
+            self.stream.flush()
 
     def clear(self) -> None:
         self.stream.write("\r\x1b[K")
         self.stream.flush()
+
+
+class _Listener:
+    # pypubsub holds listeners weakly and checks their signature: a bound method of a
+    # strongly held object, taking exactly the topic's arguments.
+    def __init__(self, line: ProgressLine, index: int) -> None:
+        self.line, self.index = line, index
+
+    def __call__(self, stats: CrawlStats) -> None:
+        self.line.on_progress(stats, self.index)
 
 
 def _error(message: str) -> int:
@@ -59,64 +105,109 @@ def run_export(options: Options) -> int:
             return _error(str(exc))
     if options.cached:
         return _export_cached(options)
-    source = open_source(options)
+    sources = open_sources(options)
     try:
-        crawler = Crawler(
-            source.client,
-            CrawlOptions(workers=options.workers, details=options.details),
-            connection=source.connection,
-        )
-        progress = None
-        if not options.quiet and sys.stderr.isatty():
-            progress = ProgressLine(crawler.tree, sys.stderr)
-            crawler.publisher.subscribe(progress.on_progress, topics.PROGRESS)
-        try:
-            outcome = crawler.run()
-        finally:
-            if progress is not None:
-                progress.clear()
+        results = _crawl_all(sources, options)
     finally:
-        source.close()
-    if outcome.state is CrawlState.FAILED:
-        return _error(outcome.message)
-    if outcome.state is CrawlState.CANCELLED:
-        return _error("the crawl was cancelled")
+        for source in sources:
+            source.close()
+    failures = [
+        _failure(label, outcome, named=len(results) > 1)
+        for label, _, outcome in results
+        if outcome.state in (CrawlState.FAILED, CrawlState.CANCELLED)
+    ]
+    crawled = [
+        Crawled(label, crawler.tree, outcome.state is CrawlState.COMPLETE)
+        for label, crawler, outcome in results
+    ]
     if options.cache:
-        _save_cache(crawler.tree, source.label, complete=outcome.state is CrawlState.COMPLETE)
-    return _write(
-        options,
-        crawler.tree,
-        crawl_complete=outcome.state is CrawlState.COMPLETE,
-        summary=f"{outcome.stats.total_calls} API calls, {outcome.stats.elapsed:.1f}s",
-    )
+        for item, (_, _, outcome) in zip(crawled, results, strict=True):
+            if outcome.state not in (CrawlState.FAILED, CrawlState.CANCELLED):
+                _save_cache(item)
+    if failures:
+        return _error("; ".join(failures))
+    calls = sum(outcome.stats.total_calls for _, _, outcome in results)
+    elapsed = max(outcome.stats.elapsed for _, _, outcome in results)
+    return _write(options, crawled, summary=f"{calls} API calls, {elapsed:.1f}s")
 
 
-def _write(options: Options, tree: OrgTree, *, crawl_complete: bool, summary: str) -> int:
-    if options.subtree:
-        node = tree.find(options.subtree)
-        if node is None:
-            return _error(f"no root, OU or account {options.subtree!r} in this organization")
-        root_id = node.id
-    else:
-        roots = tree.roots()
-        if not roots:
-            return _error("the organization has no root")
-        root_id = roots[0].id
-    complete = crawl_complete and not tree.incomplete_under(root_id)
+def _failure(label: str, outcome: CrawlOutcome, *, named: bool) -> str:
+    message = outcome.message if outcome.state is CrawlState.FAILED else ""
+    message = message or "the crawl was cancelled"
+    return f"{label}: {message}" if named else message
+
+
+def _crawl_all(sources: list[Source], options: Options) -> list[tuple[str, Crawler, CrawlOutcome]]:
+    crawl_options = CrawlOptions(workers=options.workers, details=options.details)
+    crawlers = [Crawler(s.client, crawl_options, connection=s.connection) for s in sources]
+    progress = None
+    listeners = []
+    if not options.quiet and sys.stderr.isatty():
+        progress = ProgressLine([c.tree for c in crawlers], sys.stderr)
+        for i, crawler in enumerate(crawlers):
+            listeners.append(progress.listener(i))
+            crawler.publisher.subscribe(listeners[-1], topics.PROGRESS)
+    outcomes: list[CrawlOutcome | None] = [None] * len(crawlers)
+
+    def crawl(i: int) -> None:
+        outcomes[i] = crawlers[i].run()
+
+    # The first crawl runs here; the others on their own threads (each runs its own loop).
+    threads = [
+        threading.Thread(target=crawl, args=(i,), name=f"orgtree-export-{i}", daemon=True)
+        for i in range(1, len(crawlers))
+    ]
     try:
-        result = export_subtree(
-            tree, root_id, options.format, options.output, force=options.force, complete=complete
-        )
+        for thread in threads:
+            thread.start()
+        crawl(0)
+        for thread in threads:
+            thread.join()
+    except BaseException:
+        for crawler in crawlers:
+            crawler.cancel()
+        raise
+    finally:
+        if progress is not None:
+            progress.clear()
+    return [
+        (source.label, crawler, outcome)
+        for source, crawler, outcome in zip(sources, crawlers, outcomes, strict=True)
+        if outcome is not None
+    ]
+
+
+def _write(options: Options, crawled: list[Crawled], *, summary: str) -> int:
+    parts: list[Part] = []
+    for item in crawled:
+        if options.subtree:
+            node = item.tree.find(options.subtree)
+            if node is None:
+                continue  # with several organizations, a path may exist in some only
+            root_id = node.id
+        else:
+            roots = item.tree.roots()
+            if not roots:
+                return _error(f"{item.label}: the organization has no root")
+            root_id = roots[0].id
+        complete = item.complete and not item.tree.incomplete_under(root_id)
+        parts.append(Part(item.tree, root_id, complete))
+    if not parts:
+        where = "this organization" if len(crawled) == 1 else "any of the organizations"
+        return _error(f"no root, OU or account {options.subtree!r} in {where}")
+    try:
+        result = _export(options, parts, grouped=len(crawled) > 1)
     except ExportError as exc:
         return _error(str(exc))
     if not options.quiet:
         where = str(result.path) if result.path else "stdout"
+        orgs = f" from {len(parts)} organizations" if len(crawled) > 1 else ""
         sys.stderr.write(
-            f"wrote {result.ous} OUs and {result.accounts} accounts to {where}"
+            f"wrote {result.ous} OUs and {result.accounts} accounts{orgs} to {where}"
             f" ({result.format}, {summary})\n"
         )
-    if not complete:
-        broken = len(tree.incomplete_under(root_id))
+    broken = sum(len(p.tree.incomplete_under(p.root_id)) for p in parts)
+    if not all(p.complete for p in parts):
         sys.stderr.write(
             f"orgtree-tui: warning: the export is incomplete: {broken} branch(es) could not be"
             ' listed; see "incomplete_branches" in the JSON export\n'
@@ -124,28 +215,43 @@ def _write(options: Options, tree: OrgTree, *, crawl_complete: bool, summary: st
     return EXIT_OK
 
 
-def _export_cached(options: Options) -> int:
-    label = source_label(options)
-    try:
-        cached = cache.load_for_export(label)
-    except cache.CacheError as exc:
-        return _error(str(exc))
-    if not cache.is_fresh(cached, options.cache_ttl):
-        return _error(
-            f"the cached tree for {label} is {_age(cached.age)} old, older than --cache-ttl;"
-            " export without --cached to crawl again"
-        )
-    return _write(
-        options,
-        cached.tree,
-        crawl_complete=cached.complete,
-        summary=f"from the cache, crawled {_age(cached.age)} ago",
+def _export(options: Options, parts: list[Part], *, grouped: bool) -> ExportResult:
+    if grouped:
+        return export_grouped(parts, options.format, options.output, force=options.force)
+    part = parts[0]
+    return export_subtree(
+        part.tree,
+        part.root_id,
+        options.format,
+        options.output,
+        force=options.force,
+        complete=part.complete,
     )
 
 
-def _save_cache(tree: OrgTree, label: str, *, complete: bool) -> None:
+def _export_cached(options: Options) -> int:
+    crawled: list[Crawled] = []
+    ages: list[timedelta] = []
+    for label in source_labels(options):
+        try:
+            cached = cache.load_for_export(label)
+        except cache.CacheError as exc:
+            return _error(str(exc))
+        if not cache.is_fresh(cached, options.cache_ttl):
+            return _error(
+                f"the cached tree for {label} is {_age(cached.age)} old, older than"
+                " --cache-ttl; export without --cached to crawl again"
+            )
+        crawled.append(Crawled(label, cached.tree, cached.complete))
+        ages.append(cached.age)
+    return _write(options, crawled, summary=f"from the cache, crawled {_age(max(ages))} ago")
+
+
+def _save_cache(item: Crawled) -> None:
     try:
-        cache.save(tree, source=label, complete=complete, crawled_at=datetime.now(UTC))
+        cache.save(
+            item.tree, source=item.label, complete=item.complete, crawled_at=datetime.now(UTC)
+        )
     except cache.CacheError as exc:
         # The export itself is what was asked for; a cache that cannot be written is a note.
         sys.stderr.write(f"orgtree-tui: warning: {one_line(str(exc))}\n")

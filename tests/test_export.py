@@ -1,4 +1,4 @@
-"""Subtree export: the five formats (golden files), their escaping, and safe file writing.
+"""Subtree export: the six formats (golden files), their escaping, and safe file writing.
 
 Regenerate the golden files with `UPDATE_GOLDEN=1 pytest tests/test_export.py`, then read
 the diff: the goldens are the specification, not a recording.
@@ -301,7 +301,8 @@ def test_csv_uses_crlf_like_spreadsheets_expect(tree: OrgTree) -> None:
 
 
 def test_text_tree_shape_and_markers(tree: OrgTree) -> None:
-    lines = render(tree, WORKLOADS, "text", complete=True).splitlines()
+    header, *lines = render(tree, WORKLOADS, "text", complete=True).splitlines()
+    assert header == "# organization o-exampleorg (management account 111111111111)"
     assert lines[0] == f"Workloads ({WORKLOADS})"
     assert len(lines) == len(subtree_ids(tree))
     assert lines[-1] == f"└── sandbox ({SANDBOX})"
@@ -663,7 +664,7 @@ def test_export_subtree_to_a_stream_or_stdout(
     assert result == ExportResult(path=None, ous=2, accounts=2, format="text")
     assert buffer.getvalue() == render(tree, PROD, "text", complete=False)
     export_subtree(tree, SANDBOX, "text", None)
-    assert capsys.readouterr().out == f"sandbox ({SANDBOX})\n"
+    assert capsys.readouterr().out.splitlines()[1:] == [f"sandbox ({SANDBOX})"]
 
 
 def test_export_subtree_expands_home(

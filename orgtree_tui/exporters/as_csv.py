@@ -1,10 +1,15 @@
-"""One row per node, for spreadsheets: the excel dialect (CRLF, minimal quoting)."""
+"""One row per node, for spreadsheets: the excel dialect (CRLF, minimal quoting).
+
+The header is lower-case snake_case on purpose: a file whose first two bytes are `ID` makes
+Excel take it for a SYLK file and refuse it.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Sequence
 
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
 from orgtree_tui.model import DetailState
@@ -30,6 +35,17 @@ def render(snap: Snapshot) -> str:
     writer = csv.writer(buffer)
     writer.writerow(HEADER)
     writer.writerows(_row(entry) for entry in snap)
+    return buffer.getvalue()
+
+
+def render_many(snaps: Sequence[Snapshot]) -> str:
+    """Several organizations in one sheet: `organization_id` first, then the usual columns."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(("organization_id", *HEADER))
+    for snap in snaps:
+        org_id = snap.organization.id if snap.organization else ""
+        writer.writerows([org_id, *_row(entry)] for entry in snap)
     return buffer.getvalue()
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from orgtree_tui.exporters.escape import visible
-from orgtree_tui.exporters.labels import diagram_label
+from orgtree_tui.exporters.labels import diagram_label, organization_line
 from orgtree_tui.exporters.snapshot import Snapshot
 from orgtree_tui.model import NodeType
 
@@ -15,19 +17,45 @@ _SHAPES = {
 
 
 def render(snap: Snapshot) -> str:
+    return _graph([snap], grouped=False)
+
+
+def render_many(snaps: Sequence[Snapshot]) -> str:
+    """One digraph with a labelled cluster per organization."""
+    return _graph(snaps, grouped=True)
+
+
+def _graph(snaps: Sequence[Snapshot], *, grouped: bool) -> str:
     lines = ["digraph org {", "    rankdir=LR;"]
-    if not snap.crawl_complete:
+    if any(not snap.crawl_complete for snap in snaps):
         lines.append("    // the crawl had not finished; nodes may be missing")
+    if not grouped:
+        if snaps[0].organization:
+            lines.append(f"    // {organization_line(snaps[0])}")
+        lines.extend(_nodes(snaps[0], "    "))
+    else:
+        for i, snap in enumerate(snaps, 1):
+            # Graphviz draws a box around a subgraph only when its name starts "cluster".
+            lines.append(f"    subgraph cluster_{i} {{")
+            lines.append(f"        label={_quote(organization_line(snap))};")
+            lines.extend(_nodes(snap, "        "))
+            lines.append("    }")
+    for snap in snaps:
+        for entry in snap:
+            for child in entry.children:
+                lines.append(f"    {_quote(entry.node.id)} -> {_quote(child)};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _nodes(snap: Snapshot, indent: str) -> list[str]:
+    lines = []
     for entry in snap:
         # `\n` is written as the two characters backslash-n: dot's own line-break escape.
         label = "\\n".join(_quote_body(part) for part in diagram_label(entry))
         shape = _SHAPES[entry.node.type]
-        lines.append(f'    {_quote(entry.node.id)} [label="{label}", shape={shape}];')
-    for entry in snap:
-        for child in entry.children:
-            lines.append(f"    {_quote(entry.node.id)} -> {_quote(child)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        lines.append(f'{indent}{_quote(entry.node.id)} [label="{label}", shape={shape}];')
+    return lines
 
 
 def _quote(text: str) -> str:

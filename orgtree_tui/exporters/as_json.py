@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
@@ -12,8 +13,28 @@ FORMAT_TAG = "orgtree-tui/1"
 
 
 def render(snap: Snapshot) -> str:
+    return _dump(document(snap))
+
+
+def render_many(snaps: Sequence[Snapshot]) -> str:
+    """Each organization's document (exactly what `render` writes for it), in order, under
+    "organizations"."""
+    return _dump(
+        {
+            "format": FORMAT_TAG,
+            "complete": all(snap.complete for snap in snaps),
+            "organizations": [document(snap) for snap in snaps],
+        }
+    )
+
+
+def _dump(value: dict[str, Any]) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def document(snap: Snapshot) -> dict[str, Any]:
     org = snap.organization
-    document = {
+    return {
         "format": FORMAT_TAG,
         "organization": {
             "id": org.id if org else None,
@@ -23,7 +44,6 @@ def render(snap: Snapshot) -> str:
         "incomplete_branches": snap.incomplete_branches,
         "tree": _node(snap, snap.root),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _node(snap: Snapshot, entry: Entry) -> dict[str, Any]:

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from orgtree_tui.exporters.escape import visible
-from orgtree_tui.exporters.labels import markers
+from orgtree_tui.exporters.labels import markers, organization_line
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
 
 _TEE, _ELBOW, _PIPE, _SPACE = "├── ", "└── ", "│   ", "    "
 
 
 def render(snap: Snapshot) -> str:
-    lines = [_line(snap.root)]
+    return render_many([snap])
+
+
+def render_many(snaps: Sequence[Snapshot]) -> str:
+    """One tree per organization, each under a `# organization ...` line."""
+    return "\n".join("\n".join(_tree(snap)) + "\n" for snap in snaps)
+
+
+def _tree(snap: Snapshot) -> list[str]:
+    lines = [f"# {organization_line(snap)}"] if snap.organization else []
+    lines.append(_line(snap.root))
     _branch(snap, snap.root_id, "", lines)
     if not snap.crawl_complete:
         lines.append("(the crawl had not finished; nodes may be missing)")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _branch(snap: Snapshot, node_id: str, prefix: str, lines: list[str]) -> None:

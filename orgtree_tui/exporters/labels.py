@@ -5,7 +5,9 @@ Everything returned here is raw text; each format escapes it its own way.
 
 from __future__ import annotations
 
-from orgtree_tui.exporters.snapshot import Entry
+import re
+
+from orgtree_tui.exporters.snapshot import Entry, Snapshot
 from orgtree_tui.model import NodeType
 
 
@@ -27,3 +29,22 @@ def diagram_label(entry: Entry) -> list[str]:
     if node.type is NodeType.ACCOUNT:
         return [node.name, node.id + markers(entry)]
     return [f"{node.name} ({entry.accounts_below}){markers(entry)}"]
+
+
+# Comment lines must stay one inert line in every format (`%%{` starts a mermaid directive,
+# a newline would end a dot comment): AWS ids never need more than these characters.
+_UNSAFE_IN_COMMENT = re.compile(r"[^0-9A-Za-z_.-]")
+
+
+def organization_line(snap: Snapshot) -> str:
+    """`organization o-abc (management account 111111111111)`, safe inside a comment."""
+    org = snap.organization
+    if org is None:
+        return "organization unknown"
+    org_id = _UNSAFE_IN_COMMENT.sub("_", org.id)
+    management = _UNSAFE_IN_COMMENT.sub("_", org.management_account_id)
+    return f"organization {org_id} (management account {management})"
+
+
+def organization_id(snap: Snapshot) -> str:
+    return snap.organization.id if snap.organization else ""

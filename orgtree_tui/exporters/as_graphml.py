@@ -1,0 +1,108 @@
+"""GraphML, for Gephi, yEd, Cytoscape and networkx: one node per OU/account, parent -> child.
+
+Every attribute is a declared `<key>` of a plain type, so readers that check the schema
+(networkx does) take the file as it is. Tags are a JSON object in a string, as in the CSV.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+from orgtree_tui.exporters.escape import visible
+from orgtree_tui.exporters.snapshot import Entry, Snapshot
+from orgtree_tui.model import DetailState
+
+NAMESPACE = "http://graphml.graphdrawing.org/xmlns"
+_SCHEMA = "http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd"
+
+# (key id, attr.type); every key is for nodes.
+KEYS = (
+    ("organization_id", "string"),
+    ("type", "string"),
+    ("name", "string"),
+    ("arn", "string"),
+    ("path", "string"),
+    ("email", "string"),
+    ("state", "string"),
+    ("joined_method", "string"),
+    ("joined_timestamp", "string"),
+    ("tags", "string"),
+    ("policies", "string"),
+    ("incomplete", "boolean"),
+)
+# XML 1.0 cannot carry these even as character references; visible() has already turned
+# C0/C1 controls into text, this catches the rest (surrogates, U+FFFE, U+FFFF).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def render(snap: Snapshot) -> str:
+    return render_many([snap])
+
+
+def render_many(snaps: Sequence[Snapshot]) -> str:
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<graphml xmlns="{NAMESPACE}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"',
+        f'         xsi:schemaLocation="{NAMESPACE} {_SCHEMA}">',
+    ]
+    for key, kind in KEYS:
+        lines.append(f'  <key id="{key}" for="node" attr.name="{key}" attr.type="{kind}"/>')
+    lines.append('  <graph id="organizations" edgedefault="directed">')
+    if any(not snap.crawl_complete for snap in snaps):
+        lines.append("    <!-- the crawl had not finished; nodes may be missing -->")
+    for snap in snaps:
+        org_id = snap.organization.id if snap.organization else ""
+        for entry in snap:
+            lines.append(f"    <node id={_attr(entry.node.id)}>")
+            lines.extend(
+                f'      <data key="{key}">{_text(value)}</data>'
+                for key, value in _data(entry, org_id)
+                if value
+            )
+            lines.append("    </node>")
+    for snap in snaps:
+        for entry in snap:
+            for child in entry.children:
+                lines.append(f"    <edge source={_attr(entry.node.id)} target={_attr(child)}/>")
+    lines.extend(["  </graph>", "</graphml>"])
+    return "\n".join(lines) + "\n"
+
+
+def _data(entry: Entry, org_id: str) -> list[tuple[str, str]]:
+    node, details = entry.node, entry.details
+    # A missing <data> means "not known", as an empty CSV cell does.
+    tags = ""
+    if details.tags_state is DetailState.LOADED:
+        tags = json.dumps(details.tags or {}, sort_keys=True, ensure_ascii=False)
+    policies = ""
+    if details.policies_state is DetailState.LOADED:
+        policies = ";".join(p.name for p in details.policies or ())
+    return [
+        ("organization_id", org_id),
+        ("type", node.type.value),
+        ("name", node.name),
+        ("arn", node.arn),
+        ("path", entry.path),
+        ("email", node.email or ""),
+        ("state", node.state or ""),
+        ("joined_method", node.joined_method or ""),
+        ("joined_timestamp", node.joined_timestamp.isoformat() if node.joined_timestamp else ""),
+        ("tags", tags),
+        ("policies", policies),
+        ("incomplete", "true" if entry.incomplete else ""),
+    ]
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", visible(text))
+
+
+def _text(text: str) -> str:
+    return escape(_clean(text))
+
+
+def _attr(text: str) -> str:
+    return quoteattr(_clean(text))

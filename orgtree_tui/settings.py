@@ -1,0 +1,152 @@
+"""The settings file: a few defaults in TOML, at `locations.settings_file()`.
+
+    profile = "org-admin"        # or a list: ["org-a", "org-b"] for several organizations
+    workers = 8                  # 1 to 64
+    export_dir = "~/exports"     # where the TUI's export dialog suggests writing
+    theme = "nord"               # a Textual theme name; the TUI checks it exists
+    cache_ttl = "15m"            # trust a cached tree this young (90s, 15m, 2h, 1d)
+
+A missing file means all defaults. Anything else wrong (bad TOML, an unknown key, a wrong
+type) is a SettingsError whose message is one line naming the file. Command-line flags and
+AWS_PROFILE win over the file.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from orgtree_tui.locations import settings_file
+
+MAX_WORKERS = 64
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class SettingsError(ValueError):
+    """The settings file is unusable; str() is one line naming the file and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    profiles: tuple[str, ...] = ()
+    workers: int | None = None
+    export_dir: Path | None = None
+    theme: str | None = None
+    cache_ttl: timedelta | None = None
+    path: Path | None = None  # the file these came from; None when there was none
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90`, `90s`, `15m`, `2h` or `1d`. Raises ValueError with a readable message."""
+    number, unit = (text[:-1], text[-1]) if text[-1:] in DURATION_UNITS else (text, "s")
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"expected a duration like 90s, 15m, 2h or 1d, got {text!r}") from None
+    if value < 0 or value != value or value == float("inf"):
+        raise ValueError(f"a duration must be a finite, non-negative time, got {text!r}")
+    return timedelta(seconds=value * DURATION_UNITS[unit])
+
+
+def check_workers(value: object) -> int:
+    # bool is an int to Python but never what someone meant by `workers = true`.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    if not 1 <= value <= MAX_WORKERS:
+        raise ValueError(f"must be between 1 and {MAX_WORKERS}, got {value}")
+    return value
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings file (default: `settings_file()`). Raises SettingsError."""
+    path = path or settings_file()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        raise SettingsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    return _parse(data, path)
+
+
+def render_settings(settings: Settings, default_path: Path) -> str:
+    """The settings as TOML, headed by the file they came from (for --print-settings)."""
+    path = settings.path or default_path
+    lines = [f"# {path}" + ("" if settings.path else " (no such file: all defaults)")]
+    if settings.profiles:
+        lines.append(f"profile = {json.dumps(list(settings.profiles))}")
+    if settings.workers is not None:
+        lines.append(f"workers = {settings.workers}")
+    if settings.export_dir is not None:
+        lines.append(f"export_dir = {json.dumps(str(settings.export_dir))}")
+    if settings.theme is not None:
+        lines.append(f"theme = {json.dumps(settings.theme)}")
+    if settings.cache_ttl is not None:
+        lines.append(f'cache_ttl = "{settings.cache_ttl.total_seconds():g}s"')
+    return "\n".join(lines) + "\n"
+
+
+def _parse(data: dict[str, Any], path: Path) -> Settings:
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        check = _CHECKS.get(key)
+        if check is None:
+            known = ", ".join(sorted(_CHECKS))
+            raise SettingsError(f"{path}: unknown setting {key!r} (known: {known})")
+        try:
+            name, checked = check(value)
+        except ValueError as exc:
+            raise SettingsError(f"{path}: {key}: {exc}") from None
+        values[name] = checked
+    return Settings(**values, path=path)
+
+
+def _profile(value: object) -> tuple[str, Any]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(p, str) and p.strip() for p in items):
+        raise ValueError(f"expected a profile name or a list of them, got {value!r}")
+    if len(set(items)) != len(items):
+        raise ValueError("a profile is listed twice")
+    return "profiles", tuple(items)
+
+
+def _workers(value: object) -> tuple[str, Any]:
+    return "workers", check_workers(value)
+
+
+def _export_dir(value: object) -> tuple[str, Any]:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a directory path, got {value!r}")
+    return "export_dir", Path(value).expanduser()
+
+
+def _theme(value: object) -> tuple[str, Any]:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a theme name, got {value!r}")
+    return "theme", value
+
+
+def _cache_ttl(value: object) -> tuple[str, Any]:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"expected a duration like 90s, 15m, 2h or 1d, got {value!r}")
+    return "cache_ttl", parse_duration(str(value))
+
+
+_CHECKS: dict[str, Callable[[object], tuple[str, Any]]] = {
+    "profile": _profile,
+    "workers": _workers,
+    "export_dir": _export_dir,
+    "theme": _theme,
+    "cache_ttl": _cache_ttl,
+}
