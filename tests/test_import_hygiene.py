@@ -26,6 +26,9 @@ UI_FREE = [
     "orgtree_tui.cache",
     "orgtree_tui.changes",
     "orgtree_tui.locations",
+    "orgtree_tui.identity",
+    "orgtree_tui.settings",
+    "orgtree_tui.console",
 ]
 
 
