@@ -148,9 +148,15 @@ def _crawl_all(sources: list[Source], options: Options) -> list[tuple[str, Crawl
             listeners.append(progress.listener(i))
             crawler.publisher.subscribe(listeners[-1], topics.PROGRESS)
     outcomes: list[CrawlOutcome | None] = [None] * len(crawlers)
+    errors: list[BaseException] = []
 
     def crawl(i: int) -> None:
-        outcomes[i] = crawlers[i].run()
+        try:
+            outcomes[i] = crawlers[i].run()
+        except BaseException as exc:  # handed to the main thread, which raises it
+            errors.append(exc)
+            for crawler in crawlers:
+                crawler.cancel()
 
     # The first crawl runs here; the others on their own threads (each runs its own loop).
     threads = [
@@ -163,6 +169,8 @@ def _crawl_all(sources: list[Source], options: Options) -> list[tuple[str, Crawl
         crawl(0)
         for thread in threads:
             thread.join()
+        if errors:
+            raise errors[0]
     except BaseException:
         for crawler in crawlers:
             crawler.cancel()
@@ -173,7 +181,7 @@ def _crawl_all(sources: list[Source], options: Options) -> list[tuple[str, Crawl
     return [
         (source.label, crawler, outcome)
         for source, crawler, outcome in zip(sources, crawlers, outcomes, strict=True)
-        if outcome is not None
+        if outcome is not None  # always set once no crawl raised
     ]
 
 

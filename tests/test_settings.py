@@ -1,0 +1,139 @@
+"""The settings file: what it may say, how a bad one is reported, and that flags win."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from test_cli import one_error_line
+
+from orgtree_tui.cli import main, parse_args
+from orgtree_tui.crawl.engine import DEFAULT_WORKERS
+from orgtree_tui.locations import settings_file
+from orgtree_tui.settings import Settings, SettingsError, load_settings
+
+
+@pytest.fixture
+def settings_toml() -> Path:
+    """The file ORGTREE_TUI_CONFIG points at (conftest sets it to a temporary path)."""
+    return settings_file()
+
+
+def test_no_file_means_defaults() -> None:
+    assert not settings_file().exists()
+    assert load_settings() == Settings()
+    options = parse_args([])
+    assert options.workers == DEFAULT_WORKERS
+    assert options.profiles == () and options.profile is None
+    assert options.cache_ttl is None and options.theme is None and options.export_dir is None
+
+
+def test_every_setting(settings_toml: Path) -> None:
+    settings_toml.write_text(
+        'profile = "org-admin"\nworkers = 4\nexport_dir = "~/exports"\n'
+        'theme = "nord"\ncache_ttl = "15m"\n'
+    )
+    settings = load_settings()
+    assert settings == Settings(
+        profiles=("org-admin",),
+        workers=4,
+        export_dir=Path("~/exports").expanduser(),
+        theme="nord",
+        cache_ttl=timedelta(minutes=15),
+        path=settings_toml,
+    )
+    options = parse_args(["export"])
+    assert options.profile == "org-admin" and options.profiles == ("org-admin",)
+    assert options.workers == 4
+    assert options.cache_ttl == timedelta(minutes=15)
+    assert options.theme == "nord"
+    assert options.export_dir == Path(os.path.expanduser("~/exports"))
+
+
+def test_several_profiles_and_numeric_ttl(settings_toml: Path) -> None:
+    settings_toml.write_text('profile = ["org-a", "org-b"]\ncache_ttl = 90\n')
+    options = parse_args([])
+    assert options.profiles == ("org-a", "org-b")
+    assert options.cache_ttl == timedelta(seconds=90)
+
+
+def test_flags_win_over_the_file_and_aws_profile_wins_over_its_profile(
+    settings_toml: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings_toml.write_text('profile = "from-file"\nworkers = 4\ncache_ttl = "1h"\n')
+    options = parse_args(["--profile", "from-flag", "--workers", "16", "--cache-ttl", "5m"])
+    assert options.profiles == ("from-flag",)
+    assert options.workers == 16
+    assert options.cache_ttl == timedelta(minutes=5)
+    monkeypatch.setenv("AWS_PROFILE", "from-env")
+    # No profile of ours: boto3 then reads AWS_PROFILE itself.
+    assert parse_args([]).profiles == ()
+    assert parse_args(["--demo"]).profiles == ()
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("workers = 8\nworkres = 2\n", "unknown setting 'workres'"),
+        ('workers = "many"\n', "workers: expected a whole number"),
+        ("workers = true\n", "workers: expected a whole number"),
+        ("workers = 0\n", "workers: must be between 1 and 64"),
+        ("profile = 3\n", "profile: expected a profile name"),
+        ('profile = ["a", "a"]\n', "profile: a profile is listed twice"),
+        ('profile = ""\n', "profile: expected a profile name"),
+        ("theme = 1\n", "theme: expected a theme name"),
+        ("export_dir = []\n", "export_dir: expected a directory path"),
+        ('cache_ttl = "soon"\n', "cache_ttl: expected a duration"),
+        ('cache_ttl = "-5m"\n', "cache_ttl: a duration must be"),
+        ("workers = \n", "not valid TOML"),
+        ("[profile\n", "not valid TOML"),
+    ],
+)
+def test_bad_settings_are_one_line_naming_the_file_and_exit_2(
+    settings_toml: Path, content: str, says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings_toml.write_text(content)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert says in str(info.value)
+    assert "\n" not in str(info.value)
+    assert main(["export", "--demo"]) == 2
+    line = one_error_line(capsys)
+    assert str(settings_toml) in line and says in line
+
+
+def test_unreadable_or_binary_settings(settings_toml: Path) -> None:
+    settings_toml.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(SettingsError, match="not UTF-8"):
+        load_settings()
+    settings_toml.unlink()
+    settings_toml.mkdir()
+    with pytest.raises(SettingsError, match="cannot read"):
+        load_settings()
+
+
+def test_print_settings_shows_the_file_as_toml_that_reads_back(
+    settings_toml: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--print-settings"]) == 0
+    assert "no such file" in capsys.readouterr().out
+    settings_toml.write_text(
+        'profile = ["a", "b"]\nworkers = 3\nexport_dir = "/tmp/x"\ntheme = "nord"\n'
+        'cache_ttl = "2h"\n'
+    )
+    assert main(["--print-settings"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"# {settings_toml}\n")
+    settings_toml.write_text(out)
+    assert load_settings() == Settings(
+        profiles=("a", "b"),
+        workers=3,
+        export_dir=Path("/tmp/x"),
+        theme="nord",
+        cache_ttl=timedelta(hours=2),
+        path=settings_toml,
+    )
+    assert tomllib.loads(out)["workers"] == 3
