@@ -174,7 +174,7 @@ async def test_selecting_a_node_fetches_its_details(org: SampleOrg) -> None:
         await crawled(pilot)
         tagged = next(i for i, t in org.truth.tags.items() if t and i.startswith("ou-"))
         app.org_tree.reveal(tagged)
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.details.node_id == tagged)
         assert "loading..." in details_text(app)
         value = next(iter(org.truth.tags[tagged].values()))
         await wait_for(pilot, lambda: value in details_text(app))

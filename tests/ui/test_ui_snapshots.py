@@ -11,8 +11,9 @@ from typing import Any
 from textual.pilot import Pilot
 from ui_support import SIZE, SampleOrg, app_for, crawled, wait_for
 
+from orgtree_tui.aws import ConnectionSettingsError
 from orgtree_tui.ui.app import OrgTreeApp
-from orgtree_tui.ui.screens.error import ErrorScreen
+from orgtree_tui.ui.launch import make_app
 
 
 def still_app(client: Any) -> OrgTreeApp:
@@ -62,11 +63,17 @@ def test_help(org: SampleOrg, snap_compare: Any) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before, press=["question_mark"])
 
 
-def test_error_screen(bare_account: Any, snap_compare: Any) -> None:
-    async def run_before(pilot: Pilot[Any]) -> None:
-        app = await crawled(pilot)
-        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
+def test_error_screen(snap_compare: Any) -> None:
+    def open_source() -> Any:
+        # What a mistyped profile looks like. An org-less account shows the same screen (see
+        # test_ui_lifecycle), but its status bar counts calls raced by the workers.
+        raise ConnectionSettingsError(
+            "unknown AWS profile 'prod-admin': see `aws configure list-profiles`"
+        )
 
-    # One worker: the first call fails alone, so the status bar's call count is fixed.
-    app = app_for(bare_account, details_delay=None, workers=1)
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await wait_for(pilot, lambda: bool(pilot.app.screen.query("#error-message")))
+
+    app = make_app(open_source, clock=lambda: 0.0, details_delay=None)
+    assert isinstance(app, OrgTreeApp)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
