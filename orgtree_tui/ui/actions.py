@@ -22,6 +22,7 @@ from orgtree_tui.exporters.escape import visible
 from orgtree_tui.model import OrgTree
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.filtering import find_matches
+from orgtree_tui.ui.labels import plural
 from orgtree_tui.ui.screens.export_dialog import ExportDialog, ExportRequest
 from orgtree_tui.ui.screens.help import HelpScreen
 from orgtree_tui.ui.widgets.filter_bar import FilterBar
@@ -138,7 +139,7 @@ class UserActions(App[int]):
             result = worker.result
             note = "" if self._export_complete() else " (the crawl was not complete)"
             self.notify(
-                f"Wrote {result.ous} OUs and {result.accounts} accounts to "
+                f"Wrote {plural(result.ous, 'OU')} and {plural(result.accounts, 'account')} to "
                 f"{visible(str(result.path))} ({result.format}){note}",
                 title="Exported",
                 markup=False,

@@ -26,3 +26,7 @@ def node_label(tree: OrgTree, node: Node, *, match: bool = False) -> Text:
     if tree.is_incomplete(node.id):
         label.append(f"  {INCOMPLETE_MARK}", style="bold red")
     return label
+
+
+def plural(count: int, word: str, many: str = "") -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"

@@ -38,7 +38,7 @@ async def test_export_from_the_dialog_matches_the_cli(org: SampleOrg, tmp_path: 
         assert target.read_bytes() == expected.encode("utf-8")
         counts = app.model.counts(workloads)
         note = next(n for n in notes(app) if "Wrote" in n)
-        assert f"{counts.ous + 1} OUs and {counts.accounts} accounts" in note
+        assert f"Wrote {counts.ous + 1} OUs and {counts.accounts} accounts to" in note
         assert str(target) in note
 
 

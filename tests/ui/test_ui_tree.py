@@ -163,7 +163,7 @@ async def test_incomplete_branches_are_marked(org: SampleOrg) -> None:
         assert app.state == "incomplete"
         label = app.org_tree.widget_node(security).label  # type: ignore[union-attr]
         assert INCOMPLETE_MARK in label.plain  # type: ignore[union-attr]
-        assert "incomplete: 1 branches" in app.status_bar.text.plain
+        assert "incomplete: 1 branch" in app.status_bar.text.plain
 
 
 async def test_a_filter_typed_mid_crawl_picks_up_later_matches(org: SampleOrg) -> None:

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.model import Counts
+from orgtree_tui.ui.labels import plural
 
 _STATE_STYLES = {
     "connecting": "bold cyan",
@@ -32,7 +33,7 @@ class StatusLine:
 def render_status(status: StatusLine) -> Text:
     state = status.state
     if state == "incomplete":
-        state = f"incomplete: {status.incomplete_branches} branches"
+        state = f"incomplete: {plural(status.incomplete_branches, 'branch', 'branches')}"
     stats = status.stats
     text = Text()
     text.append(f" ● {state} ", style=_STATE_STYLES.get(status.state, "bold"))
