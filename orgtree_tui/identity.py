@@ -26,11 +26,8 @@ from botocore.credentials import (
 from orgtree_tui.aws import (
     Connection,
     ConnectionSettingsError,
-    ErrorKind,
     WriteRefusedError,
-    classify,
     endpoint_for,
-    error_code,
     explain,
 )
 
@@ -175,23 +172,13 @@ def _assume_role(base: boto3.session.Session, conn: Connection) -> boto3.session
         # Assume once now, so a wrong ARN or trust policy is reported before the crawl.
         metadata = fetcher.fetch_credentials()
     except (bexc.BotoCoreError, bexc.ClientError) as exc:
-        raise IdentityError(_assume_failure(exc, conn)) from exc
+        raise IdentityError(explain(exc, conn)) from exc
     credentials = RefreshableCredentials.create_from_metadata(
         metadata, refresh_using=fetcher.fetch_credentials, method="assume-role"
     )
     core = botocore.session.Session()
     core.register_component("credential_provider", CredentialResolver([_Fixed(credentials)]))
     return boto3.session.Session(botocore_session=core)
-
-
-def _assume_failure(exc: BaseException, conn: Connection) -> str:
-    if classify(exc) in (ErrorKind.CREDENTIALS, ErrorKind.TRANSIENT):
-        return explain(exc, conn)  # an expired SSO login says `aws sso login --profile ...`
-    return (
-        f"could not assume {conn.role_arn} ({error_code(exc)}): check that its trust policy "
-        "lets your identity in (and the external id, if it wants one) and that your "
-        "credentials allow sts:AssumeRole"
-    )
 
 
 class _Fixed(CredentialProvider):

@@ -12,11 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orgtree_tui.cli import UsageError, parse_args
-from orgtree_tui.export import ExportError, check_destination, write_atomic
+from orgtree_tui.export import FORMATS, ExportError, check_destination, write_atomic
 
 FLAGS = [
     "export",
     "--profile",
+    "--role-arn",
+    "--external-id",
+    "arn:aws:iam::111111111111:role/R",
     "--region",
     "--endpoint-url",
     "--demo",
@@ -62,7 +65,7 @@ def test_any_command_line_parses_or_fails_with_one_line_and_status_2(argv: list[
             assert "\n" not in str(exc)
             return
     assert 1 <= options.workers <= 64
-    assert options.format in ("json", "csv", "text", "mermaid", "dot")
+    assert options.format in FORMATS
 
 
 names = st.text(

@@ -169,8 +169,16 @@ def test_a_role_that_cannot_be_assumed_is_one_clear_line(
     monkeypatch.setattr("botocore.credentials.AssumeRoleCredentialFetcher._get_credentials", denied)
     assert main(["export", "-q", "--role-arn", ROLE]) == 2
     line = one_error_line(capsys)
-    assert f"could not assume {ROLE} (AccessDenied)" in line
+    assert f"Could not assume {ROLE} (AccessDenied)" in line
     assert "trust policy" in line
+
+
+def test_a_role_refresh_refused_mid_crawl_is_explained_as_the_role() -> None:
+    error = bexc.ClientError({"Error": {"Code": "AccessDenied", "Message": "x"}}, "AssumeRole")
+    message = explain(error, Connection(profile="me", role_arn=ROLE))
+    assert message.startswith(f"Could not assume {ROLE} (AccessDenied)")
+    expired = bexc.ClientError({"Error": {"Code": "ExpiredToken", "Message": "x"}}, "AssumeRole")
+    assert "aws sso login --profile me" in explain(expired, Connection(profile="me"))
 
 
 def test_source_caller_identity_is_asked_once(moto: None) -> None:

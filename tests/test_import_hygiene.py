@@ -29,6 +29,8 @@ UI_FREE = [
     "orgtree_tui.identity",
     "orgtree_tui.settings",
     "orgtree_tui.console",
+    "orgtree_tui.arguments",
+    "orgtree_tui.aws_errors",
 ]
 
 

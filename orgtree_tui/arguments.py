@@ -1,0 +1,175 @@
+"""The command line's grammar: every flag, its help and its type check.
+
+argparse reports a bad value on one line (see `_Parser.error`); `cli.parse_args` then
+checks how the flags combine and fills the gaps from the settings file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import NoReturn
+
+from orgtree_tui import __version__
+from orgtree_tui.aws import (
+    DEFAULT_REGION,
+    DEFAULT_SESSION_NAME,
+    ConnectionSettingsError,
+    validate_endpoint_url,
+)
+from orgtree_tui.crawl.engine import DEFAULT_WORKERS
+from orgtree_tui.export import FORMATS as EXPORT_FORMATS
+from orgtree_tui.identity import validate_external_id, validate_role_arn, validate_session_name
+from orgtree_tui.settings import check_workers, parse_duration
+
+PROG = "orgtree-tui"
+EXIT_USAGE = 2
+
+
+def one_line(text: str) -> str:
+    """Control characters from user input shown as escapes, so an error stays one line."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the whole usage block; one line says it better.
+        sys.stderr.write(f"{PROG}: error: {one_line(message)} (see {PROG} --help)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    try:
+        return check_workers(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _checked(check: Callable[[str], object]) -> Callable[[str], str]:
+    """An argparse type from a validator that raises ConnectionSettingsError."""
+
+    def parse(text: str) -> str:
+        try:
+            check(text)
+        except ConnectionSettingsError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+
+    return parse
+
+
+def _duration(text: str) -> timedelta:
+    """`90`, `90s`, `15m`, `2h` or `1d`."""
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _connection_options() -> _Parser:
+    common = _Parser(add_help=False)
+    group = common.add_argument_group("connection")
+    group.add_argument(
+        "--profile",
+        dest="profiles",
+        action="append",
+        metavar="PROFILE",
+        help="AWS profile (default: AWS_PROFILE, the settings file, the default chain); "
+        "repeat it to explore several organizations at once",
+    )
+    group.add_argument(
+        "--role-arn",
+        type=_checked(validate_role_arn),
+        help="assume this role (in the management or a delegated admin account) first",
+    )
+    group.add_argument("--external-id", type=_checked(validate_external_id), help="for --role-arn")
+    group.add_argument(
+        "--role-session-name",
+        type=_checked(validate_session_name),
+        default=DEFAULT_SESSION_NAME,
+        help=f"for --role-arn (default: {DEFAULT_SESSION_NAME})",
+    )
+    group.add_argument(
+        "--region", default=DEFAULT_REGION, help=f"AWS region (default: {DEFAULT_REGION})"
+    )
+    group.add_argument(
+        "--endpoint-url",
+        type=_checked(validate_endpoint_url),
+        help="endpoint URL for Organizations and STS (AWS_ENDPOINT_URL also works)",
+    )
+    group.add_argument(
+        "--demo",
+        action="store_true",
+        help="crawl the built-in demo organization (simulated, no AWS needed)",
+    )
+    crawl = common.add_argument_group("crawl")
+    crawl.add_argument(
+        "--workers",
+        type=_positive_int,
+        help=f"concurrent API calls per organization (default: {DEFAULT_WORKERS})",
+    )
+    crawl.add_argument(
+        "--no-details",
+        action="store_true",
+        help="crawl structure only: no tags, no policies",
+    )
+    cache = common.add_argument_group("cache")
+    cache.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither show nor save the cached tree of the last crawl",
+    )
+    cache.add_argument(
+        "--cache-ttl",
+        type=_duration,
+        metavar="DURATION",
+        help="trust a cached tree younger than this without crawling again (e.g. 15m, 2h)",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _connection_options()
+    parser = _Parser(
+        prog=PROG,
+        description="Explore an AWS Organization in the terminal.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--print-settings",
+        action="store_true",
+        help="show the settings file's path and what it sets, then exit",
+    )
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    export = sub.add_parser(
+        "export",
+        parents=[common],
+        help="crawl and write the tree (or a subtree) without the TUI",
+        description="Crawl the organization and write a subtree to stdout or a file.",
+    )
+    export.add_argument(
+        "--subtree",
+        metavar="ID|/Root/OU/...",
+        help="a root, OU or account id, or a name path (default: the whole organization)",
+    )
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="json", help="default: json")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument("--force", action="store_true", help="overwrite an existing file")
+    export.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    export.add_argument(
+        "--cached",
+        action="store_true",
+        help="export the tree saved by the last crawl, without calling AWS",
+    )
+    return parser
