@@ -113,11 +113,10 @@ def caller_identity(
     )
 
 
-def sts_client(session: boto3.session.Session | botocore.session.Session, conn: Connection) -> Any:
+def sts_client(session: boto3.session.Session, conn: Connection) -> Any:
     """An STS client limited to STS_OPERATIONS, on the connection's endpoint if it has one
     (a simulated endpoint serves STS too; real AWS uses the regional STS endpoint)."""
-    make = session.client if isinstance(session, boto3.session.Session) else session.create_client
-    client = make("sts", region_name=conn.region, endpoint_url=sts_endpoint(conn))
+    client = session.client("sts", region_name=conn.region, endpoint_url=sts_endpoint(conn))
     guard_sts(client)
     return client
 
@@ -145,8 +144,13 @@ def _base_session(conn: Connection) -> boto3.session.Session:
             aws_secret_access_key=conn.secret_key,
         )
     except bexc.ProfileNotFound:
+        named = (
+            repr(conn.profile)
+            if conn.profile
+            else f"{os.environ.get('AWS_PROFILE')!r} (AWS_PROFILE)"
+        )
         raise ConnectionSettingsError(
-            f"unknown AWS profile {conn.profile!r}: see `aws configure list-profiles`"
+            f"unknown AWS profile {named}: see `aws configure list-profiles`"
         ) from None
 
 
@@ -176,7 +180,8 @@ def _assume_role(base: boto3.session.Session, conn: Connection) -> boto3.session
     credentials = RefreshableCredentials.create_from_metadata(
         metadata, refresh_using=fetcher.fetch_credentials, method="assume-role"
     )
-    core = botocore.session.Session()
+    # The source profile's session settings (CA bundle, proxies, retries) still apply.
+    core = botocore.session.Session(profile=conn.profile)
     core.register_component("credential_provider", CredentialResolver([_Fixed(credentials)]))
     return boto3.session.Session(botocore_session=core)
 

@@ -297,3 +297,27 @@ def test_identity_errors_are_one_line(moto: None) -> None:
     with pytest.raises(IdentityError) as info:
         caller_identity(Connection(endpoint_url="http://127.0.0.1:9"))
     assert "\n" not in str(info.value) and "Could not reach" in str(info.value)
+
+
+def test_a_stale_aws_profile_is_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "gone")
+    assert main(["export", "-q"]) == 2
+    assert "unknown AWS profile 'gone' (AWS_PROFILE)" in one_error_line(capsys)
+
+
+def test_the_role_session_keeps_the_source_profiles_settings(
+    moto: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws_files(tmp_path, monkeypatch, "[profile base]\nregion = eu-west-1\n")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")  # else it would win over the profile's
+    (tmp_path / "home" / ".aws" / "credentials").write_text(
+        "[base]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
+    session = open_session(Connection(profile="base", role_arn=ROLE))
+    assert session.profile_name == "base"
+    assert session.region_name == "eu-west-1"
+    assert caller_identity(Connection(profile="base", role_arn=ROLE), session).account == (
+        "111111111111"
+    )
