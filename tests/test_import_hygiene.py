@@ -31,6 +31,7 @@ UI_FREE = [
     "orgtree_tui.console",
     "orgtree_tui.arguments",
     "orgtree_tui.aws_errors",
+    "orgtree_tui.progress",
 ]
 
 

@@ -20,8 +20,8 @@ from orgtree_tui.cli import main, parse_args
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.headless import ProgressLine
 from orgtree_tui.model import OrgTree
+from orgtree_tui.progress import ProgressLine
 from orgtree_tui.source import connections, open_sources, source_labels, with_profile
 
 ACCOUNTS = {"org-a": "111111111111", "org-b": "222222222222", "no-org": "333333333333"}
