@@ -132,11 +132,17 @@ def test_expired_credentials_stop_cleanly_and_resume_after_login(server: SimServ
     found_before = len(crawler.tree)
     assert 0 < found_before < len(built.parents)
     assert crawler.resumable
+    # What was still to be listed is flagged, as a failed listing would be.
+    assert outcome.incomplete
+    containers = {i for i in [*built.parents, *built.parents.values()] if i[:2] in ("r-", "ou")}
+    assert set(outcome.incomplete) <= containers
+    assert all("ExpiredTokenException" in why for why in outcome.incomplete.values())
 
     server.middleware.fault = None  # the user logged in again
     outcome = crawler.resume()
 
     assert outcome.state is CrawlState.COMPLETE
+    assert crawler.tree.incomplete() == {}
     assert_everything_arrived(crawler, built)
 
 

@@ -28,6 +28,10 @@ from orgtree_tui.crawl.subscribers import BranchError, ModelWriter, Planner
 from orgtree_tui.model import DetailState, OrgTree
 from orgtree_tui.quotas import Quota
 
+LISTING_OPERATIONS = frozenset(
+    {"ListOrganizationalUnitsForParent", "ListAccountsForParent", "ListChildren"}
+)
+
 
 class CrawlState(StrEnum):
     CRAWLING = "crawling"
@@ -87,6 +91,7 @@ class Crawler:
         self.publisher.subscribe(self._count_branch_error, topics.BRANCH_ERROR)
         self.outcome: CrawlOutcome | None = None
         self._lifecycle = threading.Lock()
+        self._stopped_marks: list[str] = []  # parents marked incomplete when the crawl stopped
 
     def run(self) -> CrawlOutcome:
         self._planner.start()
@@ -102,6 +107,9 @@ class Crawler:
         if self.outcome is None:
             return self.run()
         self.outcome = None
+        for node_id in self._stopped_marks:
+            self.tree.clear_incomplete(node_id)
+        self._stopped_marks = []
         state = self.loop.resume()
         with self._lifecycle:
             self.outcome = self._outcome(state)
@@ -154,7 +162,28 @@ class Crawler:
         if error.part != "structure":
             self._detail_errors += 1
 
+    def unfinished_parents(self) -> set[str]:
+        """Roots and OUs whose children were still being listed (any page, either call)."""
+        parents: set[str] = set()
+        for task in self.loop.unfinished():
+            for operation, params in task.choices:
+                if operation in LISTING_OPERATIONS and "ParentId" in params:
+                    parents.add(params["ParentId"])
+        return parents
+
+    def _mark_unfinished(self, reason: str) -> None:
+        """A stopped crawl's tree says which branches it never finished, like a failed one:
+        on screen, in the status bar and in every export. `resume()` takes the marks off."""
+        for parent_id in sorted(self.unfinished_parents()):
+            if parent_id in self.tree and not self.tree.is_incomplete(parent_id):
+                self.tree.mark_incomplete(parent_id, reason)
+                self._stopped_marks.append(parent_id)
+
     def _outcome(self, state: LoopState) -> CrawlOutcome:
+        if state in (LoopState.CANCELLED, LoopState.ABORTED):
+            error = self.loop.abort_error
+            why = f"not listed: the crawl stopped ({error.code})" if error else "not listed"
+            self._mark_unfinished(why)
         stats = self.loop.stats()
         incomplete = self.tree.incomplete()
         if state is LoopState.CANCELLED:

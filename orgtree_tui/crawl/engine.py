@@ -179,6 +179,20 @@ class TaskLoop:
         with self._cond:
             return key in self._keys
 
+    def unfinished(self) -> list[Task]:
+        """Every task queued, waiting for a retry, in flight or not yet handled."""
+        with self._cond:
+            found: dict[int, Task] = {}
+            for queue in self._queues.values():
+                for _, _, task in queue:
+                    if task.state == "queued":
+                        found[id(task)] = task
+            for _, _, task in self._delayed:
+                found[id(task)] = task
+            for task in [*self._in_flight.values(), *(t for t, _, _ in self._done)]:
+                found[id(task)] = task
+            return list(found.values())
+
     def resume(self) -> LoopState:
         """Run again after a cancel or an abort, with every task that was left unfinished."""
         with self._cond:
