@@ -173,6 +173,24 @@ def is_fresh(cached: CachedTree, ttl: timedelta | None, *, now: datetime | None 
     return (now or datetime.now(UTC)) - cached.crawled_at <= ttl
 
 
+def age_text(age: timedelta) -> str:
+    """Short and rounded down: `45s`, `12m`, `5h`, `3d`."""
+    seconds = max(0, int(age.total_seconds()))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def refresh_needed(cached: CachedTree, ttl: timedelta | None) -> bool:
+    """Whether the app should crawl again after showing `cached`: always, unless the tree is
+    complete and younger than a ttl the user set."""
+    return ttl is None or not cached.complete or not is_fresh(cached, ttl)
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     # Building or parsing ~300,000 small objects sets off the cycle collector again and

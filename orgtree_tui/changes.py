@@ -7,7 +7,7 @@ Only dict lookups over two snapshots, so 50,000 nodes cost milliseconds.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from orgtree_tui.model import OrgTree
 
@@ -63,3 +63,18 @@ def diff(old: OrgTree, new: OrgTree) -> Changes:
         moved=moved,
         renamed=renamed,
     )
+
+
+def refresh_changes(old: OrgTree, new: OrgTree) -> Changes:
+    """`diff`, except that nodes under a branch the new crawl could not list are unknown,
+    not removed."""
+    changes = diff(old, new)
+    broken = set(new.incomplete())
+    if not broken or not changes.removed:
+        return changes
+    removed = tuple(
+        i
+        for i in changes.removed
+        if i not in broken and not any(a.id in broken for a in old.ancestors(i))
+    )
+    return replace(changes, removed=removed)

@@ -202,12 +202,13 @@ def _export_cached(options: Options) -> int:
             return _error(str(exc))
         if not cache.is_fresh(cached, options.cache_ttl):
             return _error(
-                f"the cached tree for {label} is {_age(cached.age)} old, older than"
+                f"the cached tree for {label} is {cache.age_text(cached.age)} old, older than"
                 " --cache-ttl; export without --cached to crawl again"
             )
         crawled.append(Crawled(label, cached.tree, cached.complete))
         ages.append(cached.age)
-    return _write(options, crawled, summary=f"from the cache, crawled {_age(max(ages))} ago")
+    oldest = cache.age_text(max(ages))
+    return _write(options, crawled, summary=f"from the cache, crawled {oldest} ago")
 
 
 def _save_cache(item: Crawled) -> None:
@@ -218,14 +219,3 @@ def _save_cache(item: Crawled) -> None:
     except cache.CacheError as exc:
         # The export itself is what was asked for; a cache that cannot be written is a note.
         sys.stderr.write(f"orgtree-tui: warning: {one_line(str(exc))}\n")
-
-
-def _age(age: timedelta) -> str:
-    seconds = int(age.total_seconds())
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"

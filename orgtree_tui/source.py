@@ -110,6 +110,17 @@ def open_connection(conn: Connection, *, workers: int) -> Source:
     return Source(client, conn, conn.describe(), session=session)
 
 
+def renew_client(source: Source, *, workers: int) -> OrgClient | None:
+    """A client on freshly read credentials (after a new login), or None when the source
+    has nothing to re-read: the demo, or a client handed in by a test."""
+    if source.session is None or source._close is not None:
+        return None
+    session = open_session(source.connection)
+    with source._lock:
+        source.session, source._caller = session, None
+    return make_client(source.connection, max_pool=workers, session=session)
+
+
 def open_demo(workers: int) -> Source:
     from orgtree_tui.demo import start_demo
 

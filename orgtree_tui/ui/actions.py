@@ -46,6 +46,9 @@ class UserActions(App[int]):
     def refresh_status(self) -> None:
         raise NotImplementedError
 
+    def resume_crawl(self) -> bool:
+        raise NotImplementedError
+
     def _selected_id(self) -> str | None:
         node_id = self.org_tree.cursor_id
         if node_id is None:
@@ -172,6 +175,9 @@ class UserActions(App[int]):
         self.notify(f"Copied {what} {visible(text)}", markup=False, timeout=3)
 
     def action_recrawl(self) -> None:
+        if self.resume_crawl():
+            self.notify("Resuming the crawl.", timeout=2)
+            return
         self.notify("Crawling the organization again.", timeout=2)
         self.start_crawl()
 

@@ -10,14 +10,18 @@ from orgtree_tui.model import Node, NodeType, OrgTree
 
 INCOMPLETE_MARK = "⚠ incomplete"
 MATCH_STYLE = "bold reverse"
+CHANGE_STYLE = "bold green"
 
 
-def node_label(tree: OrgTree, node: Node, *, match: bool = False) -> Text:
+def node_label(tree: OrgTree, node: Node, *, match: bool = False, change: str = "") -> Text:
+    """`change`: what the last refresh did to the node ("new", "moved", "renamed")."""
     label = Text(visible(node.name), style=MATCH_STYLE if match else "")
     if node.type is NodeType.ACCOUNT:
         label.append(f"  {node.id}", style="dim")
         if node.state and node.state != "ACTIVE":
             label.append(f"  ⊘ {visible(node.state)}", style="bold yellow")
+        if change:
+            label.append(f"  ✱ {change}", style=CHANGE_STYLE)
         return label
     counts = tree.counts(node.id)
     label.append(f" ({counts.accounts})", style="dim")
@@ -25,6 +29,8 @@ def node_label(tree: OrgTree, node: Node, *, match: bool = False) -> Text:
         label.append(f"  {node.id}", style="dim")
     if tree.is_incomplete(node.id):
         label.append(f"  {INCOMPLETE_MARK}", style="bold red")
+    if change:
+        label.append(f"  ✱ {change}", style=CHANGE_STYLE)
     return label
 
 

@@ -14,13 +14,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orgtree_tui.crawl.crawler import CrawlOptions
-from orgtree_tui.source import Source, open_source
+from orgtree_tui.source import Source, open_source, source_label
 from orgtree_tui.ui.app import DETAILS_DELAY, OrgTreeApp
 from orgtree_tui.ui.session import CrawlSession
 
@@ -38,11 +38,22 @@ def make_app(
     today: Callable[[], date] = date.today,
     export_dir: Path | None = None,
     details_delay: float | None = DETAILS_DELAY,
+    cache_source: str | None = None,
+    cache_ttl: timedelta | None = None,
+    theme: str | None = None,
 ) -> OrgTreeApp:
-    """The app, crawling whatever `open_source()` connects to (called on a worker thread)."""
+    """The app, crawling whatever `open_source()` connects to (called on a worker thread).
+    With `cache_source`, the tree cached under that label shows first (see cache.py)."""
     session = CrawlSession(open_source, crawl_options or CrawlOptions())
     return OrgTreeApp(
-        session, clock=clock, today=today, export_dir=export_dir, details_delay=details_delay
+        session,
+        clock=clock,
+        today=today,
+        export_dir=export_dir,
+        details_delay=details_delay,
+        cache_source=cache_source,
+        cache_ttl=cache_ttl,
+        theme=theme,
     )
 
 
@@ -50,6 +61,10 @@ def run_tui(options: Options) -> int:
     app = make_app(
         partial(open_source, options),
         CrawlOptions(workers=options.workers, details=options.details),
+        cache_source=source_label(options) if options.cache else None,
+        cache_ttl=options.cache_ttl,
+        export_dir=options.export_dir,
+        theme=options.theme,
     )
     loop = asyncio.new_event_loop()
     try:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions
-from orgtree_tui.source import Source
+from orgtree_tui.source import Source, renew_client
 
 
 class SessionClosed(Exception):
@@ -57,6 +57,15 @@ class CrawlSession:
         if previous is not None:
             previous.cancel()
         return crawler
+
+    def renew_client(self, crawler: Crawler) -> None:
+        """Before resuming: read the credentials again, so a new `aws sso login` (or new
+        environment credentials) is used. Worker thread: may block on the network."""
+        source = self._source
+        if source is not None:
+            client = renew_client(source, workers=self.options.workers)
+            if client is not None:
+                crawler.loop.client = client
 
     def cancel(self) -> None:
         crawler = self._crawler

@@ -57,6 +57,7 @@ class OrgTreeView(Tree[str]):
         self._want_expanded: set[str] = set()
         self._want_cursor: str | None = None
         self._placeholder: TreeNode[str] | None = None
+        self._changes: dict[str, str] = {}  # id -> what the last refresh did to it
 
     # -- what the app asks -----------------------------------------------------------------
 
@@ -107,7 +108,23 @@ class OrgTreeView(Tree[str]):
             tn = self._by_id.get(node_id)
             node = self.model.get(node_id)
             if tn is not None and node is not None:
-                tn.set_label(node_label(self.model, node, match=node_id in self._matches))
+                tn.set_label(self._label(node))
+
+    def mark_changes(self, changes: dict[str, str]) -> None:
+        """Label what a refresh added, moved or renamed (an empty dict clears the marks)."""
+        before, self._changes = set(self._changes), dict(changes)
+        self.refresh_labels(before | set(changes))
+
+    def change_of(self, node_id: str) -> str:
+        return self._changes.get(node_id, "")
+
+    def _label(self, node: Node) -> Text:
+        return node_label(
+            self.model,
+            node,
+            match=node.id in self._matches,
+            change=self._changes.get(node.id, ""),
+        )
 
     def set_filter(self, matches: list[str] | None) -> None:
         """Show only `matches` and their ancestors (None: everything again)."""
@@ -243,8 +260,7 @@ class OrgTreeView(Tree[str]):
         keys = self._keys.setdefault(parent_key, [])
         index = bisect_left(keys, key)
         keys.insert(index, key)
-        label = node_label(self.model, node, match=node.id in self._matches)
-        tn = parent.add(label, node.id, before=index, allow_expand=not node.is_account)
+        tn = parent.add(self._label(node), node.id, before=index, allow_expand=not node.is_account)
         self._by_id[node.id] = tn
         self._placed[node.id] = (parent_key, key)
         if node.parent_id is None or node.id in self._want_expanded:

@@ -13,6 +13,9 @@ from orgtree_tui.ui.labels import plural
 
 _STATE_STYLES = {
     "connecting": "bold cyan",
+    "loading cache": "bold cyan",
+    "cached": "bold green",
+    "refreshing": "bold cyan",
     "crawling": "bold cyan",
     "complete": "bold green",
     "cancelled": "bold yellow",
@@ -28,12 +31,19 @@ class StatusLine:
     stats: CrawlStats
     elapsed: float
     incomplete_branches: int = 0
+    resumable: bool = False  # a stopped crawl that `r` carries on
+    note: str = ""  # e.g. the age of the cached tree on screen
 
 
 def render_status(status: StatusLine) -> Text:
     state = status.state
+    branches = plural(status.incomplete_branches, "branch", "branches")
     if state == "incomplete":
-        state = f"incomplete: {plural(status.incomplete_branches, 'branch', 'branches')}"
+        state = f"incomplete: {branches}"
+    elif status.resumable and status.incomplete_branches and state in ("failed", "cancelled"):
+        state = f"stopped: {branches} not listed · r resumes"
+    if status.note:
+        state = f"{state} · {status.note}"
     stats = status.stats
     text = Text()
     text.append(f" ● {state} ", style=_STATE_STYLES.get(status.state, "bold"))
