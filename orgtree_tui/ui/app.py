@@ -208,6 +208,7 @@ class OrgTreeApp(UserActions, App[int]):
             self.model = message.crawler.tree
             self.org_tree.reset_model(self.model, placeholder="crawling...")
         self._update_header()
+        self.refresh_status()
 
     def on_crawl_news_pending(self, message: CrawlNewsPending) -> None:
         if message.generation != self.generation or self._drain_scheduled:

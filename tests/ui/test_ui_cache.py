@@ -1,0 +1,177 @@
+"""Warm start from the cache, the background refresh and what it changed, resume after a stop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from ui_support import SIZE, SPEC, GatedClient, SampleOrg, app_for, crawled, shown_ids, wait_for
+
+from orgtree_tui import cache
+from orgtree_tui.aws import Connection, OrgClient, make_client
+from orgtree_tui.demo import build_org
+from orgtree_tui.locations import CACHE_DIR_ENV
+from orgtree_tui.sim.server import SimServer
+from orgtree_tui.sim.throttle import Fault
+from orgtree_tui.ui.app import OrgTreeApp
+from orgtree_tui.ui.screens.error import ErrorScreen
+
+LABEL = "moto (test)"
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_DIR_ENV, str(home))
+    yield home
+
+
+def notes(app: OrgTreeApp) -> list[str]:
+    return [n.message for n in app._notifications]  # type: ignore[attr-defined]
+
+
+async def first_crawl(org: SampleOrg) -> None:
+    """Run the app once so the tree is cached, as a user's earlier session would."""
+    app = app_for(org.client, cache_source=LABEL)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await wait_for(pilot, lambda: cache.cache_path(LABEL).exists())
+        await pilot.press("q")
+
+
+def change_the_org(org: SampleOrg) -> dict[str, str]:
+    """Between two sessions: one account moved, one OU renamed, one added, one removed."""
+    # A client of its own: the crawler's client refuses writes (read-only by construction).
+    c = boto3.client("organizations", region_name="us-east-1")
+    security, sandbox = org.ou("Security"), org.ou("Sandbox")
+    moved = c.list_accounts_for_parent(ParentId=security)["Accounts"][0]["Id"]
+    c.move_account(AccountId=moved, SourceParentId=security, DestinationParentId=sandbox)
+    c.update_organizational_unit(OrganizationalUnitId=sandbox, Name="Playground")
+    removed = next(
+        i
+        for i, n in sorted(org.truth.nodes.items())
+        if n.type == "ACCOUNT" and i not in (moved, org.truth.management_account_id)
+    )
+    c.remove_account_from_organization(AccountId=removed)
+    added = c.create_account(Email="new@example.com", AccountName="Newcomer")
+    added_id = added["CreateAccountStatus"]["AccountId"]
+    return {"moved": moved, "renamed": sandbox, "added": added_id, "removed": removed}
+
+
+async def test_cached_tree_shows_at_once_and_the_refresh_marks_what_changed(
+    org: SampleOrg,
+) -> None:
+    await first_crawl(org)
+    changed = change_the_org(org)
+    # Hold every call: whatever shows before release can only have come from the cache.
+    client = GatedClient(OrgClient(org.client), hold=lambda op, params: True)
+    app = app_for(client, cache_source=LABEL)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.cache_shown_at is not None)
+        assert app.shown_cache is not None
+        assert changed["removed"] in app.model
+        assert org.truth.root_id in shown_ids(app)
+        assert "cached" in str(app.sub_title) and "ago" in str(app.sub_title)
+        await wait_for(pilot, lambda: app.state == "refreshing")
+        assert "refreshing" in app.status_bar.text.plain
+
+        client.release()
+        await crawled(pilot)
+
+        assert app.shown_cache is None
+        assert changed["removed"] not in app.model
+        tree = app.org_tree
+        assert tree.change_of(changed["added"]) == "new"
+        assert tree.change_of(changed["moved"]) == "moved"
+        assert tree.change_of(changed["renamed"]) == "renamed"
+        assert app.last_changes is not None
+        assert app.last_changes.removed == (changed["removed"],)
+        summary = "1 added, 1 removed, 1 moved, 1 renamed"
+        assert any(summary in n for n in notes(app)), notes(app)
+        # The mark is on screen, in the OU's label.
+        assert tree.reveal(changed["renamed"])
+        label = tree.widget_node(changed["renamed"])
+        assert label is not None and "renamed" in str(label.label)
+        await wait_for(pilot, lambda: cache.load(LABEL).cached is not None)
+    saved = cache.load(LABEL).cached
+    assert saved is not None and changed["added"] in saved.tree
+
+
+async def test_a_corrupt_cache_is_ignored_with_a_warning_and_replaced(
+    org: SampleOrg, cache_home: Path
+) -> None:
+    path = cache.cache_path(LABEL, create=True)
+    path.write_text('{"format_version": 1, "nodes": [[')
+    app = app_for(org.client, cache_source=LABEL)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        assert app.state == "complete"
+        assert any("cache ignored" in n for n in notes(app)), notes(app)
+        await wait_for(pilot, lambda: cache.load(LABEL).cached is not None)
+
+
+async def test_a_fresh_complete_cache_within_the_ttl_is_not_crawled_until_r(
+    org: SampleOrg,
+) -> None:
+    await first_crawl(org)
+    client = GatedClient(OrgClient(org.client))
+    app = app_for(client, cache_source=LABEL, cache_ttl=timedelta(hours=1))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.cache_shown_at is not None)
+        await pilot.pause(0.3)
+        assert app.state == "cached" and client.calls == []
+        assert "cached" in app.status_bar.text.plain
+        await pilot.press("r")
+        await crawled(pilot)
+        assert client.calls and app.state == "complete"
+        assert app.last_changes is not None and app.last_changes.is_empty
+
+
+@pytest.mark.slow
+async def test_expired_credentials_keep_the_tree_and_r_resumes() -> None:
+    """On the simulated endpoint, which answers ExpiredTokenException on the wire."""
+    with SimServer(latency=(0.0, 0.02), seed=11) as server:
+        truth = build_org(server.admin_client(), SPEC)
+        conn = Connection(
+            endpoint_url=server.endpoint_url, access_key="testing", secret_key="testing"
+        )
+        expired = {"on": False, "sent": 0}
+
+        def hook(operation: str) -> Fault | None:
+            expired["sent"] += 1
+            if expired["sent"] == 8:
+                expired["on"] = True
+            if expired["on"]:
+                return Fault.error("ExpiredTokenException", 400, "The security token expired")
+            return None
+
+        server.middleware.fault = hook
+        app = app_for(make_client(conn), workers=2, details=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await crawled(pilot)
+            assert app.state == "failed"
+            await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
+            assert 0 < len(app.model) < len(truth.nodes)
+            assert app.model.incomplete(), "branches not listed yet are flagged"
+            assert "r resumes" in app.status_bar.text.plain
+            await pilot.press("escape")
+            flagged = set(app.model.incomplete())
+            await pilot.press("g", "e")  # expand everything: every flagged branch is on screen
+            for node_id in flagged:
+                tn = app.org_tree.widget_node(node_id)
+                assert tn is not None and "incomplete" in str(tn.label)
+
+            expired["on"] = False  # the user ran `aws sso login`
+            server.middleware.fault = None
+            stopped = app.crawler
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.state == "complete", timeout=20)
+            assert app.crawler is stopped, "resumed, not crawled again from scratch"
+            assert set(truth.nodes) == {n.id for n in app.model.nodes()}
+            assert app.model.incomplete() == {}
+            for node_id in flagged:
+                tn = app.org_tree.widget_node(node_id)
+                assert tn is not None and "incomplete" not in str(tn.label)
