@@ -25,6 +25,7 @@ from orgtree_tui.ui.filtering import with_ancestors
 from orgtree_tui.ui.labels import node_label
 
 CHUNK = 250  # nodes inserted between yields to the event loop
+LOADING = "loading..."
 SortKey = tuple[int, str, str]
 
 
@@ -58,6 +59,8 @@ class OrgTreeView(Tree[str]):
         self._want_cursor: str | None = None
         self._placeholder: TreeNode[str] | None = None
         self._changes: dict[str, str] = {}  # id -> what the last refresh did to it
+        self._builds = 0  # bumped by every rebuild: a fill still running for an old one stops
+        self.filling: set[str] = set()  # parents whose children are still being added
 
     # -- what the app asks -----------------------------------------------------------------
 
@@ -171,6 +174,10 @@ class OrgTreeView(Tree[str]):
                 return False
             self._expand(tn)
         target = self._by_id.get(node_id)
+        node = self.model.get(node_id)
+        if target is None and node is not None and node.parent_id in self._populated:
+            self._place(node)  # its parent is still being filled in: jump the queue
+            target = self._by_id.get(node_id)
         if target is None:
             return False
         _ = self.last_line  # lines are rebuilt lazily; the cursor needs the new ones
@@ -232,6 +239,8 @@ class OrgTreeView(Tree[str]):
     # -- building --------------------------------------------------------------------------
 
     def _rebuild(self) -> None:
+        self._builds += 1
+        self.filling.clear()
         self.clear()
         self.unselect()
         self._by_id, self._placed, self._keys = {}, {}, {}
@@ -274,11 +283,33 @@ class OrgTreeView(Tree[str]):
             self.move_cursor(tn)
 
     def _populate(self, node_id: str) -> None:
-        if node_id in self._populated or node_id not in self._by_id:
+        """Add a parent's children: the first chunk at once, the rest in chunks after a
+        "loading..." line, yielding to the event loop in between (an OU may hold 5,000)."""
+        tn = self._by_id.get(node_id)
+        if node_id in self._populated or tn is None:
             return
         self._populated.add(node_id)
-        for child in self.model.children(node_id):
+        children = self.model.children(node_id)
+        for child in children[:CHUNK]:
             self._place(child)
+        if len(children) > CHUNK:
+            placeholder = tn.add_leaf(Text(LOADING, style="dim italic"))
+            self.filling.add(node_id)
+            self.run_worker(self._fill(node_id, children[CHUNK:], placeholder), group="fill")
+
+    async def _fill(self, node_id: str, rest: list[Node], placeholder: TreeNode[str]) -> None:
+        build, parent = self._builds, self._by_id.get(node_id)
+        for start in range(0, len(rest), CHUNK):
+            await asyncio.sleep(0)
+            if self._builds != build or self._by_id.get(node_id) is not parent:
+                return  # rebuilt, or the parent moved away meanwhile
+            with self._cursor_kept():
+                for child in rest[start : start + CHUNK]:
+                    current = self.model.get(child.id)
+                    if current is not None and current.parent_id == node_id:
+                        self._place(current)
+        self.filling.discard(node_id)
+        placeholder.remove()
 
     def _expand(self, tn: TreeNode[str]) -> None:
         if tn.data is not None and tn.allow_expand:
