@@ -16,9 +16,9 @@ from textual.app import App
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from orgtree_tui.crawl.crawler import CrawlOutcome, CrawlState
 from orgtree_tui.export import ExportError, ExportResult, export_subtree
 from orgtree_tui.exporters.escape import visible
+from orgtree_tui.forest import Forest
 from orgtree_tui.model import OrgTree
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.filtering import find_matches
@@ -30,8 +30,8 @@ from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 
 
 class UserActions(App[int]):
+    _export_was_complete = False
     model: OrgTree
-    outcome: CrawlOutcome | None
     filter_text: str
     matches: list[str]
     today: Callable[[], date]
@@ -47,6 +47,9 @@ class UserActions(App[int]):
         raise NotImplementedError
 
     def resume_crawl(self) -> bool:
+        raise NotImplementedError
+
+    def is_complete(self, node_id: str) -> bool:
         raise NotImplementedError
 
     def _selected_id(self) -> str | None:
@@ -120,15 +123,14 @@ class UserActions(App[int]):
     def _run_export(self, request: ExportRequest | None) -> None:
         if request is None:
             return
-        outcome = self.outcome
-        complete = (
-            outcome is not None
-            and outcome.state is CrawlState.COMPLETE
-            and not self.model.incomplete_under(request.node_id)
-        )
+        complete = self.is_complete(request.node_id)
+        self._export_was_complete = complete
+        # The organization's own tree: the export names the organization it came from.
+        model = self.model
+        tree = model.owner(request.node_id) if isinstance(model, Forest) else model
         work = partial(
             export_subtree,
-            self.model,
+            tree,
             request.node_id,
             request.format,
             request.path,
@@ -140,7 +142,7 @@ class UserActions(App[int]):
     def export_done(self, worker: Worker[object]) -> None:
         if worker.state is WorkerState.SUCCESS and isinstance(worker.result, ExportResult):
             result = worker.result
-            note = "" if self._export_complete() else " (the crawl was not complete)"
+            note = "" if self._export_was_complete else " (the crawl was not complete)"
             self.notify(
                 f"Wrote {plural(result.ous, 'OU')} and {plural(result.accounts, 'account')} to "
                 f"{visible(str(result.path))} ({result.format}){note}",
@@ -153,9 +155,6 @@ class UserActions(App[int]):
                 str(error) if isinstance(error, ExportError) else f"{type(error).__name__}: {error}"
             )
             self.notify(visible(text), title="Export failed", severity="error", markup=False)
-
-    def _export_complete(self) -> bool:
-        return self.outcome is not None and self.outcome.state is CrawlState.COMPLETE
 
     # -- copy, help, re-crawl --------------------------------------------------------------
 

@@ -13,8 +13,11 @@ MATCH_STYLE = "bold reverse"
 CHANGE_STYLE = "bold green"
 
 
-def node_label(tree: OrgTree, node: Node, *, match: bool = False, change: str = "") -> Text:
-    """`change`: what the last refresh did to the node ("new", "moved", "renamed")."""
+def node_label(
+    tree: OrgTree, node: Node, *, match: bool = False, change: str = "", note: str = ""
+) -> Text:
+    """`change`: what the last refresh did to the node ("new", "moved", "renamed");
+    `note`: which organization a root belongs to, when several are shown."""
     label = Text(visible(node.name), style=MATCH_STYLE if match else "")
     if node.type is NodeType.ACCOUNT:
         label.append(f"  {node.id}", style="dim")
@@ -27,6 +30,8 @@ def node_label(tree: OrgTree, node: Node, *, match: bool = False, change: str = 
     label.append(f" ({counts.accounts})", style="dim")
     if node.type is NodeType.ROOT:
         label.append(f"  {node.id}", style="dim")
+        if note:
+            label.append(f"  {visible(note)}", style="bold cyan")
     if tree.is_incomplete(node.id):
         label.append(f"  {INCOMPLETE_MARK}", style="bold red")
     if change:

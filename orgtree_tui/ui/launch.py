@@ -13,16 +13,17 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orgtree_tui.crawl.crawler import CrawlOptions
-from orgtree_tui.source import Source, open_source, source_label
+from orgtree_tui.source import DEMO_LABEL, Source, connections, open_connection, open_demo
 from orgtree_tui.ui.app import DETAILS_DELAY, OrgTreeApp
-from orgtree_tui.ui.session import CrawlSession
+from orgtree_tui.ui.sources import OrgSource
 
 if TYPE_CHECKING:
     from orgtree_tui.cli import Options
@@ -31,7 +32,7 @@ EXIT_GRACE = 0.5  # seconds crawl threads get to finish after the app has closed
 
 
 def make_app(
-    open_source: Callable[[], Source],
+    open_source: Callable[[], Source] | Sequence[OrgSource],
     crawl_options: CrawlOptions | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
@@ -41,38 +42,62 @@ def make_app(
     cache_source: str | None = None,
     cache_ttl: timedelta | None = None,
     theme: str | None = None,
+    pick_profiles: Callable[[tuple[str, ...]], list[OrgSource]] | None = None,
 ) -> OrgTreeApp:
-    """The app, crawling whatever `open_source()` connects to (called on a worker thread).
-    With `cache_source`, the tree cached under that label shows first (see cache.py)."""
-    session = CrawlSession(open_source, crawl_options or CrawlOptions())
+    """The app, crawling whatever `open_source()` connects to (called on a worker thread),
+    or one organization per OrgSource. With `cache_source`, the tree cached under that label
+    shows first (see cache.py)."""
+    if callable(open_source):
+        options = crawl_options or CrawlOptions()
+        sources: Sequence[OrgSource] = [OrgSource(open_source, "", cache_source, options)]
+    else:
+        sources = open_source
     return OrgTreeApp(
-        session,
+        sources,
         clock=clock,
         today=today,
         export_dir=export_dir,
         details_delay=details_delay,
-        cache_source=cache_source,
         cache_ttl=cache_ttl,
         theme=theme,
+        pick_profiles=pick_profiles,
     )
 
 
+def org_sources(options: Options) -> list[OrgSource]:
+    """One OrgSource per organization the options name (the demo, or each --profile)."""
+    crawl_options = CrawlOptions(workers=options.workers, details=options.details)
+    if options.demo:
+        opener: Callable[[], Source] = partial(open_demo, options.workers)
+        cached = DEMO_LABEL if options.cache else None
+        return [OrgSource(opener, DEMO_LABEL, cached, crawl_options)]
+    found: list[OrgSource] = []
+    for conn in connections(options):
+        label = conn.describe()
+        opener = partial(open_connection, conn, workers=options.workers)
+        found.append(OrgSource(opener, label, label if options.cache else None, crawl_options))
+    return found
+
+
 def run_tui(options: Options) -> int:
+    def pick_profiles(profiles: tuple[str, ...]) -> list[OrgSource]:
+        chosen = replace(options, demo=False, profiles=profiles, profile=profiles[0])
+        return org_sources(chosen)
+
     app = make_app(
-        partial(open_source, options),
-        CrawlOptions(workers=options.workers, details=options.details),
-        cache_source=source_label(options) if options.cache else None,
+        org_sources(options),
         cache_ttl=options.cache_ttl,
         export_dir=options.export_dir,
         theme=options.theme,
+        pick_profiles=pick_profiles,
     )
     loop = asyncio.new_event_loop()
     try:
         app.run(loop=loop)
     finally:
-        app.session.close()
+        app.close_sessions()
         # BaseEventLoop.close shuts its default executor down without waiting, unlike
-        # asyncio.run, which would wait for the crawl worker's thread.
+        # asyncio.run, which would wait for the crawl workers' threads.
         loop.close()
     code = app.return_code or 0
     if not wait_for_threads(EXIT_GRACE):

@@ -149,7 +149,7 @@ async def test_expired_credentials_keep_the_tree_and_r_resumes() -> None:
             return None
 
         server.middleware.fault = hook
-        app = app_for(make_client(conn), workers=2, details=False)
+        app = app_for(make_client(conn), workers=2, details=False, connection=conn)
         async with app.run_test(size=SIZE) as pilot:
             await crawled(pilot)
             assert app.state == "failed"

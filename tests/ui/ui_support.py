@@ -78,10 +78,18 @@ class GatedClient:
         return self.inner.call(operation, **params)
 
 
-def app_for(client: Any, *, details: bool = True, workers: int = 8, **kwargs: Any) -> OrgTreeApp:
-    """The real app on `client` (a boto3 client or anything with `call`), fast and frozen."""
+def app_for(
+    client: Any,
+    *,
+    details: bool = True,
+    workers: int = 8,
+    connection: Connection | None = None,
+    **kwargs: Any,
+) -> OrgTreeApp:
+    """The real app on `client` (a boto3 client or anything with `call`), fast and frozen.
+    `connection`: where the client goes (the header's identity lookup goes there too)."""
     org_client = OrgClient(client) if not hasattr(client, "call") else client
-    source = Source(org_client, Connection(), "moto (test)")
+    source = Source(org_client, connection or Connection(), "moto (test)")
     kwargs.setdefault("clock", lambda: 0.0)
     kwargs.setdefault("today", lambda: TODAY)
     options = CrawlOptions(quotas=FAST, details=details, workers=workers)
@@ -99,7 +107,11 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: fl
 async def crawled(pilot: Pilot[Any]) -> OrgTreeApp:
     app = pilot.app
     assert isinstance(app, OrgTreeApp)
-    await wait_for(pilot, lambda: app.state in DONE)
+    # The header's caller identity is looked up beside the crawl: wait for it too.
+    await wait_for(
+        pilot,
+        lambda: app.state in DONE and all(s.crawler is None or s.caller_checked for s in app.slots),
+    )
     await pilot.pause()
     return app
 

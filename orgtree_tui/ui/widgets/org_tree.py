@@ -59,6 +59,7 @@ class OrgTreeView(Tree[str]):
         self._want_cursor: str | None = None
         self._placeholder: TreeNode[str] | None = None
         self._changes: dict[str, str] = {}  # id -> what the last refresh did to it
+        self._root_notes: dict[str, str] = {}  # root id -> which organization it is
         self._builds = 0  # bumped by every rebuild: a fill still running for an old one stops
         self.filling: set[str] = set()  # parents whose children are still being added
 
@@ -118,6 +119,16 @@ class OrgTreeView(Tree[str]):
         before, self._changes = set(self._changes), dict(changes)
         self.refresh_labels(before | set(changes))
 
+    @property
+    def changes(self) -> dict[str, str]:
+        return dict(self._changes)
+
+    def set_root_notes(self, notes: dict[str, str]) -> None:
+        """Name each root's organization (with several organizations on screen)."""
+        if notes != self._root_notes:
+            self._root_notes = dict(notes)
+            self.refresh_labels(set(notes))
+
     def change_of(self, node_id: str) -> str:
         return self._changes.get(node_id, "")
 
@@ -127,6 +138,7 @@ class OrgTreeView(Tree[str]):
             node,
             match=node.id in self._matches,
             change=self._changes.get(node.id, ""),
+            note=self._root_notes.get(node.id, ""),
         )
 
     def set_filter(self, matches: list[str] | None) -> None:

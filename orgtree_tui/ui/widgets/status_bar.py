@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from orgtree_tui.crawl.stats import CrawlStats
+from orgtree_tui.exporters.escape import visible
 from orgtree_tui.model import Counts
 from orgtree_tui.ui.labels import plural
 
@@ -33,6 +34,7 @@ class StatusLine:
     incomplete_branches: int = 0
     resumable: bool = False  # a stopped crawl that `r` carries on
     note: str = ""  # e.g. the age of the cached tree on screen
+    name: str = ""  # which organization, when there are several
 
 
 def render_status(status: StatusLine) -> Text:
@@ -46,6 +48,8 @@ def render_status(status: StatusLine) -> Text:
         state = f"{state} · {status.note}"
     stats = status.stats
     text = Text()
+    if status.name:
+        text.append(f" {visible(status.name)}", style="bold")
     text.append(f" ● {state} ", style=_STATE_STYLES.get(status.state, "bold"))
     parts = (
         ("OUs", status.found.ous),
@@ -66,8 +70,10 @@ def render_status(status: StatusLine) -> Text:
 
 
 class StatusBar(Static):
+    """One line per organization."""
+
     text = Text()
 
-    def show(self, status: StatusLine) -> None:
-        self.text = render_status(status)
+    def show(self, lines: list[StatusLine]) -> None:
+        self.text = Text("\n").join(render_status(line) for line in lines)
         self.update(self.text)

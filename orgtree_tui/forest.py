@@ -1,0 +1,135 @@
+"""Several organizations read as one tree: each organization's roots side by side.
+
+The TUI shows every `--profile`'s organization in one tree widget and one details pane,
+which read an `OrgTree`; a Forest answers those reads by asking the organization that holds
+the node. Ids never clash across organizations (AWS ids are global), and when the same
+organization is reached twice its nodes are answered by the first.
+
+Read-only: each organization's own OrgTree is what its crawler writes to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from orgtree_tui.model import Counts, Details, DetailState, Node, Organization, OrgTree, Policy
+
+_EMPTY = OrgTree()
+
+
+class Forest(OrgTree):
+    def __init__(self, trees: Sequence[OrgTree]) -> None:
+        # No super().__init__(): a Forest keeps no nodes of its own.
+        self.trees = list(trees)
+
+    def owner(self, node_id: str) -> OrgTree:
+        """The organization's tree holding the node (an empty tree if none does)."""
+        for tree in self.trees:
+            if node_id in tree:
+                return tree
+        return _EMPTY
+
+    # -- writes go to an organization's own tree -------------------------------------------
+
+    def set_organization(self, organization: Organization) -> None:
+        raise TypeError("a Forest is read-only")
+
+    def add(self, node: Node) -> bool:
+        raise TypeError("a Forest is read-only")
+
+    def remove(self, node_id: str) -> None:
+        raise TypeError("a Forest is read-only")
+
+    def mark_incomplete(self, node_id: str, reason: str) -> None:
+        raise TypeError("a Forest is read-only")
+
+    def clear_incomplete(self, node_id: str) -> None:
+        raise TypeError("a Forest is read-only")
+
+    def set_tags(self, node_id: str, tags: dict[str, str]) -> None:
+        raise TypeError("a Forest is read-only")
+
+    def set_tags_state(self, node_id: str, state: DetailState) -> None:
+        raise TypeError("a Forest is read-only")
+
+    def set_policies(self, node_id: str, policies: tuple[Policy, ...]) -> None:
+        raise TypeError("a Forest is read-only")
+
+    def set_policies_state(self, node_id: str, state: DetailState) -> None:
+        raise TypeError("a Forest is read-only")
+
+    # -- reads -----------------------------------------------------------------------------
+
+    @property
+    def organization(self) -> Organization | None:  # type: ignore[override]
+        """The first organization's record (each root's own is `owner(root).organization`)."""
+        return next((t.organization for t in self.trees if t.organization), None)
+
+    @property
+    def version(self) -> int:
+        return sum(t.version for t in self.trees)
+
+    def __len__(self) -> int:
+        return sum(len(t) for t in self.trees)
+
+    def __contains__(self, node_id: object) -> bool:
+        return any(node_id in t for t in self.trees)
+
+    def get(self, node_id: str) -> Node | None:
+        return self.owner(node_id).get(node_id)
+
+    def nodes(self) -> list[Node]:
+        return [n for t in self.trees for n in t.nodes()]
+
+    def roots(self) -> list[Node]:
+        """In the order the organizations were given (`--profile` order), not by name."""
+        return [r for t in self.trees for r in t.roots()]
+
+    def children(self, node_id: str) -> list[Node]:
+        return self.owner(node_id).children(node_id)
+
+    def child_ids(self, node_id: str) -> list[str]:
+        return self.owner(node_id).child_ids(node_id)
+
+    def parent(self, node_id: str) -> Node | None:
+        return self.owner(node_id).parent(node_id)
+
+    def ancestors(self, node_id: str) -> list[Node]:
+        return self.owner(node_id).ancestors(node_id)
+
+    def path(self, node_id: str) -> str:
+        tree = self.owner(node_id)
+        if tree is _EMPTY:
+            raise KeyError(node_id)
+        return tree.path(node_id)
+
+    def walk(self, node_id: str) -> Iterator[Node]:
+        return self.owner(node_id).walk(node_id)
+
+    def find(self, ref: str) -> Node | None:
+        return next((n for t in self.trees if (n := t.find(ref)) is not None), None)
+
+    def counts(self, node_id: str) -> Counts:
+        return self.owner(node_id).counts(node_id)
+
+    def direct_accounts(self, node_id: str) -> int:
+        return self.owner(node_id).direct_accounts(node_id)
+
+    def details(self, node_id: str) -> Details:
+        return self.owner(node_id).details(node_id)
+
+    def incomplete(self) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for tree in reversed(self.trees):
+            merged.update(tree.incomplete())
+        return merged
+
+    def is_incomplete(self, node_id: str) -> bool:
+        return self.owner(node_id).is_incomplete(node_id)
+
+    def incomplete_under(self, node_id: str) -> list[str]:
+        return self.owner(node_id).incomplete_under(node_id)
+
+    def totals(self) -> Counts:
+        counts = [t.totals() for t in self.trees]
+        return Counts(sum(c.ous for c in counts), sum(c.accounts for c in counts))

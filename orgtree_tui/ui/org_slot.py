@@ -1,0 +1,106 @@
+"""One organization in the app: its session, the crawl on it, and what is on screen for it.
+
+The app holds one slot per `--profile` (one for the default chain or the demo). A slot is
+UI-thread state only: worker threads reach it through messages carrying its generation,
+which every (re)start of its crawl renews, so news from a replaced crawl is recognised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from orgtree_tui import cache
+from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome, CrawlState
+from orgtree_tui.crawl.stats import CrawlStats
+from orgtree_tui.identity import CallerIdentity
+from orgtree_tui.model import OrgTree
+from orgtree_tui.ui.bridge import CrawlBridge
+from orgtree_tui.ui.session import CrawlSession
+from orgtree_tui.ui.widgets.status_bar import StatusLine
+
+BUSY = ("connecting", "loading cache", "refreshing", CrawlState.CRAWLING.value)
+
+
+@dataclass(eq=False)
+class OrgSlot:
+    session: CrawlSession
+    label: str  # profile, endpoint or "demo": known before connecting
+    cache_source: str | None = None  # None: this slot neither reads nor writes the cache
+    generation: int = 0
+    crawler: Crawler | None = None
+    bridge: CrawlBridge | None = None
+    state: str = "connecting"
+    stats: CrawlStats = field(default_factory=CrawlStats)
+    outcome: CrawlOutcome | None = None
+    started: float = 0.0
+    ended: float | None = None
+    shown_cache: cache.CachedTree | None = None  # on screen while a refresh runs
+    saved_generation: int = -1
+    flagged: set[str] = field(default_factory=set)  # ids the last outcome labelled incomplete
+    caller: CallerIdentity | None = None
+    caller_checked: bool = False  # the identity lookup has answered (maybe with nothing)
+    empty: OrgTree = field(default_factory=OrgTree)
+
+    @property
+    def tree(self) -> OrgTree:
+        """What is on screen for this organization."""
+        if self.shown_cache is not None:
+            return self.shown_cache.tree
+        if self.crawler is not None:
+            return self.crawler.tree
+        return self.empty
+
+    @property
+    def busy(self) -> bool:
+        return self.state in BUSY
+
+    @property
+    def resumable(self) -> bool:
+        return self.crawler is not None and self.crawler.resumable
+
+    def crawling_state(self) -> str:
+        return "refreshing" if self.shown_cache is not None else CrawlState.CRAWLING.value
+
+    def cache_note(self) -> str:
+        shown = self.shown_cache
+        if shown is None:
+            return ""
+        partial_note = "" if shown.complete else ", partial"
+        return f"cached {cache.age_text(shown.age)} ago{partial_note}"
+
+    def status(self, now: float, *, named: bool) -> StatusLine:
+        crawler = self.crawler
+        # While a refresh runs under the cached tree, count what the refresh has found.
+        counted = crawler.tree if self.shown_cache is not None and crawler else self.tree
+        end = self.ended if self.ended is not None else now
+        outcome = self.outcome
+        return StatusLine(
+            state=self.state,
+            found=counted.totals(),
+            stats=self.stats,
+            elapsed=max(0.0, end - self.started),
+            incomplete_branches=len(outcome.incomplete) if outcome else 0,
+            resumable=self.resumable,
+            note=self.cache_note(),
+            name=self.name if named else "",
+        )
+
+    @property
+    def name(self) -> str:
+        """How the status line and the root's label name this organization."""
+        org = self.tree.organization
+        return f"{org.id} ({self.label})" if org and self.label else (self.label or "?")
+
+
+def combined_state(slots: list[OrgSlot]) -> str:
+    """One word for all organizations: busy while any is, then the worst ending."""
+    states = [s.state for s in slots]
+    if len(states) == 1:
+        return states[0]
+    for word in ("connecting", "loading cache", "crawling", "refreshing"):
+        if word in states:
+            return "crawling" if word != "loading cache" else word
+    for word in ("failed", "cancelled", "incomplete", "cached"):
+        if word in states:
+            return word
+    return CrawlState.COMPLETE.value

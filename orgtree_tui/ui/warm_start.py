@@ -1,0 +1,131 @@
+"""The cached tree shown at once, refreshed in the background, and what changed marked.
+
+Loading and saving run in thread workers (50,000 nodes take about half a second either
+way); everything here decides on the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from textual.worker import Worker, WorkerState
+
+from orgtree_tui import cache
+from orgtree_tui.changes import Changes, refresh_changes
+from orgtree_tui.crawl.crawler import CrawlOutcome, CrawlState
+from orgtree_tui.exporters.escape import visible
+from orgtree_tui.model import OrgTree
+from orgtree_tui.ui.actions import UserActions
+from orgtree_tui.ui.org_slot import OrgSlot
+
+FINISHED = (CrawlState.COMPLETE, CrawlState.INCOMPLETE)
+STOPPED = (CrawlState.FAILED, CrawlState.CANCELLED)
+
+
+class WarmStart(UserActions):
+    slots: list[OrgSlot]
+    clock: Callable[[], float]
+    cache_ttl: timedelta | None
+    cache_shown_at: float | None = None  # clock() when a cached tree first showed
+    last_changes: Changes | None = None  # what the last refresh changed
+
+    def crawl_slot(self, slot: OrgSlot) -> None:
+        raise NotImplementedError
+
+    def show_model(self, *, placeholder: str = "") -> None:
+        raise NotImplementedError
+
+    def _update_header(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def shown_cache(self) -> cache.CachedTree | None:
+        """The first organization's cached tree, while it is on screen."""
+        return self.slots[0].shown_cache
+
+    def open_slot(self, slot: OrgSlot) -> None:
+        """Start an organization: from its cache if it has one, else by crawling."""
+        if slot.cache_source is None:
+            self.crawl_slot(slot)
+            return
+        slot.state = "loading cache"
+        self.run_worker(
+            partial(cache.load, slot.cache_source),
+            name=f"cache-load-{self.slots.index(slot)}",
+            group="cache-load",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def cache_worker_done(self, worker: Worker[object]) -> None:
+        if worker.group == "cache-save":
+            if worker.state is WorkerState.ERROR:
+                text = visible(str(worker.error))
+                self.notify(text, title="Cache not saved", severity="warning", markup=False)
+            return
+        if worker.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        index = int(worker.name.rpartition("-")[2])
+        if index >= len(self.slots):
+            return
+        result = worker.result
+        loaded = result if isinstance(result, cache.LoadResult) else cache.LoadResult(None)
+        self._show_cached(self.slots[index], loaded)
+
+    def _show_cached(self, slot: OrgSlot, result: cache.LoadResult) -> None:
+        if result.message is not None:
+            self.notify(visible(result.message), severity="warning", markup=False, timeout=8)
+        cached = result.cached
+        if cached is None or not len(cached.tree):
+            self.crawl_slot(slot)
+            return
+        slot.shown_cache, slot.state = cached, "cached"
+        self.show_model()
+        if self.cache_shown_at is None:
+            self.cache_shown_at = self.clock()
+        self._update_header()
+        self.refresh_status()
+        if cache.refresh_needed(cached, self.cache_ttl):
+            self.crawl_slot(slot)
+        else:
+            age = cache.age_text(cached.age)
+            self.notify(f"Showing the tree cached {age} ago. Press r to crawl again.", timeout=5)
+
+    async def show_refresh(self, slot: OrgSlot, tree: OrgTree) -> None:
+        """A refresh is done: show its tree, mark what changed, say what changed."""
+        shown = slot.shown_cache
+        if shown is None:
+            return
+        changes = refresh_changes(shown.tree, tree)
+        slot.shown_cache, self.last_changes = None, changes
+        marks = {i: "new" for i in changes.added}
+        marks.update({i: "moved" for i in changes.moved})
+        marks.update({i: "renamed" for i in changes.renamed if i not in marks})
+        self.org_tree.mark_changes({**self.org_tree.changes, **marks})
+        self.show_model()
+        self._update_header()
+        gone = [n.name for i in changes.removed[:3] if (n := shown.tree.get(i)) is not None]
+        more = " ..." if len(changes.removed) > len(gone) else ""
+        removed = f" Removed: {', '.join(map(visible, gone))}{more}." if gone else ""
+        title = "Refreshed" + (f" {slot.name}" if len(self.slots) > 1 else "")
+        self.notify(f"{changes.summary()}.{removed}", title=title, markup=False, timeout=8)
+
+    def save_cache(self, slot: OrgSlot, tree: OrgTree, outcome: CrawlOutcome) -> None:
+        """Once per crawl. A stopped crawl's partial tree never replaces a cached one."""
+        if slot.cache_source is None or slot.saved_generation == slot.generation:
+            return
+        if outcome.state in STOPPED and (slot.shown_cache is not None or not len(tree)):
+            return
+        slot.saved_generation = slot.generation
+        save = partial(
+            cache.save,
+            tree,
+            source=slot.cache_source,
+            complete=outcome.state is CrawlState.COMPLETE,
+            crawled_at=datetime.now(UTC),
+        )
+        self.run_worker(
+            save, name="cache-save", group="cache-save", thread=True, exit_on_error=False
+        )
