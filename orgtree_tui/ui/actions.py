@@ -16,21 +16,28 @@ from textual.app import App
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
+from orgtree_tui.aws import ConnectionSettingsError
+from orgtree_tui.console import console_url
 from orgtree_tui.export import ExportError, ExportResult, export_subtree
 from orgtree_tui.exporters.escape import visible
 from orgtree_tui.forest import Forest
+from orgtree_tui.identity import list_profiles
 from orgtree_tui.model import OrgTree
 from orgtree_tui.ui import keys
+from orgtree_tui.ui.browser import browser_available, open_in_browser
 from orgtree_tui.ui.filtering import find_matches
 from orgtree_tui.ui.labels import plural
 from orgtree_tui.ui.screens.export_dialog import ExportDialog, ExportRequest
 from orgtree_tui.ui.screens.help import HelpScreen
+from orgtree_tui.ui.screens.profile_picker import ProfilePicker
+from orgtree_tui.ui.sources import OrgSource
 from orgtree_tui.ui.widgets.filter_bar import FilterBar
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 
 
 class UserActions(App[int]):
     _export_was_complete = False
+    pick_profiles: Callable[[tuple[str, ...]], list[OrgSource]] | None
     model: OrgTree
     filter_text: str
     matches: list[str]
@@ -179,6 +186,65 @@ class UserActions(App[int]):
             return
         self.notify("Crawling the organization again.", timeout=2)
         self.start_crawl()
+
+    # -- console, profiles ------------------------------------------------------------------
+
+    def action_open_console(self) -> None:
+        """The selected node in the AWS console: in a browser if there is one here, and
+        always on the clipboard and in a notification, so it can be opened elsewhere."""
+        node_id = self.org_tree.cursor_id
+        node = self.model.get(node_id) if node_id else None
+        if node is None:
+            self.bell()
+            return
+        model = self.model
+        tree = model.owner(node.id) if isinstance(model, Forest) else model
+        url = console_url(node, tree.organization)
+        self.copy_to_clipboard(url)
+        if self.browser_available():
+            self.run_worker(partial(self.open_browser, url), group="browser", thread=True)
+            self.notify(f"Opening {url} (link copied)", title="Console", markup=False)
+        else:
+            self.notify(
+                f"No browser here; the link is copied: {url}",
+                title="Console",
+                markup=False,
+                timeout=20,
+            )
+
+    def browser_available(self) -> bool:
+        return browser_available()
+
+    def open_browser(self, url: str) -> bool:
+        return open_in_browser(url)
+
+    def action_pick_profiles(self) -> None:
+        if self.pick_profiles is None:
+            self.notify("Profiles cannot be switched here.", severity="warning")
+            return
+        try:
+            profiles = list_profiles()
+        except ConnectionSettingsError as exc:
+            self.notify(visible(str(exc)), severity="error", markup=False)
+            return
+        if not profiles:
+            self.notify(
+                "No profiles in the AWS config files; add one with `aws configure sso`.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.push_screen(ProfilePicker(profiles, self.current_profiles()), self._profiles_picked)
+
+    def _profiles_picked(self, picked: tuple[str, ...] | None) -> None:
+        if picked and self.pick_profiles is not None:
+            self.switch_sources(self.pick_profiles(picked))
+
+    def current_profiles(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def switch_sources(self, sources: list[OrgSource]) -> None:
+        raise NotImplementedError
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(keys.help_rows(self, OrgTreeView.BINDINGS)))

@@ -91,7 +91,9 @@ class OrgTreeApp(WarmStart):
 
     def _slot(self, source: OrgSource) -> OrgSlot:
         session = CrawlSession(source.open, source.options)
-        return OrgSlot(session, source.label, source.cache_source, started=self.clock())
+        return OrgSlot(
+            session, source.label, source.cache_source, source.profile, started=self.clock()
+        )
 
     # -- the first organization, for code and tests that know one ---------------------------
 
@@ -461,6 +463,25 @@ class OrgTreeApp(WarmStart):
             slot.session.cancel()
         self.exit(0)
 
+    def current_profiles(self) -> tuple[str, ...]:
+        return tuple(p for s in self.slots if (p := s.profile) is not None)
+
+    def switch_sources(self, sources: list[OrgSource]) -> None:
+        """Crawl other organizations instead (the profile picker's choice)."""
+        old, self.slots = self.slots, [self._slot(source) for source in sources]
+        for slot in old:
+            if slot.bridge is not None:
+                slot.bridge.close()
+            slot.session.cancel()
+        # Closing may stop a local server or wait on a socket: not on the UI thread.
+        self.run_worker(partial(_close_all, old), group="close", thread=True)
+        self.details.show(self.model, None)
+        self.show_model(placeholder="connecting...")
+        self._fit_status_bar()
+        self._update_header()
+        for slot in self.slots:
+            self.open_slot(slot)
+
     def close_sessions(self) -> None:
         for slot in self.slots:
             slot.session.close()
@@ -468,3 +489,8 @@ class OrgTreeApp(WarmStart):
     def on_unmount(self) -> None:
         for slot in self.slots:
             slot.session.cancel()
+
+
+def _close_all(slots: list[OrgSlot]) -> None:
+    for slot in slots:
+        slot.session.close()

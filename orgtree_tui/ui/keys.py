@@ -17,6 +17,8 @@ APP_BINDINGS: list[BindingType] = [
     Binding("x", "export", "Export"),
     Binding("y", "copy_id", "Copy id"),
     Binding("Y", "copy_arn", "Copy ARN", show=False),
+    Binding("o", "open_console", "Console"),
+    Binding("P", "pick_profiles", "Profiles", show=False),
     Binding("r", "recrawl", "Re-crawl"),
     Binding("question_mark", "help", "Help"),
     Binding("escape", "clear_filter", "Clear filter", show=False),

@@ -75,22 +75,33 @@ def org_sources(options: Options) -> list[OrgSource]:
     for conn in connections(options):
         label = conn.describe()
         opener = partial(open_connection, conn, workers=options.workers)
-        found.append(OrgSource(opener, label, label if options.cache else None, crawl_options))
+        cached = label if options.cache else None
+        found.append(OrgSource(opener, label, cached, crawl_options, conn.profile))
     return found
 
 
-def run_tui(options: Options) -> int:
-    def pick_profiles(profiles: tuple[str, ...]) -> list[OrgSource]:
+def profile_sources(options: Options) -> Callable[[tuple[str, ...]], list[OrgSource]]:
+    """What the profile picker crawls: the same options with the profiles picked."""
+
+    def pick(profiles: tuple[str, ...]) -> list[OrgSource]:
         chosen = replace(options, demo=False, profiles=profiles, profile=profiles[0])
         return org_sources(chosen)
 
-    app = make_app(
+    return pick
+
+
+def app_for_options(options: Options) -> OrgTreeApp:
+    return make_app(
         org_sources(options),
         cache_ttl=options.cache_ttl,
         export_dir=options.export_dir,
         theme=options.theme,
-        pick_profiles=pick_profiles,
+        pick_profiles=profile_sources(options),
     )
+
+
+def run_tui(options: Options) -> int:
+    app = app_for_options(options)
     loop = asyncio.new_event_loop()
     try:
         app.run(loop=loop)

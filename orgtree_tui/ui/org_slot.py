@@ -26,6 +26,7 @@ class OrgSlot:
     session: CrawlSession
     label: str  # profile, endpoint or "demo": known before connecting
     cache_source: str | None = None  # None: this slot neither reads nor writes the cache
+    profile: str | None = None
     generation: int = 0
     crawler: Crawler | None = None
     bridge: CrawlBridge | None = None

@@ -15,3 +15,4 @@ class OrgSource:
     label: str = ""  # what names it before it is open (profile, endpoint, demo)
     cache_source: str | None = None  # the cache key; None: no cache for this one
     options: CrawlOptions = field(default_factory=CrawlOptions)
+    profile: str | None = None  # the AWS profile it uses, if one was named

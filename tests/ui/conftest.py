@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.moto_api._internal import mock_random
+from test_multi_org import orgs  # noqa: F401  (profiles reaching two organizations)
 from ui_support import SampleOrg, build_test_org
 
 

@@ -266,7 +266,7 @@ class OrgTreeView(Tree[str]):
 
     def _place(self, node: Node) -> None:
         parent_key = node.parent_id or ""
-        key = sort_key(node)
+        key = sort_key(node) if node.parent_id is not None else self._root_key(node)
         placed = self._placed.get(node.id)
         if placed == (parent_key, key):
             self.refresh_labels({node.id})
@@ -293,6 +293,12 @@ class OrgTreeView(Tree[str]):
         elif self.cursor_line < 0 and node.parent_id is None:
             _ = self.last_line
             self.move_cursor(tn)
+
+    def _root_key(self, node: Node) -> SortKey:
+        # Organizations keep the order they were given in (`--profile` order), not by name.
+        order = [r.id for r in self.model.roots()]
+        index = order.index(node.id) if node.id in order else len(order)
+        return (0, f"{index:06d}", node.id)
 
     def _populate(self, node_id: str) -> None:
         """Add a parent's children: the first chunk at once, the rest in chunks after a
