@@ -110,7 +110,10 @@ class WarmStart(UserActions):
         more = " ..." if len(changes.removed) > len(gone) else ""
         removed = f" Removed: {', '.join(map(visible, gone))}{more}." if gone else ""
         title = "Refreshed" + (f" {slot.name}" if len(self.slots) > 1 else "")
-        self.notify(f"{changes.summary()}.{removed}", title=title, markup=False, timeout=8)
+        summary = changes.summary()
+        self.notify(
+            f"{summary[:1].upper()}{summary[1:]}.{removed}", title=title, markup=False, timeout=8
+        )
 
     def save_cache(self, slot: OrgSlot, tree: OrgTree, outcome: CrawlOutcome) -> None:
         """Once per crawl. A stopped crawl's partial tree never replaces a cached one."""
