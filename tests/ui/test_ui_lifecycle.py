@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import random
 import select
 import sys
 import threading
@@ -13,9 +14,12 @@ from typing import Any
 import botocore.exceptions as bexc
 import pytest
 from rich.console import Console
-from ui_support import SIZE, GatedClient, SampleOrg, app_for, crawled, wait_for
+from ui_support import SIZE, SPEC, GatedClient, SampleOrg, app_for, crawled, wait_for
 
-from orgtree_tui.aws import ConnectionSettingsError, OrgClient
+from orgtree_tui.aws import Connection, ConnectionSettingsError, OrgClient, make_client
+from orgtree_tui.demo import build_org
+from orgtree_tui.sim.server import SimServer
+from orgtree_tui.sim.throttle import Fault
 from orgtree_tui.ui.launch import make_app
 from orgtree_tui.ui.screens.error import ErrorScreen
 
@@ -157,3 +161,44 @@ async def test_a_source_that_cannot_open_is_explained_and_retried() -> None:
         await wait_for(pilot, lambda: attempts == 2 and error_shown(app))
         await pilot.press("escape")
         assert not isinstance(app.screen, ErrorScreen)
+
+
+@pytest.mark.slow
+async def test_quit_under_a_throttle_storm_is_at_once() -> None:
+    """Half of all calls throttled, with latency: q still ends the crawl within a second."""
+    with SimServer(latency=(0.05, 0.15), seed=11) as server:
+        build_org(server.admin_client(), SPEC)
+        rng = random.Random(3)
+        server.middleware.fault = lambda op: (
+            Fault.error("TooManyRequestsException", 400, "Rate exceeded")
+            if rng.random() < 0.5
+            else None
+        )
+        conn = Connection(
+            endpoint_url=server.endpoint_url, access_key="testing", secret_key="testing"
+        )
+        app = app_for(make_client(conn), connection=conn)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(
+                pilot, lambda: app.stats.total_throttled >= 3 and app.state == "crawling", 20
+            )
+            await pilot.press("q")
+            quit_at = time.monotonic()
+        assert app.return_code == 0
+        assert wait_threads_gone(1.0 - (time.monotonic() - quit_at)) == []
+
+
+async def test_the_theme_from_the_settings_is_used(org: SampleOrg) -> None:
+    app = app_for(org.client, theme="nord")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "nord"
+
+
+async def test_an_unknown_theme_is_a_warning_not_a_crash(org: SampleOrg) -> None:
+    app = app_for(org.client, theme="no-such-theme")
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        messages = [n.message for n in app._notifications]  # type: ignore[attr-defined]
+        assert any("Unknown theme 'no-such-theme'" in m and "nord" in m for m in messages)
+        assert app.state == "complete"
