@@ -374,6 +374,8 @@ class OrgTreeApp(WarmStart):
         now = self.clock()
         named = len(self.slots) > 1
         self.status_bar.show([slot.status(now, named=named) for slot in self.slots])
+        if any(slot.shown_cache is not None for slot in self.slots):
+            self._update_header()  # the cached tree's age goes on ticking
 
     def _update_header(self) -> None:
         if len(self.slots) > 1:

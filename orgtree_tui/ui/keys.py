@@ -18,7 +18,7 @@ APP_BINDINGS: list[BindingType] = [
     Binding("y", "copy_id", "Copy id"),
     Binding("Y", "copy_arn", "Copy ARN", show=False),
     Binding("o", "open_console", "Console"),
-    Binding("P", "pick_profiles", "Profiles", show=False),
+    Binding("P", "pick_profiles", "Pick AWS profiles", show=False),
     Binding("r", "recrawl", "Re-crawl"),
     Binding("question_mark", "help", "Help"),
     Binding("escape", "clear_filter", "Clear filter", show=False),
