@@ -10,7 +10,7 @@ Read-only: each organization's own OrgTree is what its crawler writes to.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from orgtree_tui.model import Counts, Details, DetailState, Node, Organization, OrgTree, Policy
 
@@ -117,6 +117,12 @@ class Forest(OrgTree):
 
     def details(self, node_id: str) -> Details:
         return self.owner(node_id).details(node_id)
+
+    def details_of(self, node_ids: Iterable[str]) -> dict[str, Details]:
+        out: dict[str, Details] = {}
+        for node_id in node_ids:
+            out.update(self.owner(node_id).details_of([node_id]))
+        return out
 
     def incomplete(self) -> dict[str, str]:
         merged: dict[str, str] = {}

@@ -7,7 +7,7 @@ every public method takes the tree's lock and returns immutable values or fresh 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
@@ -332,6 +332,24 @@ class OrgTree:
                 policies=policies,
                 policies_state=self._policies_state.get(node_id, DetailState.PENDING),
             )
+
+    def details_of(self, node_ids: Iterable[str]) -> dict[str, Details]:
+        """`details` of many nodes under one lock: one consistent moment, and an export of
+        50,000 nodes does not take the lock 50,000 times."""
+        pending = DetailState.PENDING
+        with self._lock:
+            tags, tags_state = self._tags, self._tags_state
+            policies, policies_state = self._policies, self._policies_state
+            out: dict[str, Details] = {}
+            for node_id in node_ids:
+                found = tags.get(node_id)
+                out[node_id] = Details(
+                    tags=dict(found) if found is not None else None,
+                    tags_state=tags_state.get(node_id, pending),
+                    policies=policies.get(node_id),
+                    policies_state=policies_state.get(node_id, pending),
+                )
+            return out
 
     def incomplete(self) -> dict[str, str]:
         """Nodes whose children could not all be listed, with the reason."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from orgtree_tui.exporters.json_writer import write_document, write_value
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
 from orgtree_tui.model import DetailState, NodeType
 
@@ -13,26 +13,37 @@ FORMAT_TAG = "orgtree-tui/1"
 
 
 def render(snap: Snapshot) -> str:
-    return _dump(document(snap))
+    """`json.dumps(document(snap), indent=2, ensure_ascii=False)`, byte for byte."""
+    out: list[str] = []
+    write_document(document_head(snap), snap, "", out)
+    out.append("\n")
+    return "".join(out)
 
 
 def render_many(snaps: Sequence[Snapshot]) -> str:
     """Each organization's document (exactly what `render` writes for it), in order, under
     "organizations"."""
-    return _dump(
-        {
-            "format": FORMAT_TAG,
-            "complete": all(snap.complete for snap in snaps),
-            "organizations": [document(snap) for snap in snaps],
-        }
-    )
-
-
-def _dump(value: dict[str, Any]) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    head = {"format": FORMAT_TAG, "complete": all(snap.complete for snap in snaps)}
+    out: list[str] = []
+    write_value(head, "", out, open_end=True)
+    if not snaps:
+        out.append('  "organizations": []\n}\n')
+        return "".join(out)
+    out.append('  "organizations": [\n')
+    for i, snap in enumerate(snaps):
+        out.append("    " if i == 0 else ",\n    ")
+        write_document(document_head(snap), snap, "    ", out)
+    out.append("\n  ]\n}\n")
+    return "".join(out)
 
 
 def document(snap: Snapshot) -> dict[str, Any]:
+    """The document as Python values: what `render` writes, and the reference it is held to."""
+    return {**document_head(snap), "tree": _node(snap, snap.root)}
+
+
+def document_head(snap: Snapshot) -> dict[str, Any]:
+    """The document's keys before "tree"."""
     org = snap.organization
     return {
         "format": FORMAT_TAG,
@@ -42,7 +53,6 @@ def document(snap: Snapshot) -> dict[str, Any]:
         },
         "complete": snap.complete,
         "incomplete_branches": snap.incomplete_branches,
-        "tree": _node(snap, snap.root),
     }
 
 

@@ -82,11 +82,12 @@ def take_snapshot(tree: OrgTree, root_id: str, *, complete: bool) -> Snapshot:
     for node in reversed(nodes):
         below[node.id] = sum(below[c] + is_account[c] for c in children[node.id])
     incomplete = tree.incomplete()
+    details = tree.details_of(paths)
     entries = {
         n.id: Entry(
             node=n,
             path=paths[n.id],
-            details=tree.details(n.id),
+            details=details[n.id],
             incomplete=n.id in incomplete,
             children=tuple(children[n.id]),
             accounts_below=below[n.id],
