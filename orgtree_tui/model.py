@@ -103,8 +103,10 @@ class OrgTree:
         self._policies_state: dict[str, DetailState] = {}
         self._incomplete: dict[str, str] = {}
         self._version = 0
-        self._totals: dict[str, Counts] = {}
-        self._totals_version = -1
+        # Subtree counts kept up to date on every change, not recomputed: while a crawl
+        # streams 50,000 accounts, every label and details render asks for them.
+        self._below: dict[str, list[int]] = {}  # id -> [OUs, accounts] at every depth below
+        self._total = [0, 0]  # [OUs, accounts] in the whole tree
 
     # -- writes -------------------------------------------------------------------------
 
@@ -118,9 +120,17 @@ class OrgTree:
             old = self._nodes.get(node.id)
             if old == node:
                 return False
-            if old is not None and old.parent_id != node.parent_id:
+            moved = old is not None and old.parent_id != node.parent_id
+            if old is not None and moved:
+                self._count_under(old.parent_id, self._weight(old), -1)
                 self._unlink(old)
+            if old is None:
+                ous, accounts = _own_weight(node)
+                self._total[0] += ous
+                self._total[1] += accounts
             self._nodes[node.id] = node
+            if old is None or moved:
+                self._count_under(node.parent_id, self._weight(node), 1)
             if node.parent_id is None:
                 if node.id not in self._roots:
                     self._roots.append(node.id)
@@ -137,7 +147,12 @@ class OrgTree:
             node = self._nodes.get(node_id)
             if node is None:
                 return
+            self._count_under(node.parent_id, self._weight(node), -1)
             for gone in list(self._walk_ids(node_id)):
+                ous, accounts = _own_weight(self._nodes[gone])
+                self._total[0] -= ous
+                self._total[1] -= accounts
+                self._below.pop(gone, None)
                 self._nodes.pop(gone, None)
                 self._children.pop(gone, None)
                 for table in (self._tags, self._tags_state, self._policies, self._policies_state):
@@ -145,6 +160,24 @@ class OrgTree:
                 self._incomplete.pop(gone, None)
             self._unlink(node)
             self._version += 1
+
+    def _weight(self, node: Node) -> tuple[int, int]:
+        """What the node brings to its ancestors' counts: itself and all below it."""
+        ous, accounts = _own_weight(node)
+        below = self._below.get(node.id)
+        return (ous + below[0], accounts + below[1]) if below else (ous, accounts)
+
+    def _count_under(self, parent_id: str | None, weight: tuple[int, int], sign: int) -> None:
+        # Up the parent chain as far as it is known; a parent that arrives later brings
+        # what was counted under it. The bound stops a cycle from a bad move.
+        steps = 0
+        while parent_id is not None and steps <= len(self._nodes):
+            entry = self._below.setdefault(parent_id, [0, 0])
+            entry[0] += sign * weight[0]
+            entry[1] += sign * weight[1]
+            parent = self._nodes.get(parent_id)
+            parent_id = parent.parent_id if parent is not None else None
+            steps += 1
 
     def _unlink(self, node: Node) -> None:
         if node.parent_id is None:
@@ -292,10 +325,8 @@ class OrgTree:
     def counts(self, node_id: str) -> Counts:
         """OUs and accounts below the node, at every depth."""
         with self._lock:
-            if self._totals_version != self._version:
-                self._totals = self._compute_totals()
-                self._totals_version = self._version
-            return self._totals.get(node_id, Counts(0, 0))
+            below = self._below.get(node_id)
+            return Counts(below[0], below[1]) if below else Counts(0, 0)
 
     def direct_accounts(self, node_id: str) -> int:
         with self._lock:
@@ -303,24 +334,6 @@ class OrgTree:
             if kids is None:
                 return 0
             return sum(1 for c in kids.ids if self._nodes[c].type is NodeType.ACCOUNT)
-
-    def _compute_totals(self) -> dict[str, Counts]:
-        totals: dict[str, list[int]] = {}
-        for node in self._nodes.values():
-            is_ou = node.type is NodeType.ORGANIZATIONAL_UNIT
-            is_account = node.type is NodeType.ACCOUNT
-            if not (is_ou or is_account):
-                continue
-            parent_id = node.parent_id
-            seen = 0
-            while parent_id is not None and seen <= len(self._nodes):
-                entry = totals.setdefault(parent_id, [0, 0])
-                entry[0] += is_ou
-                entry[1] += is_account
-                parent = self._nodes.get(parent_id)
-                parent_id = parent.parent_id if parent is not None else None
-                seen += 1
-        return {k: Counts(v[0], v[1]) for k, v in totals.items()}
 
     def details(self, node_id: str) -> Details:
         with self._lock:
@@ -366,9 +379,11 @@ class OrgTree:
 
     def totals(self) -> Counts:
         with self._lock:
-            ous = sum(1 for n in self._nodes.values() if n.type is NodeType.ORGANIZATIONAL_UNIT)
-            accounts = sum(1 for n in self._nodes.values() if n.type is NodeType.ACCOUNT)
-            return Counts(ous, accounts)
+            return Counts(self._total[0], self._total[1])
+
+
+def _own_weight(node: Node) -> tuple[int, int]:
+    return (int(node.type is NodeType.ORGANIZATIONAL_UNIT), int(node.type is NodeType.ACCOUNT))
 
 
 def _escape_segment(name: str) -> str:
