@@ -44,6 +44,7 @@ from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 from orgtree_tui.ui.widgets.status_bar import StatusBar
 
 DRAIN_INTERVAL = 0.05  # at most 20 tree updates a second, however fast the crawl
+MAX_DRAIN_INTERVAL = 0.25
 STATUS_INTERVAL = 0.25
 DETAILS_DELAY = 0.1  # a cursor racing down the tree should not queue a fetch per node
 
@@ -81,6 +82,7 @@ class OrgTreeApp(WarmStart):
         self.filter_text = ""
         self.matches: list[str] = []
         self._last_drain = 0.0
+        self._drain_cost = 0.0  # how long the last drain took
         self._drain_scheduled = False
         self._details_timer: Timer | None = None
         # Held, not queried: while a dialog is up, queries search the dialog's screen.
@@ -262,7 +264,10 @@ class OrgTreeApp(WarmStart):
         if self.slot_for(message.generation) is None or self._drain_scheduled:
             return
         self._drain_scheduled = True
-        wait = self._last_drain + DRAIN_INTERVAL - time.monotonic()
+        # A drain that took long (a big org streaming) spaces the next ones out, so keys
+        # pressed meanwhile are not queued behind one tree update after another.
+        interval = min(MAX_DRAIN_INTERVAL, max(DRAIN_INTERVAL, 3 * self._drain_cost))
+        wait = self._last_drain + interval - time.monotonic()
         if wait > 0:
             self.set_timer(wait, self._drain)
         else:
@@ -331,8 +336,10 @@ class OrgTreeApp(WarmStart):
             self.matches = find_matches(self.model, self.filter_text)
             tree.grow_filter(self.matches)
         shown = self.details.node_id
-        if nodes or shown in details or shown in incomplete:
-            self.details.show(self.model, shown)
+        arrived_under = any(n.parent_id == shown for n in nodes)  # its direct count moved
+        force = shown in details or shown in incomplete or arrived_under
+        self.details.refresh_if_changed(self.model, force=force)
+        self._drain_cost = time.monotonic() - self._last_drain
 
     # -- what is on screen -----------------------------------------------------------------
 

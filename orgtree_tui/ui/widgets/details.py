@@ -26,6 +26,7 @@ class DetailsPane(VerticalScroll, can_focus=False):
         self.node_id: str | None = None
         self.rendered: RenderableType = Text("Nothing selected.", style="dim")
         self._body = Static(self.rendered, id="details-body")
+        self._shown_as: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield self._body
@@ -38,6 +39,19 @@ class DetailsPane(VerticalScroll, can_focus=False):
         else:
             self.rendered = render_details(model, node)
         self._body.update(self.rendered)
+        self._shown_as = self._signature(model, node_id)
+
+    def refresh_if_changed(self, model: OrgTree, *, force: bool = False) -> None:
+        """Render again only if what is shown changed: while a crawl streams, most news is
+        about other nodes, and each render re-lays out the pane."""
+        if force or self._signature(model, self.node_id) != self._shown_as:
+            self.show(model, self.node_id)
+
+    @staticmethod
+    def _signature(model: OrgTree, node_id: str | None) -> tuple[object, ...]:
+        if node_id is None:
+            return ()
+        return (model.get(node_id), model.counts(node_id), model.is_incomplete(node_id))
 
 
 def render_details(model: OrgTree, node: Node) -> RenderableType:

@@ -75,5 +75,9 @@ class StatusBar(Static):
     text = Text()
 
     def show(self, lines: list[StatusLine]) -> None:
-        self.text = Text("\n").join(render_status(line) for line in lines)
-        self.update(self.text)
+        text = Text("\n").join(render_status(line) for line in lines)
+        if text == self.text:
+            return
+        # Its size is fixed (one line per organization): no need to lay out the screen.
+        self.text = text
+        self.update(text, layout=False)
