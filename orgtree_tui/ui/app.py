@@ -85,6 +85,8 @@ class OrgTreeApp(WarmStart):
         self._drain_cost = 0.0  # how long the last drain took
         self._drain_scheduled = False
         self._details_timer: Timer | None = None
+        self._details_wanted: str | None = None  # the node the details pane should show
+        self._details_pending = False
         # Held, not queried: while a dialog is up, queries search the dialog's screen.
         self.org_tree = OrgTreeView(self.model, id="tree")
         self.details = DetailsPane(id="details")
@@ -406,14 +408,24 @@ class OrgTreeApp(WarmStart):
     @on(Tree.NodeHighlighted)
     def _node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
         node_id = event.node.data
-        if node_id is None or node_id == self.details.node_id:
+        if node_id is None or node_id == self._details_wanted:
             return
-        self.details.show(self.model, node_id)
+        # The cursor's move is painted first; the details (a re-layout) in the frame after,
+        # and only for where the cursor ended up when keys come fast.
+        self._details_wanted = node_id
+        if not self._details_pending:
+            self._details_pending = True
+            self.call_after_refresh(self._show_wanted_details)
         if self._details_timer is not None:
             self._details_timer.stop()
         if self.details_delay is not None:
             fetch = partial(self._want_details, node_id)
             self._details_timer = self.set_timer(self.details_delay, fetch)
+
+    def _show_wanted_details(self) -> None:
+        self._details_pending = False
+        if self._details_wanted != self.details.node_id:
+            self.details.show(self.model, self._details_wanted)
 
     def _want_details(self, node_id: str) -> None:
         """Tags or policies not fetched yet: ask for them ahead of everything queued."""

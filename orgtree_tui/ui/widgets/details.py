@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
-from rich.table import Table
+import time
+
+from rich.cells import cell_len, chop_cells, set_cell_size
+from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -13,6 +15,7 @@ from orgtree_tui.exporters.escape import visible
 from orgtree_tui.model import DetailState, Node, NodeType, OrgTree, Policy
 
 LOADING = "loading..."
+COUNTS_EVERY = 0.5  # seconds between renders that would only update the counts
 _TYPE_NAMES = {
     NodeType.ROOT: "root",
     NodeType.ORGANIZATIONAL_UNIT: "organizational unit",
@@ -26,7 +29,9 @@ class DetailsPane(VerticalScroll, can_focus=False):
         self.node_id: str | None = None
         self.rendered: RenderableType = Text("Nothing selected.", style="dim")
         self._body = Static(self.rendered, id="details-body")
-        self._shown_as: tuple[object, ...] = ()
+        self._shown_as: tuple[object, ...] = (None, None, None)
+        self._shown_at = 0.0
+        self._model: OrgTree | None = None
 
     def compose(self) -> ComposeResult:
         yield self._body
@@ -34,34 +39,50 @@ class DetailsPane(VerticalScroll, can_focus=False):
     def show(self, model: OrgTree, node_id: str | None) -> None:
         self.node_id = node_id
         node = model.get(node_id) if node_id else None
+        self._model = model
         if node is None:
             self.rendered = Text("Nothing selected.", style="dim")
         else:
-            self.rendered = render_details(model, node)
+            self.rendered = render_details(model, node, self._width())
         self._body.update(self.rendered)
         self._shown_as = self._signature(model, node_id)
+        self._shown_at = time.monotonic()
+
+    def _width(self) -> int:
+        width = self.scrollable_content_region.width
+        return width - 1 if width > 20 else 60  # one column for a scrollbar
+
+    def on_resize(self) -> None:
+        if self._model is not None and self.node_id is not None:
+            self.show(self._model, self.node_id)  # the columns fold to the new width
 
     def refresh_if_changed(self, model: OrgTree, *, force: bool = False) -> None:
         """Render again only if what is shown changed: while a crawl streams, most news is
-        about other nodes, and each render re-lays out the pane."""
-        if force or self._signature(model, self.node_id) != self._shown_as:
+        about other nodes, and each render re-lays out the pane. Counts that only grew are
+        shown at most twice a second (the crawl's end shows the final ones)."""
+        now = self._signature(model, self.node_id)
+        if (
+            force
+            or now[:2] != self._shown_as[:2]
+            or (now != self._shown_as and time.monotonic() - self._shown_at >= COUNTS_EVERY)
+        ):
             self.show(model, self.node_id)
 
     @staticmethod
     def _signature(model: OrgTree, node_id: str | None) -> tuple[object, ...]:
         if node_id is None:
-            return ()
-        return (model.get(node_id), model.counts(node_id), model.is_incomplete(node_id))
+            return (None, None, None)
+        return (model.get(node_id), model.is_incomplete(node_id), model.counts(node_id))
 
 
-def render_details(model: OrgTree, node: Node) -> RenderableType:
-    fields = Table.grid(padding=(0, 2))
-    fields.add_column(style="bold", no_wrap=True)
-    fields.add_column(overflow="fold")
+def render_details(model: OrgTree, node: Node, width: int = 60) -> Text:
+    """One Text, laid out by hand in columns: a Rich Table costs ten times as much to
+    render, and while a big org streams in this pane is rendered again and again."""
+    fields: list[tuple[str, str, str]] = []
 
     def row(name: str, value: str | None, style: str = "") -> None:
         if value:
-            fields.add_row(Text(name), Text(visible(value), style=style))
+            fields.append((name, visible(value), style))
 
     row("Type", _TYPE_NAMES[node.type])
     row("Id", node.id)
@@ -82,43 +103,58 @@ def render_details(model: OrgTree, node: Node) -> RenderableType:
     if reason:
         row("Incomplete", f"children could not all be listed ({reason})", "bold red")
     details = model.details(node.id)
-    return Group(
-        Text(visible(node.name), style="bold underline"),
-        Text(),
-        fields,
-        Text(),
-        Text("Tags", style="bold"),
-        _tags(details.tags, details.tags_state),
-        Text(),
-        Text("Service control policies", style="bold"),
-        _policies(details.policies, details.policies_state),
-    )
+    out = Text()
+    out.append(visible(node.name), style="bold underline")
+    out.append("\n\n")
+    _columns(out, [(Text(n, style="bold"), Text(v, style=st)) for n, v, st in fields], width)
+    out.append("\nTags\n", style="bold")
+    _tags(out, details.tags, details.tags_state, width)
+    out.append("\nService control policies\n", style="bold")
+    _policies(out, details.policies, details.policies_state, width)
+    out.rstrip()
+    return out
 
 
-def _tags(tags: dict[str, str] | None, state: DetailState) -> RenderableType:
+def _columns(out: Text, rows: list[tuple[Text, Text]], width: int, *, cap: int = 24) -> None:
+    """Two columns, the second folded under itself when it is too long for the pane."""
+    if not rows:
+        return
+    left = min(cap, max(cell_len(a.plain) for a, _ in rows))
+    right = max(10, width - left - 2)
+    for a, b in rows:
+        key = a.plain if cell_len(a.plain) <= left else chop_cells(a.plain, left - 1)[0] + "…"
+        out.append(set_cell_size(key, left), style=a.style)
+        out.append("  ")
+        for i, piece in enumerate(chop_cells(b.plain, right) or [""]):
+            if i:
+                out.append(" " * (left + 2))
+            out.append(piece, style=b.style)
+            out.append("\n")
+
+
+def _tags(out: Text, tags: dict[str, str] | None, state: DetailState, width: int) -> None:
     if state is not DetailState.LOADED or tags is None:
-        return _state_text(state)
-    if not tags:
-        return Text("none", style="dim")
-    table = Table(show_edge=False, box=None, pad_edge=False, header_style="dim")
-    table.add_column("Key", no_wrap=True)
-    table.add_column("Value", overflow="fold")
-    for key in sorted(tags):
-        table.add_row(Text(visible(key)), Text(visible(tags[key])))
-    return table
+        out.append_text(_state_text(state))
+        out.append("\n")
+    elif not tags:
+        out.append("none\n", style="dim")
+    else:
+        rows = [(Text("Key", style="dim"), Text("Value", style="dim"))]
+        rows += [(Text(visible(k)), Text(visible(tags[k]))) for k in sorted(tags)]
+        _columns(out, rows, width, cap=30)
 
 
-def _policies(policies: tuple[Policy, ...] | None, state: DetailState) -> RenderableType:
+def _policies(
+    out: Text, policies: tuple[Policy, ...] | None, state: DetailState, width: int
+) -> None:
     if state is not DetailState.LOADED or policies is None:
-        return _state_text(state)
-    if not policies:
-        return Text("none attached directly", style="dim")
-    table = Table.grid(padding=(0, 2))
-    table.add_column(no_wrap=True)
-    table.add_column(style="dim", no_wrap=True)
-    for policy in policies:
-        table.add_row(Text(visible(policy.name)), Text(policy.id))
-    return table
+        out.append_text(_state_text(state))
+        out.append("\n")
+    elif not policies:
+        out.append("none attached directly\n", style="dim")
+    else:
+        rows = [(Text(visible(p.name)), Text(p.id, style="dim")) for p in policies]
+        _columns(out, rows, width, cap=40)
 
 
 def _state_text(state: DetailState) -> Text:

@@ -63,6 +63,16 @@ class OrgTreeView(Tree[str]):
         self._builds = 0  # bumped by every rebuild: a fill still running for an old one stops
         self.filling: set[str] = set()  # parents whose children are still being added
 
+    def _invalidate(self) -> None:
+        """Textual's Tree lays the whole screen out again on every added or removed node;
+        this tree's size is set by its container, and a new line count reaches the
+        scrollbars through `virtual_size`, so a repaint does. While a big org streams in,
+        that is most of what the UI thread would do."""
+        self._clear_line_cache()
+        self._updates += 1
+        self.root._reset()
+        self.refresh()
+
     # -- what the app asks -----------------------------------------------------------------
 
     @property
