@@ -32,6 +32,7 @@ class DetailsPane(VerticalScroll, can_focus=False):
         self._shown_as: tuple[object, ...] = (None, None, None)
         self._shown_at = 0.0
         self._model: OrgTree | None = None
+        self._lines = 0
 
     def compose(self) -> ComposeResult:
         yield self._body
@@ -44,7 +45,11 @@ class DetailsPane(VerticalScroll, can_focus=False):
             self.rendered = Text("Nothing selected.", style="dim")
         else:
             self.rendered = render_details(model, node, self._width())
-        self._body.update(self.rendered)
+        # The text is folded to the pane's width here, so its line count is its height:
+        # the same height needs a repaint only, not a layout of the whole screen.
+        lines = self.rendered.plain.count("\n") + 1 if isinstance(self.rendered, Text) else 0
+        self._body.update(self.rendered, layout=lines != self._lines or not lines)
+        self._lines = lines
         self._shown_as = self._signature(model, node_id)
         self._shown_at = time.monotonic()
 
