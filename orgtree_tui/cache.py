@@ -27,7 +27,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -311,11 +311,11 @@ def _decode(data: object, path: Path) -> CachedTree:
     if len(nodes) != len(rows):
         raise _Unusable("a node is listed twice")
     _check_structure(nodes)
-    for node in nodes.values():
-        tree.add(node)
-    policy_sets: dict[tuple[int, ...], tuple[Policy, ...]] = {}
+    tree.add_many(nodes.values())
+    details = _Details()
     for row in rows:
-        _apply_details(tree, row, policy_table, policy_sets)
+        _read_details(details, row, policy_table)
+    tree.set_details_many(details.tags, details.policies, details.states)
     for node_id, reason in _mapping(top.get("incomplete"), "incomplete").items():
         if not isinstance(reason, str):
             raise _Unusable("incomplete reasons must be strings")
@@ -346,12 +346,15 @@ def _node(row: object) -> Node:
     return Node(node_id, node_type, name, arn, parent_id, email, state, method, when)
 
 
-def _apply_details(
-    tree: OrgTree,
-    row: list[Any],
-    policy_table: list[Policy],
-    policy_sets: dict[tuple[int, ...], tuple[Policy, ...]],
-) -> None:
+@dataclass
+class _Details:
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    policies: dict[str, tuple[Policy, ...]] = field(default_factory=dict)
+    states: dict[str, tuple[DetailState | None, DetailState | None]] = field(default_factory=dict)
+    policy_sets: dict[tuple[int, ...], tuple[Policy, ...]] = field(default_factory=dict)
+
+
+def _read_details(out: _Details, row: list[Any], policy_table: list[Policy]) -> None:
     node_id = row[0]
     tags, tags_state, refs, policies_state = row[9:]
     if tags is not None:
@@ -361,19 +364,20 @@ def _apply_details(
             "".join(tags.values())  # the fastest check that every value is a string
         except TypeError:
             raise _Unusable("tag values must be strings") from None
-        tree.set_tags(node_id, tags)
+        out.tags[node_id] = tags
     if refs is not None:
         key = tuple(_list(refs, "policy references"))
-        policies = policy_sets.get(key)
+        policies = out.policy_sets.get(key)
         if policies is None:
             if not all(type(i) is int and 0 <= i < len(policy_table) for i in key):
                 raise _Unusable("a policy reference is out of range")
-            policies = policy_sets[key] = tuple(policy_table[i] for i in key)
-        tree.set_policies(node_id, policies)
-    if tags_state is not None:
-        tree.set_tags_state(node_id, _state(tags_state))
-    if policies_state is not None:
-        tree.set_policies_state(node_id, _state(policies_state))
+            policies = out.policy_sets[key] = tuple(policy_table[i] for i in key)
+        out.policies[node_id] = policies
+    if tags_state is not None or policies_state is not None:
+        out.states[node_id] = (
+            _state(tags_state) if tags_state is not None else None,
+            _state(policies_state) if policies_state is not None else None,
+        )
 
 
 def _state(name: object) -> DetailState:

@@ -141,6 +141,64 @@ class OrgTree:
             self._version += 1
             return True
 
+    def add_many(self, nodes: Iterable[Node]) -> None:
+        """`add` for a batch (a tree read from the cache): one lock, and the counts are
+        worked out once at the end instead of up the ancestors at every node."""
+        with self._lock:
+            for node in nodes:
+                old = self._nodes.get(node.id)
+                if old == node:
+                    continue
+                if old is not None and old.parent_id != node.parent_id:
+                    self._unlink(old)
+                self._nodes[node.id] = node
+                if node.parent_id is None:
+                    if node.id not in self._roots:
+                        self._roots.append(node.id)
+                else:
+                    kids = self._children.setdefault(node.parent_id, _Children())
+                    kids.ids.add(node.id)
+                    kids.ordered = None
+            self._version += 1
+            self._recount()
+
+    def _recount(self) -> None:
+        """All counts from scratch, children before parents: one step per node."""
+        nodes, children = self._nodes, self._children
+        # Every parent id, present or not, from the top down (parents that have not
+        # arrived yet hold what was counted under them, like the incremental count).
+        order = [*self._roots, *(p for p in children if p not in nodes)]
+        for parent_id in order:  # grows while it is read: a breadth-first walk
+            kids = children.get(parent_id)
+            if kids is not None:
+                order.extend(kids.ids)
+        if len(order) < len(nodes) + sum(1 for p in children if p not in nodes):
+            self._recount_slowly()  # a cycle (bad data) hides nodes from the walk
+            return
+        below: dict[str, list[int]] = {}
+        total = [0, 0]
+        for node_id in reversed(order):
+            node = nodes.get(node_id)
+            mine = below.get(node_id)
+            if node is None:
+                continue
+            ous, accounts = _own_weight(node)
+            total[0] += ous
+            total[1] += accounts
+            if node.parent_id is not None:
+                up = below.setdefault(node.parent_id, [0, 0])
+                up[0] += ous + (mine[0] if mine else 0)
+                up[1] += accounts + (mine[1] if mine else 0)
+        self._below, self._total = below, total
+
+    def _recount_slowly(self) -> None:
+        self._below, self._total = {}, [0, 0]
+        for node in self._nodes.values():
+            ous, accounts = _own_weight(node)
+            self._total[0] += ous
+            self._total[1] += accounts
+            self._count_under(node.parent_id, (ous, accounts), 1)
+
     def remove(self, node_id: str) -> None:
         """Drop a node and everything under it."""
         with self._lock:
@@ -206,6 +264,27 @@ class OrgTree:
     def set_policies_state(self, node_id: str, state: DetailState) -> None:
         with self._lock:
             self._policies_state[node_id] = state
+
+    def set_details_many(
+        self,
+        tags: dict[str, dict[str, str]],
+        policies: dict[str, tuple[Policy, ...]],
+        states: dict[str, tuple[DetailState | None, DetailState | None]],
+    ) -> None:
+        """set_tags, set_policies and the states (tags, policies; None: leave) of many
+        nodes under one lock."""
+        with self._lock:
+            for node_id, found in tags.items():
+                self._tags[node_id] = dict(found)
+                self._tags_state[node_id] = DetailState.LOADED
+            for node_id, attached in policies.items():
+                self._policies[node_id] = tuple(sorted(attached, key=lambda p: (p.name, p.id)))
+                self._policies_state[node_id] = DetailState.LOADED
+            for node_id, (tags_state, policies_state) in states.items():
+                if tags_state is not None:
+                    self._tags_state[node_id] = tags_state
+                if policies_state is not None:
+                    self._policies_state[node_id] = policies_state
 
     def mark_incomplete(self, node_id: str, reason: str) -> None:
         """The children of this node could not all be listed."""

@@ -77,3 +77,29 @@ def _under(tree: OrgTree, node_id: str, ancestor: str) -> bool:
             return True
         current = tree.get(current.parent_id)
     return False
+
+
+@settings(max_examples=300, deadline=None)
+@given(operations)
+def test_add_many_counts_like_adding_one_by_one(ops: list[tuple[object, ...]]) -> None:
+    one_by_one, types = OrgTree(), {}
+    batch: list[Node] = []
+    for op in ops:
+        if op[0] != "add":
+            continue
+        _, node_id, kind, parent, name = op
+        kind = types.setdefault(str(node_id), kind)  # type: ignore[arg-type]
+        if parent is not None and (
+            parent == node_id or _under(one_by_one, str(parent), str(node_id))
+        ):
+            continue  # no cycles: AWS has none
+        node = Node(str(node_id), kind, str(name), "arn", parent)  # type: ignore[arg-type]
+        one_by_one.add(node)
+        batch.append(node)
+    at_once = OrgTree()
+    at_once.add_many(batch)
+    expected = from_scratch(one_by_one)
+    assert from_scratch(at_once) == expected
+    for node_id in {*IDS, *expected}:
+        assert at_once.counts(node_id) == one_by_one.counts(node_id), node_id
+    assert at_once.totals() == one_by_one.totals()

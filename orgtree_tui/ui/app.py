@@ -79,6 +79,8 @@ class OrgTreeApp(WarmStart):
         self.pick_profiles = pick_profiles
         self._generations = itertools.count(1)
         self.slots = [self._slot(source) for source in sources]
+        for slot in self.slots:
+            self.prefetch_cache(slot)
         self.model: OrgTree = self._combined_model()
         self.filter_text = ""
         self.matches: list[str] = []
@@ -494,6 +496,8 @@ class OrgTreeApp(WarmStart):
     def switch_sources(self, sources: list[OrgSource]) -> None:
         """Crawl other organizations instead (the profile picker's choice)."""
         old, self.slots = self.slots, [self._slot(source) for source in sources]
+        for slot in self.slots:
+            self.prefetch_cache(slot)
         for slot in old:
             if slot.bridge is not None:
                 slot.bridge.close()

@@ -7,6 +7,7 @@ which every (re)start of its crawl renews, so news from a replaced crawl is reco
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from orgtree_tui import cache
@@ -36,6 +37,7 @@ class OrgSlot:
     started: float = 0.0
     ended: float | None = None
     shown_cache: cache.CachedTree | None = None  # on screen while a refresh runs
+    cache_future: Future[cache.LoadResult] | None = None  # the cache being read early
     saved_generation: int = -1
     flagged: set[str] = field(default_factory=set)  # ids the last outcome labelled incomplete
     caller: CallerIdentity | None = None

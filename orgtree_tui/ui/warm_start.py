@@ -6,7 +6,9 @@ way); everything here decides on the UI thread.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -45,14 +47,33 @@ class WarmStart(UserActions):
         """The first organization's cached tree, while it is on screen."""
         return self.slots[0].shown_cache
 
+    def prefetch_cache(self, slot: OrgSlot) -> None:
+        """Start reading the cache at once, while Textual starts up: half of a warm start
+        at 50,000 accounts is this read."""
+        if slot.cache_source is None:
+            return
+        future: Future[cache.LoadResult] = Future()
+
+        def load(source: str) -> None:
+            try:
+                future.set_result(cache.load(source))
+            except BaseException as exc:  # handed to the worker that waits for it
+                future.set_exception(exc)
+
+        slot.cache_future = future
+        threading.Thread(
+            target=load, args=(slot.cache_source,), name="orgtree-cache-load", daemon=True
+        ).start()
+
     def open_slot(self, slot: OrgSlot) -> None:
         """Start an organization: from its cache if it has one, else by crawling."""
         if slot.cache_source is None:
             self.crawl_slot(slot)
             return
         slot.state = "loading cache"
+        future = slot.cache_future
         self.run_worker(
-            partial(cache.load, slot.cache_source),
+            future.result if future is not None else partial(cache.load, slot.cache_source),
             name=f"cache-load-{self.slots.index(slot)}",
             group="cache-load",
             thread=True,
