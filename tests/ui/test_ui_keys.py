@@ -177,8 +177,10 @@ async def test_selecting_a_node_fetches_its_details(org: SampleOrg) -> None:
         await wait_for(pilot, lambda: app.details.node_id == tagged)
         assert "loading..." in details_text(app)
         value = next(iter(org.truth.tags[tagged].values()))
-        await wait_for(pilot, lambda: value in details_text(app))
-        assert "loading..." not in details_text(app)
+        # Tags and SCPs come from separate calls: both must arrive and replace "loading...".
+        await wait_for(
+            pilot, lambda: value in details_text(app) and "loading..." not in details_text(app)
+        )
 
 
 async def test_recrawl_keeps_what_was_open_and_selected(org: SampleOrg) -> None:
