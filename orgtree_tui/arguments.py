@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from orgtree_tui import __version__
 from orgtree_tui.aws import (
@@ -76,12 +76,22 @@ def _duration(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _connection_options() -> _Parser:
-    common = _Parser(add_help=False)
+def _connection_options(*, after_command: bool = False) -> _Parser:
+    """The flags both the app and `export` take.
+
+    After a command (`orgtree-tui --demo export --profile x`) they default to "not given",
+    so a flag written before the command is kept instead of reset by the command's
+    defaults; profiles from both sides are added up (`cli.parse_args`).
+    """
+    common = _Parser(add_help=False, argument_default=argparse.SUPPRESS if after_command else None)
+
+    def default(value: Any) -> dict[str, Any]:
+        return {} if after_command else {"default": value}
+
     group = common.add_argument_group("connection")
     group.add_argument(
         "--profile",
-        dest="profiles",
+        dest="more_profiles" if after_command else "profiles",
         action="append",
         metavar="PROFILE",
         help="AWS profile (default: AWS_PROFILE, the settings file, the default chain); "
@@ -96,11 +106,11 @@ def _connection_options() -> _Parser:
     group.add_argument(
         "--role-session-name",
         type=_checked(validate_session_name),
-        default=DEFAULT_SESSION_NAME,
+        **default(DEFAULT_SESSION_NAME),
         help=f"for --role-arn (default: {DEFAULT_SESSION_NAME})",
     )
     group.add_argument(
-        "--region", default=DEFAULT_REGION, help=f"AWS region (default: {DEFAULT_REGION})"
+        "--region", **default(DEFAULT_REGION), help=f"AWS region (default: {DEFAULT_REGION})"
     )
     group.add_argument(
         "--endpoint-url",
@@ -154,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     export = sub.add_parser(
         "export",
-        parents=[common],
+        parents=[_connection_options(after_command=True)],
         help="crawl and write the tree (or a subtree) without the TUI",
         description="Crawl the organization and write a subtree to stdout or a file.",
     )

@@ -67,7 +67,7 @@ class Options:
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
     ns = build_parser().parse_args(argv)
-    flag_profiles = tuple(ns.profiles or ())
+    flag_profiles = tuple(ns.profiles or ()) + tuple(getattr(ns, "more_profiles", None) or ())
     if ns.demo and (ns.endpoint_url or flag_profiles or ns.role_arn):
         raise UsageError("--demo cannot be combined with --profile, --role-arn or --endpoint-url")
     if getattr(ns, "cached", False) and ns.no_cache:

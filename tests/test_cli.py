@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from orgtree_tui import __version__
-from orgtree_tui.cli import main
+from orgtree_tui.cli import UsageError, main, parse_args
 from orgtree_tui.sim.server import SimServer
 
 from orgs import Built, OrgBuilder
@@ -66,6 +66,29 @@ def test_bad_flags_get_one_line_and_status_2(
         code = exc.code  # type: ignore[assignment]
     assert code == 2
     assert says in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--demo"],
+        ["--workers", "3", "--no-details", "--region", "eu-west-1"],
+        ["--profile", "a", "--profile", "b", "--cache-ttl", "15m", "--no-cache"],
+        ["--profile", "a", "--role-arn", "arn:aws:iam::123456789012:role/R", "--external-id", "x1"],
+        ["--endpoint-url", "http://127.0.0.1:9", "--role-session-name", "me"],
+    ],
+)
+def test_shared_flags_mean_the_same_before_and_after_export(flags: list[str]) -> None:
+    after = parse_args(["export", *flags])
+    before = parse_args([*flags, "export"])
+    assert before == after
+    assert after != parse_args(["export"])  # the flags did something
+
+
+def test_profiles_before_and_after_export_add_up() -> None:
+    assert parse_args(["--profile", "a", "export", "--profile", "b"]).profiles == ("a", "b")
+    with pytest.raises(UsageError, match="twice"):
+        parse_args(["--profile", "a", "export", "--profile", "a"])
 
 
 def test_unknown_profile(capsys: pytest.CaptureFixture[str]) -> None:
