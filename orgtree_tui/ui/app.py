@@ -186,6 +186,7 @@ class OrgTreeApp(WarmStart):
             slot.bridge.close()
             slot.bridge = None
         slot.session.cancel()
+        slot.keep_on_screen(self.clock())
         slot.state, slot.outcome, slot.stats = "connecting", None, CrawlStats()
         slot.started, slot.ended = self.clock(), None
         self.refresh_status()
@@ -316,7 +317,7 @@ class OrgTreeApp(WarmStart):
         if not slot.resumable:
             return outcome.message
         if slot.shown_cache is not None:
-            kept = "The cached tree stays on screen."
+            kept = "The tree from before stays on screen."
         else:
             kept = "What was found stays on screen; branches not listed yet are marked."
         return f"{outcome.message}\n\n{kept} Press r to resume once this is fixed."

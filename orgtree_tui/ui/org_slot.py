@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from orgtree_tui import cache
 from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome, CrawlState
@@ -37,6 +39,7 @@ class OrgSlot:
     started: float = 0.0
     ended: float | None = None
     shown_cache: cache.CachedTree | None = None  # on screen while a refresh runs
+    shown_is_cache: bool = True  # False: `shown_cache` is the previous crawl, kept for `r`
     cache_future: Future[cache.LoadResult] | None = None  # the cache being read early
     saved_generation: int = -1
     flagged: set[str] = field(default_factory=set)  # ids the last outcome labelled incomplete
@@ -69,7 +72,26 @@ class OrgSlot:
         if shown is None:
             return ""
         partial_note = "" if shown.complete else ", partial"
-        return f"cached {cache.age_text(shown.age)} ago{partial_note}"
+        what = "cached" if self.shown_is_cache else "crawled"
+        return f"{what} {cache.age_text(shown.age)} ago{partial_note}"
+
+    def keep_on_screen(self, now: float) -> None:
+        """Before crawling again: the finished crawl's tree stays on screen, like a cached
+        one, until the new crawl replaces it with what changed marked."""
+        crawler, outcome = self.crawler, self.outcome
+        if self.shown_cache is not None or crawler is None or outcome is None:
+            return
+        if not len(crawler.tree):
+            return
+        age = max(0.0, now - self.ended) if self.ended is not None else 0.0
+        self.shown_cache = cache.CachedTree(
+            crawler.tree,
+            complete=outcome.state is CrawlState.COMPLETE,
+            crawled_at=datetime.now(UTC) - timedelta(seconds=age),
+            source=self.cache_source or self.label,
+            path=Path(),
+        )
+        self.shown_is_cache = False
 
     def status(self, now: float, *, named: bool) -> StatusLine:
         crawler = self.crawler

@@ -102,7 +102,7 @@ class WarmStart(UserActions):
         if cached is None or not len(cached.tree):
             self.crawl_slot(slot)
             return
-        slot.shown_cache, slot.state = cached, "cached"
+        slot.shown_cache, slot.shown_is_cache, slot.state = cached, True, "cached"
         self.show_model()
         if self.cache_shown_at is None:
             self.cache_shown_at = self.clock()

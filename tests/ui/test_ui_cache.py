@@ -175,3 +175,28 @@ async def test_expired_credentials_keep_the_tree_and_r_resumes() -> None:
             for node_id in flagged:
                 tn = app.org_tree.widget_node(node_id)
                 assert tn is not None and "incomplete" not in str(tn.label)
+
+
+async def test_crawling_again_keeps_the_tree_on_screen_and_marks_what_changed(
+    org: SampleOrg,
+) -> None:
+    client = GatedClient(OrgClient(org.client))
+    app = app_for(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        before = len(app.model)
+        app.org_tree.reveal(org.ou("Security"))
+        changed = change_the_org(org)
+        client.hold = lambda op, params: True  # the new crawl waits: what shows is the old one
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.state == "refreshing")
+        assert len(app.model) == before and changed["removed"] in app.model
+        assert org.ou("Security") in shown_ids(app)
+        assert "crawled" in str(app.sub_title) and "ago" in str(app.sub_title)
+
+        client.release()
+        await wait_for(pilot, lambda: app.state == "complete" and app.shown_cache is None)
+        assert changed["removed"] not in app.model
+        assert app.org_tree.change_of(changed["added"]) == "new"
+        assert app.org_tree.change_of(changed["moved"]) == "moved"
+        assert any("1 added, 1 removed" in n for n in notes(app)), notes(app)

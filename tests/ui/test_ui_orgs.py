@@ -117,3 +117,17 @@ async def test_console_link_opens_in_a_browser_when_there_is_one(orgs: dict[str,
         await pilot.press("o")
         await wait_for(pilot, lambda: bool(opened))
         assert opened == ["https://us-east-1.console.aws.amazon.com/organizations/v2/home/root"]
+
+
+async def test_status_lines_are_cut_not_wrapped_on_a_narrow_terminal(
+    orgs: dict[str, str],
+) -> None:
+    app = app_on("--profile", "org-a", "--profile", "org-b")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await crawled(pilot)
+        await pilot.pause()
+        bar = app.status_bar
+        shown = [bar.render_line(y).text for y in range(bar.size.height)]
+        assert len(shown) == 2
+        assert "profile org-a" in shown[0] and shown[0].rstrip().endswith("…"), shown
+        assert "profile org-b" in shown[1], shown

@@ -45,7 +45,8 @@ def render_status(status: StatusLine) -> Text:
     elif status.resumable and status.incomplete_branches and state in ("failed", "cancelled"):
         state = f"stopped: {branches} not listed · r resumes"
     if status.note:
-        state = f"{state} · {status.note}"
+        # "cached · cached 9s ago" says it twice.
+        state = status.note if state == "cached" else f"{state} · {status.note}"
     stats = status.stats
     text = Text()
     if status.name:
