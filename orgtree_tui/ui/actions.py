@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from orgtree_tui.aws import ConnectionSettingsError
 from orgtree_tui.console import console_url
-from orgtree_tui.export import ExportError, ExportResult, export_subtree
+from orgtree_tui.export import FORMATS, ExportError, ExportResult, export_subtree
 from orgtree_tui.exporters.escape import visible
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import list_profiles
@@ -43,6 +43,7 @@ class UserActions(App[int]):
     matches: list[str]
     today: Callable[[], date]
     export_dir: Path | None
+    export_format: str = FORMATS[0]
 
     org_tree: OrgTreeView
     filter_bar: FilterBar
@@ -124,12 +125,18 @@ class UserActions(App[int]):
         if node_id is None:
             self.notify("Nothing to export yet.", severity="warning")
             return
-        dialog = ExportDialog(self.model, node_id, self.today(), self.export_dir)
+        dialog = ExportDialog(
+            self.model, node_id, self.today(), self.export_dir, self.export_format
+        )
         self.push_screen(dialog, self._run_export)
 
     def _run_export(self, request: ExportRequest | None) -> None:
         if request is None:
             return
+        # The next `x` suggests the same format and directory.
+        self.export_format = request.format
+        if request.path.parent != Path("."):
+            self.export_dir = request.path.parent
         complete = self.is_complete(request.node_id)
         self._export_was_complete = complete
         # The organization's own tree: the export names the organization it came from.
@@ -150,9 +157,10 @@ class UserActions(App[int]):
         if worker.state is WorkerState.SUCCESS and isinstance(worker.result, ExportResult):
             result = worker.result
             note = "" if self._export_was_complete else " (the crawl was not complete)"
+            where = visible(str(result.path.absolute())) if result.path else "?"
             self.notify(
                 f"Wrote {plural(result.ous, 'OU')} and {plural(result.accounts, 'account')} to "
-                f"{visible(str(result.path))} ({result.format}){note}",
+                f"{where} ({result.format}){note}",
                 title="Exported",
                 markup=False,
             )

@@ -26,10 +26,11 @@ async def test_export_from_the_dialog_matches_the_cli(org: SampleOrg, tmp_path: 
         dialog = app.screen
         assert isinstance(dialog, ExportDialog)
         path_input = dialog.query_one(Input)
-        assert path_input.value == default_filename(app.model, workloads, "json", TODAY)
+        assert path_input.value == "./" + default_filename(app.model, workloads, "json", TODAY)
+        title = str(dialog.query_one("#export-title").render())
         await pilot.click("#format-csv")
         assert dialog.format == "csv"
-        assert path_input.value == "workloads-2025-03-14.csv"  # follows the format
+        assert path_input.value == "./workloads-2025-03-14.csv"  # follows the format
         target = tmp_path / "workloads.csv"
         path_input.value = str(target)
         await pilot.click("#export")
@@ -40,6 +41,15 @@ async def test_export_from_the_dialog_matches_the_cli(org: SampleOrg, tmp_path: 
         note = next(n for n in notes(app) if "Wrote" in n)
         assert f"Wrote {counts.ous + 1} OUs and {counts.accounts} accounts to" in note
         assert str(target) in note
+        # The dialog said beforehand what the notification counts afterwards.
+        assert f"{counts.ous + 1} OUs, {counts.accounts} accounts" in title
+
+        # The next export suggests the same format, in the same directory.
+        await pilot.press("x")
+        again = app.screen
+        assert isinstance(again, ExportDialog) and again.format == "csv"
+        expected_path = tmp_path / default_filename(app.model, workloads, "csv", TODAY)
+        assert again.query_one(Input).value == str(expected_path)
 
 
 async def test_overwrite_needs_confirmation(org: SampleOrg, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 from orgtree_tui.export import FORMATS, ExportError, check_destination, default_filename
 from orgtree_tui.exporters.escape import visible
 from orgtree_tui.model import NodeType, OrgTree
+from orgtree_tui.ui.labels import plural
 from orgtree_tui.ui.screens.confirm import ConfirmScreen
 
 
@@ -33,19 +34,28 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
-        self, model: OrgTree, node_id: str, today: date, directory: Path | None = None
+        self,
+        model: OrgTree,
+        node_id: str,
+        today: date,
+        directory: Path | None = None,
+        fmt: str = FORMATS[0],
     ) -> None:
+        """`directory` and `fmt`: where and how the last export went, or the defaults."""
         super().__init__()
         self.model = model
         self.node_id = node_id
         self.today = today
         self.directory = directory
-        self.format = FORMATS[0]
+        self.format = fmt if fmt in FORMATS else FORMATS[0]
         self._default = self._default_path(self.format)
+        self._shown_title = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog", classes="dialog"):
-            yield Label(self._title(), id="export-title", classes="dialog-title")
+            title = self._title()
+            self._shown_title = title.plain
+            yield Label(title, id="export-title", classes="dialog-title")
             yield Label("Format")
             with RadioSet(id="export-format"):
                 for fmt in FORMATS:
@@ -59,6 +69,14 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+        # Mid-crawl the subtree still grows: the counts follow it.
+        self.set_interval(0.5, self._refresh_title)
+
+    def _refresh_title(self) -> None:
+        title = self._title()
+        if title.plain != self._shown_title:
+            self._shown_title = title.plain
+            self.query_one("#export-title", Label).update(title)
 
     def _title(self) -> Text:
         node = self.model.get(self.node_id)
@@ -66,13 +84,15 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         title = Text("Export ")
         title.append(visible(self.model.path(self.node_id)), style="bold")
         if node is not None and node.type is not NodeType.ACCOUNT:
-            below = f"  {counts.accounts} accounts and {counts.ous} OUs below"
-            title.append(below, style="dim")
+            # What the file will hold, as the notification afterwards counts it.
+            ous = counts.ous + (node.type is NodeType.ORGANIZATIONAL_UNIT)
+            title.append(f"  {plural(ous, 'OU')}, {plural(counts.accounts, 'account')}")
         return title
 
     def _default_path(self, fmt: str) -> str:
         name = default_filename(self.model, self.node_id, fmt, self.today)
-        return str(self.directory / name) if self.directory else name
+        # "./name" says where it goes: the directory the app was started in.
+        return str(self.directory / name) if self.directory else f"./{name}"
 
     @on(RadioSet.Changed)
     def _format_changed(self, event: RadioSet.Changed) -> None:
