@@ -67,7 +67,12 @@ class Connection:
 
     def describe(self) -> str:
         if self.endpoint_url:
-            base = self.endpoint_url
+            # Two profiles on one endpoint are two organizations: both need telling apart.
+            base = (
+                f"profile {self.profile} @ {self.endpoint_url}"
+                if self.profile
+                else self.endpoint_url
+            )
         else:
             profile = self.profile or os.environ.get("AWS_PROFILE")
             base = f"profile {profile}" if profile else "default credentials"

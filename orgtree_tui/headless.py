@@ -27,6 +27,7 @@ from orgtree_tui.export import (
 from orgtree_tui.model import OrgTree
 from orgtree_tui.progress import ProgressLine
 from orgtree_tui.source import Source, open_sources, source_labels
+from orgtree_tui.wording import plural
 
 if TYPE_CHECKING:
     from orgtree_tui.cli import Options
@@ -166,9 +167,11 @@ def _write(options: Options, crawled: list[Crawled], *, summary: str) -> int:
         where = str(result.path) if result.path else "stdout"
         orgs = f" from {len(parts)} organizations" if len(crawled) > 1 else ""
         sys.stderr.write(
-            f"wrote {result.ous} OUs and {result.accounts} accounts{orgs} to {where}"
+            f"wrote {plural(result.ous, 'OU')} and {plural(result.accounts, 'account')}{orgs}"
+            f" to {where}"
             f" ({result.format}, {summary})\n"
         )
+    _warn_same_organization(crawled)
     broken = sum(len(p.tree.incomplete_under(p.root_id)) for p in parts)
     if not all(p.complete for p in parts):
         sys.stderr.write(
@@ -176,6 +179,22 @@ def _write(options: Options, crawled: list[Crawled], *, summary: str) -> int:
             ' listed; see "incomplete_branches" in the JSON export\n'
         )
     return EXIT_OK
+
+
+def _warn_same_organization(crawled: list[Crawled]) -> None:
+    """Two profiles that reach one organization export it twice; say so."""
+    seen: dict[str, str] = {}
+    for item in crawled:
+        org = item.tree.organization
+        if org is None:
+            continue
+        if org.id in seen:
+            sys.stderr.write(
+                f"orgtree-tui: warning: {one_line(seen[org.id])} and {one_line(item.label)}"
+                f" reach the same organization {org.id}; it is exported twice\n"
+            )
+        else:
+            seen[org.id] = item.label
 
 
 def _export(options: Options, parts: list[Part], *, grouped: bool) -> ExportResult:

@@ -127,6 +127,16 @@ def test_export_whole_org_to_stdout(
     assert [c["name"] for c in tree["children"]][:2] == ["Sandbox", "Workloads"]
 
 
+def test_the_summary_counts_in_words(
+    endpoint: tuple[str, Built], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, _ = endpoint
+    target = tmp_path / "prod.json"
+    argv = ["--endpoint-url", url, "export", "--subtree", "/Root/Workloads/Prod", "-o", str(target)]
+    assert main(argv) == 0
+    assert f"wrote 1 OU and 2 accounts to {target}" in capsys.readouterr().err
+
+
 def test_export_subtree_by_path_to_csv(endpoint: tuple[str, Built], tmp_path: Path) -> None:
     url, _ = endpoint
     target = tmp_path / "prod.csv"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,6 +61,9 @@ def test_options_keep_every_profile_in_order() -> None:
     assert options.profiles == ("b", "a") and options.profile == "b"
     assert [c.profile for c in connections(options)] == ["b", "a"]
     assert source_labels(options) == ["profile b", "profile a"]
+    # On one endpoint too, each profile is its own organization with its own cache.
+    options = parse_args(["--profile", "b", "--profile", "a", "--endpoint-url", "http://h:1"])
+    assert source_labels(options) == ["profile b @ http://h:1", "profile a @ http://h:1"]
     assert with_profile(connections(options)[0], "c").profile == "c"
 
 
@@ -77,6 +81,21 @@ def test_json_lists_each_organization_document(
     for doc in document["organizations"]:
         assert doc["format"] == "orgtree-tui/1"  # each is a whole single-org document
         assert "member" in [c["name"] for c in doc["tree"]["children"]]
+
+
+def test_two_profiles_on_one_organization_get_a_warning(
+    orgs: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = Path(os.environ["AWS_CONFIG_FILE"])
+    config.write_text(
+        config.read_text() + f"[profile org-a-too]\nrole_arn = {role('org-a')}\n"
+        "source_profile = base\n"
+    )
+    assert main(["export", "-q", "--profile", "org-a", "--profile", "org-a-too"]) == 0
+    err = capsys.readouterr().err
+    assert f"profile org-a and profile org-a-too reach the same organization {orgs['org-a']}" in err
+    assert main(["export", "-q", "--profile", "org-a", "--profile", "org-b"]) == 0
+    assert "same organization" not in capsys.readouterr().err
 
 
 def test_csv_puts_the_organization_first(

@@ -7,6 +7,9 @@ from rich.text import Text
 
 from orgtree_tui.exporters.escape import visible
 from orgtree_tui.model import Node, NodeType, OrgTree
+from orgtree_tui.wording import plural
+
+__all__ = ["node_label", "plural"]
 
 INCOMPLETE_MARK = "⚠ incomplete"
 MATCH_STYLE = "bold reverse"
@@ -37,7 +40,3 @@ def node_label(
     if change:
         label.append(f"  ✱ {change}", style=CHANGE_STYLE)
     return label
-
-
-def plural(count: int, word: str, many: str = "") -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"
