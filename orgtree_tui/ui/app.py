@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -50,6 +50,7 @@ BIG_TREE = 20_000  # nodes from which drains are spaced out the most
 FREEZE_FROM = 10_000  # nodes
 STATUS_INTERVAL = 0.25
 DETAILS_DELAY = 0.1  # a cursor racing down the tree should not queue a fetch per node
+COMPACT_FOOTER_BELOW = 110  # columns
 
 
 class OrgTreeApp(WarmStart):
@@ -141,6 +142,10 @@ class OrgTreeApp(WarmStart):
         yield self.filter_bar
         yield self.status_bar
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Below this width the footer's main keys fit only without the padding.
+        self.query_one(Footer).compact = event.size.width < COMPACT_FOOTER_BELOW
 
     def on_mount(self) -> None:
         self._apply_theme()

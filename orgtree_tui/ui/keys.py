@@ -15,9 +15,10 @@ APP_BINDINGS: list[BindingType] = [
     Binding("n", "next_match", "Next match", show=False),
     Binding("N", "previous_match", "Previous match", show=False),
     Binding("x", "export", "Export"),
-    Binding("y", "copy_id", "Copy id"),
+    # y and o are in the help and the palette: the footer keeps room for ? and q at 80 columns.
+    Binding("y", "copy_id", "Copy id", show=False),
     Binding("Y", "copy_arn", "Copy ARN", show=False),
-    Binding("o", "open_console", "Console"),
+    Binding("o", "open_console", "Console", show=False),
     Binding("P", "pick_profiles", "Pick AWS profiles", show=False),
     Binding("r", "recrawl", "Re-crawl"),
     Binding("question_mark", "help", "Help"),
@@ -38,16 +39,17 @@ def _bindings(items: Iterable[BindingType]) -> Iterator[Binding]:
 
 
 def help_rows(app: App[Any], tree_bindings: list[BindingType]) -> list[tuple[str, str]]:
-    """(keys, what they do) for the tree's keys, then the app's."""
-    rows: list[tuple[str, str]] = []
+    """(keys, what they do) for the tree's keys, then the app's; keys doing the same thing
+    (space and enter toggle, q and ctrl+c quit) share a row."""
+    rows: dict[str, list[str]] = {}
     for binding in [*_bindings(tree_bindings), *TREE_EXTRA, *_bindings(APP_BINDINGS)]:
-        keys = " / ".join(
+        keys = rows.setdefault(binding.description, [])
+        keys.extend(
             app.get_key_display(Binding(key.strip(), binding.action))
             for key in binding.key.split(",")
         )
-        rows.append((keys, binding.description))
-    rows.append(("^p", "Command palette"))
-    return rows
+    listed = [(" / ".join(keys), description) for description, keys in rows.items()]
+    return [*listed, ("^p", "Command palette")]
 
 
 def palette_commands(

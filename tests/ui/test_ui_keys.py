@@ -147,9 +147,15 @@ async def test_help_lists_every_binding_and_the_palette_has_every_action(org: Sa
         bindings = [*OrgTreeView.BINDINGS, *APP_BINDINGS]
         wanted = {b.description for b in bindings if hasattr(b, "description")}
         assert wanted <= described
-        keys = {k for k, _ in app.screen.rows}
-        for key in ("j / ↓", "/", "?", "n", "N", "x", "y", "Y", "r", "q", "e", "c", "p"):
+        keys = {k for row, _ in app.screen.rows for k in row.split(" / ")}
+        for key in ("j", "↓", "/", "?", "n", "N", "x", "y", "Y", "r", "q", "e", "c", "p", "o"):
             assert key in keys
+        # One row per thing done: space and enter both toggle.
+        toggles = [row for row, description in app.screen.rows if description == "Toggle"]
+        assert len(toggles) == 1 and set(toggles[0].split(" / ")) == {"space", "⏎"}
+        marks = app.screen.query_one("#help-marks")
+        legend = "\n".join(marks.render_line(y).text for y in range(marks.size.height))
+        assert "⚠ incomplete" in legend and "⊘" in legend and "✱" in legend
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         titles = {c.title for c in app.get_system_commands(app.screen)}
@@ -201,3 +207,17 @@ def details_text(app: OrgTreeApp) -> str:
     console = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(app.details.rendered)
     return console.export_text()
+
+
+async def test_only_ous_with_something_under_them_can_expand(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        empty, full = org.ou("Policy Staging"), org.ou("Security")
+        assert app.model.counts(empty).accounts == 0 and app.model.counts(full).accounts > 0
+        empty_node, full_node = app.org_tree.widget_node(empty), app.org_tree.widget_node(full)
+        assert empty_node is not None and not empty_node.allow_expand
+        assert full_node is not None and full_node.allow_expand
+        app.org_tree.move_cursor(empty_node)
+        await pilot.press("h")  # nothing to collapse: to the parent
+        assert app.org_tree.cursor_id == org.truth.root_id

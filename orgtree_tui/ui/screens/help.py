@@ -10,6 +10,22 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+MARKS = [
+    ("Security (3)", "an OU and the accounts in it, at every depth"),
+    ("⊘ SUSPENDED", "an account that is not ACTIVE"),
+    ("⚠ incomplete", "a branch that could not be listed: it may hold more"),
+    ("✱ new / moved / renamed", "changed since the tree shown before (cache or last crawl)"),
+]
+
+
+def _legend() -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for mark, meaning in MARKS:
+        table.add_row(Text(mark, style="bold"), Text(meaning))
+    return table
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
@@ -28,6 +44,8 @@ class HelpScreen(ModalScreen[None]):
             yield Label("Keys", classes="dialog-title")
             with VerticalScroll():
                 yield Static(table)
+                yield Label("Marks", classes="dialog-title")
+                yield Static(_legend(), id="help-marks")
             yield Label(Text("esc closes · ctrl+p lists every command", style="dim"))
 
     def action_close(self) -> None:

@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from orgtree_tui.model import Node, OrgTree, sort_key
+from orgtree_tui.model import Node, NodeType, OrgTree, sort_key
 from orgtree_tui.ui.filtering import with_ancestors
 from orgtree_tui.ui.labels import node_label
 
@@ -123,6 +123,16 @@ class OrgTreeView(Tree[str]):
             node = self.model.get(node_id)
             if tn is not None and node is not None:
                 tn.set_label(self._label(node))
+                if node.type is NodeType.ORGANIZATIONAL_UNIT:
+                    tn.allow_expand = self._expandable(node)
+
+    def _expandable(self, node: Node) -> bool:
+        """Accounts never; an OU once something is known to be under it; a root always
+        (it starts expanded, before its children arrive)."""
+        if node.is_account:
+            return False
+        counts = self.model.counts(node.id)
+        return node.parent_id is None or counts.ous + counts.accounts > 0
 
     def mark_changes(self, changes: dict[str, str]) -> None:
         """Label what a refresh added, moved or renamed (an empty dict clears the marks)."""
@@ -291,7 +301,9 @@ class OrgTreeView(Tree[str]):
         keys = self._keys.setdefault(parent_key, [])
         index = bisect_left(keys, key)
         keys.insert(index, key)
-        tn = parent.add(self._label(node), node.id, before=index, allow_expand=not node.is_account)
+        tn = parent.add(
+            self._label(node), node.id, before=index, allow_expand=self._expandable(node)
+        )
         self._by_id[node.id] = tn
         self._placed[node.id] = (parent_key, key)
         if node.parent_id is None or node.id in self._want_expanded:
