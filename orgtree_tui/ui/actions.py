@@ -77,6 +77,7 @@ class UserActions(App[int]):
         self.filter_text = event.value.strip()
         self.matches = find_matches(self.model, self.filter_text) if self.filter_text else []
         self.org_tree.set_filter(self.matches if self.filter_text else None)
+        self.filter_bar.show_matches(self.filter_text, len(self.matches))
         self.refresh_status()
 
     @on(Input.Submitted, "#filter")
@@ -209,16 +210,25 @@ class UserActions(App[int]):
         tree = model.owner(node.id) if isinstance(model, Forest) else model
         url = console_url(node, tree.organization)
         self.copy_to_clipboard(url)
+        # The demo's ids are made up: the link has the right shape but leads nowhere.
+        demo = (
+            " The demo organization is simulated: AWS has no such page."
+            if self.showing_demo()
+            else ""
+        )
         if self.browser_available():
             self.run_worker(partial(self.open_browser, url), group="browser", thread=True)
-            self.notify(f"Opening {url} (link copied)", title="Console", markup=False)
+            self.notify(f"Opening {url} (link copied).{demo}", title="Console", markup=False)
         else:
             self.notify(
-                f"No browser here; the link is copied: {url}",
+                f"No browser here; the link is copied: {url}{demo}",
                 title="Console",
                 markup=False,
                 timeout=20,
             )
+
+    def showing_demo(self) -> bool:
+        raise NotImplementedError
 
     def browser_available(self) -> bool:
         return browser_available()

@@ -30,6 +30,7 @@ from orgtree_tui.exporters.escape import visible
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import CallerIdentity
 from orgtree_tui.model import DetailState, OrgTree
+from orgtree_tui.source import DEMO_LABEL
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.bridge import CrawlBridge
 from orgtree_tui.ui.filtering import find_matches
@@ -119,6 +120,9 @@ class OrgTreeApp(WarmStart):
     @property
     def generation(self) -> int:
         return self.slots[0].generation
+
+    def showing_demo(self) -> bool:
+        return any(slot.label == DEMO_LABEL for slot in self.slots)
 
     @property
     def state(self) -> str:
@@ -353,6 +357,7 @@ class OrgTreeApp(WarmStart):
         if self.filter_text and (nodes or details):
             self.matches = find_matches(self.model, self.filter_text)
             tree.grow_filter(self.matches)
+            self.filter_bar.show_matches(self.filter_text, len(self.matches))
         shown = self.details.node_id
         arrived_under = any(n.parent_id == shown for n in nodes)  # its direct count moved
         force = shown in details or shown in incomplete or arrived_under
@@ -383,6 +388,7 @@ class OrgTreeApp(WarmStart):
         if self.filter_text:
             self.matches = find_matches(self.model, self.filter_text)
             self.org_tree.set_filter(self.matches)
+            self.filter_bar.show_matches(self.filter_text, len(self.matches))
 
     def _name_roots(self) -> None:
         """With several organizations, each root says which one it is."""

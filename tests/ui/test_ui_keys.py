@@ -6,6 +6,7 @@ from rich.console import Console
 from ui_support import SIZE, SampleOrg, app_for, crawled, shown_children, shown_ids, wait_for
 
 from orgtree_tui.model import NodeType
+from orgtree_tui.source import DEMO_LABEL
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.filtering import find_matches, with_ancestors
 from orgtree_tui.ui.keys import APP_BINDINGS
@@ -82,6 +83,8 @@ async def test_filter_shows_matches_with_their_ancestors(org: SampleOrg) -> None
         assert matches and app.matches == matches
         assert shown_ids(app) == with_ancestors(app.model, matches)
         assert org.ou("Security") in shown_ids(app) and org.ou("Workloads") not in shown_ids(app)
+        count = f"{len(matches)} match{'es' if len(matches) != 1 else ''}"
+        assert str(app.filter_bar.border_subtitle).startswith(count)
 
         # Tag values, emails and ids match too.
         tagged = next(i for i, tags in org.truth.tags.items() if "Owner" in tags)
@@ -96,6 +99,9 @@ async def test_filter_shows_matches_with_their_ancestors(org: SampleOrg) -> None
             await pilot.pause()
             assert expected in app.matches
             assert shown_ids(app) == with_ancestors(app.model, app.matches)
+        app.filter_bar.value = "no such thing anywhere"
+        await pilot.pause()
+        assert str(app.filter_bar.border_subtitle).startswith("no match")
 
         await pilot.press("escape")  # clears: everything is back
         assert not app.filter_bar.display and app.filter_text == ""
@@ -221,3 +227,13 @@ async def test_only_ous_with_something_under_them_can_expand(org: SampleOrg) -> 
         app.org_tree.move_cursor(empty_node)
         await pilot.press("h")  # nothing to collapse: to the parent
         assert app.org_tree.cursor_id == org.truth.root_id
+
+
+async def test_console_links_of_the_demo_say_it_is_simulated(org: SampleOrg) -> None:
+    app = app_for(org.client, label=DEMO_LABEL)
+    app.browser_available = lambda: False  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await pilot.press("o")
+        said = [n.message for n in app._notifications]  # type: ignore[attr-defined]
+        assert any("console.aws.amazon.com" in n and "simulated" in n for n in said), said

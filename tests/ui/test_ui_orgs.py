@@ -97,6 +97,7 @@ async def test_console_link_is_copied_and_shown_without_a_browser(
         url = f"https://us-east-1.console.aws.amazon.com/organizations/v2/home/accounts/{member.id}"
         assert app.clipboard == url
         assert any(url in n and "No browser" in n for n in notes(app))
+        assert not any("simulated" in n for n in notes(app))
         assert opened == []
 
 

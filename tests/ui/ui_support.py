@@ -84,12 +84,13 @@ def app_for(
     details: bool = True,
     workers: int = 8,
     connection: Connection | None = None,
+    label: str = "moto (test)",
     **kwargs: Any,
 ) -> OrgTreeApp:
     """The real app on `client` (a boto3 client or anything with `call`), fast and frozen.
     `connection`: where the client goes (the header's identity lookup goes there too)."""
     org_client = OrgClient(client) if not hasattr(client, "call") else client
-    source = Source(org_client, connection or Connection(), "moto (test)")
+    source = Source(org_client, connection or Connection(), label)
     kwargs.setdefault("clock", lambda: 0.0)
     kwargs.setdefault("today", lambda: TODAY)
     options = CrawlOptions(quotas=FAST, details=details, workers=workers)

@@ -12,6 +12,7 @@ class FilterBar(Input):
 
     def open(self) -> None:
         self.display = True
+        self.show_matches(self.value.strip(), 0)
         # Focus now, not via focus()'s call_later: keys typed right after `/` are already
         # queued and would otherwise reach the tree.
         self.screen.set_focus(self)
@@ -19,3 +20,12 @@ class FilterBar(Input):
     def close(self) -> None:
         self.value = ""
         self.display = False
+
+    def show_matches(self, text: str, count: int) -> None:
+        """How many matched and what the keys do, in the bar's bottom border."""
+        if not text:
+            hint = "enter keeps the filter · esc clears"
+        else:
+            found = "no match" if not count else f"{count} match{'es' if count != 1 else ''}"
+            hint = f"{found} · enter keeps the filter · n/N next/previous · esc clears"
+        self.border_subtitle = hint
