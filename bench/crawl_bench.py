@@ -91,7 +91,7 @@ def run_ours(server: SimServer, truth: GroundTruth, workers: int, shared: bool) 
     tag_sets -= len(check.wrong_tags)
     return Row(
         org="",
-        design=f"ours ({workers} workers)",
+        design=f"ours ({workers} worker{'s' if workers != 1 else ''})",
         mode="shared" if shared else "per-op",
         structure=placed.get("at"),
         full=full,
@@ -111,7 +111,7 @@ def run_inherited(server: SimServer, truth: GroundTruth, workers: int, shared: b
     tags_ok = sum(1 for n, t in truth.tags.items() if result.tags.get(n) == t)
     return Row(
         org="",
-        design=f"inherited ({workers} workers)",
+        design=f"inherited ({workers} worker{'s' if workers != 1 else ''})",
         mode="shared" if shared else "per-op",
         structure=result.structure_done_at,
         full=result.elapsed,
