@@ -18,7 +18,7 @@ from orgtree_tui.arguments import EXIT_USAGE, PROG, build_parser, one_line
 from orgtree_tui.aws import DEFAULT_SESSION_NAME, ConnectionSettingsError, validate_endpoint_url
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
 from orgtree_tui.identity import IdentityError
-from orgtree_tui.locations import settings_file
+from orgtree_tui.locations import cache_dir, settings_file
 from orgtree_tui.settings import Settings, SettingsError, load_settings, render_settings
 
 __all__ = [
@@ -131,7 +131,7 @@ def print_settings() -> int:
         settings = load_settings()
     except SettingsError as exc:
         return fail(str(exc))
-    sys.stdout.write(render_settings(settings, settings_file()))
+    sys.stdout.write(render_settings(settings, settings_file(), cache_dir(create=False)))
     return 0
 
 

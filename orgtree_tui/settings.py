@@ -25,6 +25,7 @@ from orgtree_tui.locations import settings_file
 
 MAX_WORKERS = 64
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_DURATION_DAYS = timedelta.max.days + 1
 
 
 class SettingsError(ValueError):
@@ -50,7 +51,27 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"expected a duration like 90s, 15m, 2h or 1d, got {text!r}") from None
     if value < 0 or value != value or value == float("inf"):
         raise ValueError(f"a duration must be a finite, non-negative time, got {text!r}")
-    return timedelta(seconds=value * DURATION_UNITS[unit])
+    try:
+        return timedelta(seconds=value * DURATION_UNITS[unit])
+    except OverflowError:
+        raise ValueError(
+            f"a duration must be under {MAX_DURATION_DAYS} days, got {text!r}"
+        ) from None
+
+
+def format_duration(duration: timedelta) -> str:
+    """A duration the way a user writes it (`15m`, `90s`, `2h`, `1d`): the largest unit that
+    divides it whole. `parse_duration` reads it back; fractions of a second, which only a
+    file can ask for, are written as exact decimal seconds."""
+    if duration < timedelta(0):
+        raise ValueError(f"a duration must be non-negative, got {duration}")
+    micros = duration // timedelta(microseconds=1)
+    for unit, seconds in sorted(DURATION_UNITS.items(), key=lambda item: -item[1]):
+        count, rest = divmod(micros, seconds * 1_000_000)
+        if count and not rest:
+            return f"{count}{unit}"
+    whole, fraction = divmod(micros, 1_000_000)
+    return f"{whole}.{fraction:06d}".rstrip("0").rstrip(".") + "s"
 
 
 def check_workers(value: object) -> int:
@@ -80,10 +101,14 @@ def load_settings(path: Path | None = None) -> Settings:
     return _parse(data, path)
 
 
-def render_settings(settings: Settings, default_path: Path) -> str:
-    """The settings as TOML, headed by the file they came from (for --print-settings)."""
+def render_settings(settings: Settings, default_path: Path, cache_directory: Path) -> str:
+    """The settings as TOML, headed by the file they came from and the cache directory in
+    use (for --print-settings)."""
     path = settings.path or default_path
-    lines = [f"# {path}" + ("" if settings.path else " (no such file: all defaults)")]
+    lines = [
+        f"# {path}" + ("" if settings.path else " (no such file: all defaults)"),
+        f"# cache directory: {cache_directory}",
+    ]
     if settings.profiles:
         lines.append(f"profile = {json.dumps(list(settings.profiles))}")
     if settings.workers is not None:
@@ -93,7 +118,7 @@ def render_settings(settings: Settings, default_path: Path) -> str:
     if settings.theme is not None:
         lines.append(f"theme = {json.dumps(settings.theme)}")
     if settings.cache_ttl is not None:
-        lines.append(f'cache_ttl = "{settings.cache_ttl.total_seconds():g}s"')
+        lines.append(f"cache_ttl = {json.dumps(format_duration(settings.cache_ttl))}")
     return "\n".join(lines) + "\n"
 
 

@@ -8,12 +8,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_cli import one_error_line
 
 from orgtree_tui.cli import main, parse_args
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
-from orgtree_tui.locations import settings_file
-from orgtree_tui.settings import Settings, SettingsError, load_settings
+from orgtree_tui.locations import CACHE_DIR_ENV, settings_file
+from orgtree_tui.settings import (
+    Settings,
+    SettingsError,
+    format_duration,
+    load_settings,
+    parse_duration,
+)
 
 
 @pytest.fixture
@@ -88,6 +96,7 @@ def test_flags_win_over_the_file_and_aws_profile_wins_over_its_profile(
         ("export_dir = []\n", "export_dir: expected a directory path"),
         ('cache_ttl = "soon"\n', "cache_ttl: expected a duration"),
         ('cache_ttl = "-5m"\n', "cache_ttl: a duration must be"),
+        ('cache_ttl = "1e20"\n', "cache_ttl: a duration must be under"),
         ("workers = \n", "not valid TOML"),
         ("[profile\n", "not valid TOML"),
     ],
@@ -137,3 +146,51 @@ def test_print_settings_shows_the_file_as_toml_that_reads_back(
         path=settings_toml,
     )
     assert tomllib.loads(out)["workers"] == 3
+
+
+@pytest.mark.parametrize(
+    ("written", "printed"),
+    [
+        ("15m", "15m"),
+        ("90s", "90s"),
+        ("90", "90s"),
+        ("2h", "2h"),
+        ("1d", "1d"),
+        ("0.5h", "30m"),
+        ("5400", "90m"),
+        ("0", "0s"),
+        ("1.25s", "1.25s"),
+    ],
+)
+def test_print_settings_writes_cache_ttl_as_a_user_would(
+    settings_toml: Path, written: str, printed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings_toml.write_text(f'cache_ttl = "{written}"\n')
+    assert main(["--print-settings"]) == 0
+    assert f'cache_ttl = "{printed}"\n' in capsys.readouterr().out
+
+
+@given(
+    st.timedeltas(min_value=timedelta(0)).map(
+        lambda d: timedelta(seconds=d // timedelta(seconds=1))
+    )
+)
+def test_a_formatted_duration_reads_back(duration: timedelta) -> None:
+    assert parse_duration(format_duration(duration)) == duration
+
+
+@given(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=10_000)))
+def test_a_formatted_duration_with_fractions_reads_back_for_sane_lengths(
+    duration: timedelta,
+) -> None:
+    assert parse_duration(format_duration(duration)) == duration
+
+
+def test_print_settings_names_the_cache_directory_without_creating_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "elsewhere"))
+    assert main(["--print-settings"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == f"# cache directory: {tmp_path / 'elsewhere'}"
+    assert not (tmp_path / "elsewhere").exists()
