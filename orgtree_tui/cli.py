@@ -61,7 +61,7 @@ class Options:
     external_id: str | None = None
     role_session_name: str = DEFAULT_SESSION_NAME
     export_dir: Path | None = None  # default directory of the TUI's export dialog
-    theme: str | None = None  # a Textual theme name, checked by the TUI
+    theme: str | None = None  # a Textual built-in theme name (see settings.THEMES)
     print_settings: bool = False
 
 

@@ -3,7 +3,7 @@
     profile = "org-admin"        # or a list: ["org-a", "org-b"] for several organizations
     workers = 8                  # 1 to 64
     export_dir = "~/exports"     # where the TUI's export dialog suggests writing
-    theme = "nord"               # a Textual theme name; the TUI checks it exists
+    theme = "nord"               # one of Textual's built-in themes
     cache_ttl = "15m"            # trust a cached tree this young (90s, 15m, 2h, 1d)
 
 A missing file means all defaults. Anything else wrong (bad TOML, an unknown key, a wrong
@@ -13,6 +13,7 @@ AWS_PROFILE win over the file.
 
 from __future__ import annotations
 
+import difflib
 import json
 import tomllib
 from collections.abc import Callable
@@ -26,6 +27,33 @@ from orgtree_tui.locations import settings_file
 MAX_WORKERS = 64
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_DURATION_DAYS = timedelta.max.days + 1
+# Textual's built-in theme names (the keys of textual.theme.BUILTIN_THEMES), copied so that
+# reading the settings never imports Textual. tests/test_settings.py fails if they drift.
+THEMES = (
+    "ansi-dark",
+    "ansi-light",
+    "atom-one-dark",
+    "atom-one-light",
+    "catppuccin-frappe",
+    "catppuccin-latte",
+    "catppuccin-macchiato",
+    "catppuccin-mocha",
+    "dracula",
+    "flexoki",
+    "gruvbox",
+    "monokai",
+    "nord",
+    "rose-pine",
+    "rose-pine-dawn",
+    "rose-pine-moon",
+    "solarized-dark",
+    "solarized-light",
+    "textual-dark",
+    "textual-light",
+    "tokyo-night",
+)
+# Offered after the near misses when a theme name is unknown.
+SUGGESTED_THEMES = ("nord", "gruvbox", "dracula", "tokyo-night", "textual-dark")
 
 
 class SettingsError(ValueError):
@@ -159,6 +187,10 @@ def _export_dir(value: object) -> tuple[str, Any]:
 def _theme(value: object) -> tuple[str, Any]:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"expected a theme name, got {value!r}")
+    if value not in THEMES:
+        near = difflib.get_close_matches(value, THEMES, n=3)
+        offered = list(dict.fromkeys([*near, *SUGGESTED_THEMES]))[:5]
+        raise ValueError(f"{value!r} is not a Textual theme (try: {', '.join(offered)}, ...)")
     return "theme", value
 
 

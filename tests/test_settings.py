@@ -16,6 +16,7 @@ from orgtree_tui.cli import main, parse_args
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
 from orgtree_tui.locations import CACHE_DIR_ENV, settings_file
 from orgtree_tui.settings import (
+    THEMES,
     Settings,
     SettingsError,
     format_duration,
@@ -93,6 +94,9 @@ def test_flags_win_over_the_file_and_aws_profile_wins_over_its_profile(
         ('profile = ["a", "a"]\n', "profile: a profile is listed twice"),
         ('profile = ""\n', "profile: expected a profile name"),
         ("theme = 1\n", "theme: expected a theme name"),
+        ('theme = "nrod"\n', "theme: 'nrod' is not a Textual theme (try: nord, "),
+        ('theme = "Nord"\n', "theme: 'Nord' is not a Textual theme (try: nord, "),
+        ('theme = "no-such"\n', "theme: 'no-such' is not a Textual theme (try: "),
         ("export_dir = []\n", "export_dir: expected a directory path"),
         ('cache_ttl = "soon"\n', "cache_ttl: expected a duration"),
         ('cache_ttl = "-5m"\n', "cache_ttl: a duration must be"),
@@ -194,3 +198,16 @@ def test_print_settings_names_the_cache_directory_without_creating_it(
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == f"# cache directory: {tmp_path / 'elsewhere'}"
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_the_theme_names_are_textuals_builtin_themes() -> None:
+    # settings.py keeps its own copy so that reading the settings never imports Textual.
+    from textual.theme import BUILTIN_THEMES
+
+    assert tuple(sorted(BUILTIN_THEMES)) == THEMES
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_every_builtin_theme_is_accepted(settings_toml: Path, theme: str) -> None:
+    settings_toml.write_text(f'theme = "{theme}"\n')
+    assert load_settings().theme == theme
