@@ -11,6 +11,7 @@ from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.filtering import find_matches, with_ancestors
 from orgtree_tui.ui.keys import APP_BINDINGS
 from orgtree_tui.ui.screens.help import HelpScreen
+from orgtree_tui.ui.widgets.details import render_details
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 
 
@@ -237,3 +238,16 @@ async def test_console_links_of_the_demo_say_it_is_simulated(org: SampleOrg) -> 
         await pilot.press("o")
         said = [n.message for n in app._notifications]  # type: ignore[attr-defined]
         assert any("console.aws.amazon.com" in n and "simulated" in n for n in said), said
+
+
+async def test_details_fit_a_narrow_pane(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        tagged = next(i for i, tags in org.truth.tags.items() if tags)
+        await wait_for(pilot, lambda: app.model.details(tagged).tags is not None)
+        node = app.model.get(tagged)
+        assert node is not None
+        for width in range(26, 121, 7):  # from a 60-column terminal up
+            lines = render_details(app.model, node, width).plain.splitlines()
+            assert max(map(len, lines)) <= width, (width, lines)

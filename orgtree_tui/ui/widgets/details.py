@@ -124,8 +124,9 @@ def _columns(out: Text, rows: list[tuple[Text, Text]], width: int, *, cap: int =
     """Two columns, the second folded under itself when it is too long for the pane."""
     if not rows:
         return
-    left = min(cap, max(cell_len(a.plain) for a, _ in rows))
-    right = max(10, width - left - 2)
+    # A narrow pane gives the key column at most half its width, so values still fit.
+    left = min(cap, max(cell_len(a.plain) for a, _ in rows), max(6, width // 2 - 2))
+    right = max(8, width - left - 2)
     for a, b in rows:
         key = a.plain if cell_len(a.plain) <= left else chop_cells(a.plain, left - 1)[0] + "…"
         out.append(set_cell_size(key, left), style=a.style)
