@@ -33,8 +33,14 @@ def config_dir(*, create: bool = True) -> Path:
 
 def settings_file() -> Path:
     """`$ORGTREE_TUI_CONFIG`, else settings.toml in the user config dir. Never created here:
-    a missing file means default settings, so reading must not leave directories behind."""
-    return _from_env(SETTINGS_FILE_ENV) or config_dir(create=False) / SETTINGS_FILE_NAME
+    a missing file there means default settings, so reading must not leave directories
+    behind."""
+    return settings_file_override() or config_dir(create=False) / SETTINGS_FILE_NAME
+
+
+def settings_file_override() -> Path | None:
+    """The settings file `$ORGTREE_TUI_CONFIG` names, if it names one."""
+    return _from_env(SETTINGS_FILE_ENV)
 
 
 def _from_env(name: str) -> Path | None:

@@ -6,7 +6,8 @@
     theme = "nord"               # one of Textual's built-in themes
     cache_ttl = "15m"            # trust a cached tree this young (90s, 15m, 2h, 1d)
 
-A missing file means all defaults. Anything else wrong (bad TOML, an unknown key, a wrong
+A missing file at the default location means all defaults; one that ORGTREE_TUI_CONFIG names
+must exist. Anything else wrong (bad TOML, an unknown key, a wrong
 type) is a SettingsError whose message is one line naming the file. Command-line flags and
 AWS_PROFILE win over the file.
 """
@@ -22,7 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from orgtree_tui.locations import settings_file
+from orgtree_tui.locations import SETTINGS_FILE_ENV, settings_file, settings_file_override
 
 MAX_WORKERS = 64
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -113,10 +114,14 @@ def check_workers(value: object) -> int:
 
 def load_settings(path: Path | None = None) -> Settings:
     """Read the settings file (default: `settings_file()`). Raises SettingsError."""
+    named = path is None and settings_file_override() is not None
     path = path or settings_file()
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
+        # Someone who sets the variable means that file: a typo must not mean defaults.
+        if named:
+            raise SettingsError(f"{SETTINGS_FILE_ENV} names {path}, which does not exist") from None
         return Settings()
     except OSError as exc:
         raise SettingsError(f"cannot read {path}: {exc.strerror or exc}") from None

@@ -28,6 +28,8 @@ def isolated_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     # Never read or write the user's own cache or settings.
     monkeypatch.setenv("ORGTREE_TUI_CACHE_DIR", str(home / "cache"))
+    # An empty file, so all defaults: a file ORGTREE_TUI_CONFIG names must exist.
+    (home / "settings.toml").touch()
     monkeypatch.setenv("ORGTREE_TUI_CONFIG", str(home / "settings.toml"))
 
 

@@ -12,9 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_cli import one_error_line
 
+from orgtree_tui import locations
 from orgtree_tui.cli import main, parse_args
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
-from orgtree_tui.locations import CACHE_DIR_ENV, settings_file
+from orgtree_tui.locations import CACHE_DIR_ENV, SETTINGS_FILE_ENV, settings_file
 from orgtree_tui.settings import (
     THEMES,
     Settings,
@@ -27,17 +28,66 @@ from orgtree_tui.settings import (
 
 @pytest.fixture
 def settings_toml() -> Path:
-    """The file ORGTREE_TUI_CONFIG points at (conftest sets it to a temporary path)."""
+    """The file ORGTREE_TUI_CONFIG points at (conftest makes it, empty, in a temporary dir)."""
     return settings_file()
 
 
-def test_no_file_means_defaults() -> None:
-    assert not settings_file().exists()
+@pytest.fixture
+def default_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No ORGTREE_TUI_CONFIG: the platform's config dir, moved under tmp_path."""
+    monkeypatch.delenv(SETTINGS_FILE_ENV)
+    monkeypatch.setattr(
+        locations.platformdirs, "user_config_dir", lambda app: str(tmp_path / "config" / app)
+    )
+    path = settings_file()
+    assert path == tmp_path / "config" / "orgtree-tui" / "settings.toml"
+    return path
+
+
+def test_no_file_at_the_default_location_means_defaults(
+    default_location: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert not default_location.exists()
     assert load_settings() == Settings()
     options = parse_args([])
     assert options.workers == DEFAULT_WORKERS
     assert options.profiles == () and options.profile is None
     assert options.cache_ttl is None and options.theme is None and options.export_dir is None
+    assert main(["--print-settings"]) == 0
+    assert capsys.readouterr().out.startswith(f"# {default_location} (no such file: all defaults)")
+    assert not default_location.parent.exists()  # reading creates nothing
+
+
+def test_an_empty_file_means_defaults(settings_toml: Path) -> None:
+    assert settings_toml.read_bytes() == b""
+    assert load_settings() == Settings(path=settings_toml)
+    assert parse_args([]).workers == DEFAULT_WORKERS
+
+
+def test_a_blank_variable_means_the_default_location(
+    default_location: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SETTINGS_FILE_ENV, "  ")
+    assert settings_file() == default_location
+    assert load_settings() == Settings()
+
+
+@pytest.mark.parametrize("argv", [["export", "--demo"], [], ["--print-settings"]])
+def test_a_missing_file_named_by_the_variable_is_an_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    missing = tmp_path / "typo" / "setings.toml"
+    monkeypatch.setenv(SETTINGS_FILE_ENV, str(missing))
+    says = f"ORGTREE_TUI_CONFIG names {missing}, which does not exist"
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value) == says
+    assert main(argv) == 2
+    assert one_error_line(capsys) == f"orgtree-tui: error: {says}"
+    assert not missing.parent.exists()
 
 
 def test_every_setting(settings_toml: Path) -> None:
@@ -132,7 +182,7 @@ def test_print_settings_shows_the_file_as_toml_that_reads_back(
     settings_toml: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--print-settings"]) == 0
-    assert "no such file" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith(f"# {settings_toml}\n")
     settings_toml.write_text(
         'profile = ["a", "b"]\nworkers = 3\nexport_dir = "/tmp/x"\ntheme = "nord"\n'
         'cache_ttl = "2h"\n'
