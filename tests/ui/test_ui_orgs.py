@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from test_multi_org import ACCOUNTS
+from textual.app import App, ComposeResult
 from ui_support import SIZE, TODAY, crawled, wait_for
 
 from orgtree_tui.cli import parse_args
+from orgtree_tui.forest import Forest
+from orgtree_tui.model import Node, NodeType, OrgTree
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.launch import app_for_options
 from orgtree_tui.ui.screens.profile_picker import ProfilePicker
+from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 
 
 def app_on(*argv: str) -> OrgTreeApp:
@@ -132,3 +136,26 @@ async def test_status_lines_are_cut_not_wrapped_on_a_narrow_terminal(
         assert len(shown) == 2
         assert "profile org-a" in shown[0] and shown[0].rstrip().endswith("…"), shown
         assert "profile org-b" in shown[1], shown
+
+
+async def test_organizations_keep_profile_order_whichever_answers_first() -> None:
+    first, second = OrgTree(), OrgTree()
+    forest = Forest([first, second])
+    view = OrgTreeView(forest)
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield view
+
+    def root(tree: OrgTree, root_id: str) -> Node:
+        node = Node(root_id, NodeType.ROOT, "Root", f"arn:root/{root_id}", None)
+        tree.add(node)
+        return node
+
+    async with Host().run_test() as pilot:
+        view.reset_model(forest)
+        # The second organization's root arrives first (its profile answered sooner).
+        await view.add_nodes([root(second, "r-aaaa")])
+        await view.add_nodes([root(first, "r-zzzz")])
+        await pilot.pause()
+        assert [tn.data for tn in view.root.children] == ["r-zzzz", "r-aaaa"]

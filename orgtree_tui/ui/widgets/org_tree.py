@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from orgtree_tui.forest import Forest
 from orgtree_tui.model import Node, NodeType, OrgTree, sort_key
 from orgtree_tui.ui.filtering import with_ancestors
 from orgtree_tui.ui.labels import node_label
@@ -317,9 +318,15 @@ class OrgTreeView(Tree[str]):
             self.move_cursor(tn)
 
     def _root_key(self, node: Node) -> SortKey:
-        # Organizations keep the order they were given in (`--profile` order), not by name.
-        order = [r.id for r in self.model.roots()]
-        index = order.index(node.id) if node.id in order else len(order)
+        # Organizations keep the order they were given in (`--profile` order), not by name
+        # nor by which answered first: the position of the tree that holds the root.
+        model = self.model
+        if isinstance(model, Forest):
+            trees = model.trees
+            index = next((i for i, t in enumerate(trees) if node.id in t), len(trees))
+        else:
+            order = [r.id for r in model.roots()]
+            index = order.index(node.id) if node.id in order else len(order)
         return (0, f"{index:06d}", node.id)
 
     def _populate(self, node_id: str) -> None:
