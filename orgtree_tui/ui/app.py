@@ -50,6 +50,8 @@ MAX_DRAIN_INTERVAL = 0.25
 BIG_TREE = 20_000  # nodes from which drains are spaced out the most
 FREEZE_FROM = 10_000  # nodes
 STATUS_INTERVAL = 0.25
+KEY_PAUSE = 0.15  # seconds without a key before news from the crawl is drawn
+KEYS_HOLD_DRAINS_FOR = 1.0  # at most: the tree still grows while keys keep coming
 DETAILS_DELAY = 0.1  # a cursor racing down the tree should not queue a fetch per node
 COMPACT_FOOTER_BELOW = 110  # columns
 
@@ -89,6 +91,7 @@ class OrgTreeApp(WarmStart):
         self.filter_text = ""
         self.matches: list[str] = []
         self._last_drain = 0.0
+        self._last_key = 0.0
         self._drain_cost = 0.0  # how long the last drain took
         self._next_freeze = FREEZE_FROM
         self._drain_scheduled = False
@@ -290,9 +293,25 @@ class OrgTreeApp(WarmStart):
         interval = max(interval, 3 * self._drain_cost)
         wait = self._last_drain + interval - time.monotonic()
         if wait > 0:
-            self.set_timer(wait, self._drain)
+            self.set_timer(wait, self._drain_when_quiet)
         else:
-            self.call_later(self._drain)  # Textual's timers divide by a zero delay
+            self.call_later(self._drain_when_quiet)  # Textual's timers divide by a zero delay
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._last_key = time.monotonic()
+        await super().on_event(event)
+
+    async def _drain_when_quiet(self) -> None:
+        """A drain right after a key would hold up that key's repaint: while someone is
+        walking the tree, drains wait for a pause in the keys, but never more than
+        KEYS_HOLD_DRAINS_FOR after the last one."""
+        now = time.monotonic()
+        key_just_now = now - self._last_key < KEY_PAUSE
+        if key_just_now and now - self._last_drain < KEYS_HOLD_DRAINS_FOR:
+            self.set_timer(KEY_PAUSE, self._drain_when_quiet)
+            return
+        await self._drain()
 
     def on_crawl_progress(self, message: CrawlProgress) -> None:
         slot = self.slot_for(message.generation)

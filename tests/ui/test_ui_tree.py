@@ -19,6 +19,7 @@ from ui_support import (
 
 from orgtree_tui.aws import OrgClient
 from orgtree_tui.model import NodeType
+from orgtree_tui.ui.app import KEY_PAUSE, KEYS_HOLD_DRAINS_FOR
 from orgtree_tui.ui.labels import INCOMPLETE_MARK
 
 
@@ -186,3 +187,38 @@ async def test_a_filter_typed_mid_crawl_picks_up_later_matches(org: SampleOrg) -
             assert set(a.id for a in app.model.ancestors(late.id)) <= shown_ids(app)
     finally:
         client.release()
+
+
+async def test_drains_wait_for_a_pause_in_the_keys(org: SampleOrg) -> None:
+    # About 70 calls, 0.1 s each, two at a time: a crawl of some 3.5 s to walk through.
+    client = GatedClient(OrgClient(org.client), delay=0.1)
+    app = app_for(client, workers=2)
+    drains: list[tuple[float, float]] = []  # (when, how long after the last key)
+    async with app.run_test(size=SIZE) as pilot:
+        real_drain = app._drain
+
+        async def timed_drain() -> None:
+            now = time.monotonic()
+            drains.append((now, now - app._last_key))
+            await real_drain()
+
+        app._drain = timed_drain  # type: ignore[method-assign]
+        await wait_for(pilot, lambda: len(app.model) > 0)
+        start = time.monotonic()
+        while time.monotonic() - start < 2.0:
+            await pilot.press("j" if len(drains) % 2 else "k")
+        end = time.monotonic()
+        assert app.state == "crawling"  # the keys came while news kept arriving
+        assert app._last_key > start  # the app saw them
+        during = [(t, since_key) for t, since_key in drains if start < t <= end]
+        # A drain comes in a pause between keys, or when the last drain is a second old.
+        previous = max((t for t, _ in drains if t <= start), default=start)
+        for t, since_key in during:
+            assert since_key >= KEY_PAUSE or t - previous >= KEYS_HOLD_DRAINS_FOR, during
+            previous = t
+        # Left alone it drains 20 times a second.
+        assert len(during) <= (end - start) * 20 / 4, during
+        await crawled(pilot)
+        after = len(drains)
+    assert app.model.totals().accounts == 31
+    assert after > len(during)  # once the keys stopped, the tree caught up

@@ -125,7 +125,9 @@ class OrgTreeView(Tree[str]):
             if tn is not None and node is not None:
                 tn.set_label(self._label(node))
                 if node.type is NodeType.ORGANIZATIONAL_UNIT:
-                    tn.allow_expand = self._expandable(node)
+                    expandable = self._expandable(node)
+                    if tn.allow_expand != expandable:
+                        tn.allow_expand = expandable
 
     def _expandable(self, node: Node) -> bool:
         """Accounts never; an OU once something is known to be under it; a root always
