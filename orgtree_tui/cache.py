@@ -88,6 +88,12 @@ def clean_source(source: str) -> str:
     return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/"), "", ""))
 
 
+def source_for(label: str, *, details: bool) -> str:
+    """What a crawl's tree is cached under: a crawl without tags and SCPs (`--no-details`)
+    keeps a file of its own, so it never replaces a tree that has them."""
+    return label if details else f"{label} (structure only)"
+
+
 def cache_key(source: str) -> str:
     return hashlib.sha256(clean_source(source).encode("utf-8")).hexdigest()[:32]
 

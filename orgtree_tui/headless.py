@@ -79,7 +79,7 @@ def run_export(options: Options) -> int:
     if options.cache:
         for item, (_, _, outcome) in zip(crawled, results, strict=True):
             if outcome.state not in (CrawlState.FAILED, CrawlState.CANCELLED):
-                _save_cache(item)
+                _save_cache(item, details=options.details)
     if failures:
         return _error("; ".join(failures))
     calls = sum(outcome.stats.total_calls for _, _, outcome in results)
@@ -216,7 +216,7 @@ def _export_cached(options: Options) -> int:
     ages: list[timedelta] = []
     for label in source_labels(options):
         try:
-            cached = cache.load_for_export(label)
+            cached = cache.load_for_export(cache.source_for(label, details=options.details))
         except cache.CacheError as exc:
             return _error(str(exc))
         if not cache.is_fresh(cached, options.cache_ttl):
@@ -230,10 +230,13 @@ def _export_cached(options: Options) -> int:
     return _write(options, crawled, summary=f"from the cache, crawled {oldest} ago")
 
 
-def _save_cache(item: Crawled) -> None:
+def _save_cache(item: Crawled, *, details: bool) -> None:
     try:
         cache.save(
-            item.tree, source=item.label, complete=item.complete, crawled_at=datetime.now(UTC)
+            item.tree,
+            source=cache.source_for(item.label, details=details),
+            complete=item.complete,
+            crawled_at=datetime.now(UTC),
         )
     except cache.CacheError as exc:
         # The export itself is what was asked for; a cache that cannot be written is a note.

@@ -19,8 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orgtree_tui import cache, locations
+from orgtree_tui.cli import main
 from orgtree_tui.export import render
 from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
+from orgtree_tui.sim.server import SimServer
+
+from orgs import OrgBuilder
 
 CRAWLED = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 SOURCE = "profile prod"
@@ -568,3 +572,30 @@ if __name__ == "__main__":
         for _ in range(3):
             saved, loaded, size = measure_big_org(Path(scratch))
             print(f"save {saved:.3f}s  load {loaded:.3f}s  {size / 1e6:.1f} MB")
+
+
+def test_a_structure_only_crawl_keeps_its_own_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "settings.toml"
+    empty.touch()
+    monkeypatch.setenv(locations.SETTINGS_FILE_ENV, str(empty))
+    with SimServer(latency=(0.0, 0.0), throttle=False) as sim:
+        org = OrgBuilder(sim.admin_client())
+        org.account("payments", org.ou("Workloads", tags={"Owner": "platform"}))
+        check_the_two_caches(sim.endpoint_url, tmp_path)
+
+
+def check_the_two_caches(url: str, tmp_path: Path) -> None:
+    full, bare = tmp_path / "full.json", tmp_path / "bare.json"
+    assert main(["export", "--endpoint-url", url, "-o", str(full), "-q"]) == 0
+    assert main(["export", "--endpoint-url", url, "--no-details", "-o", str(bare), "-q"]) == 0
+    # The --no-details crawl did not replace the cached tree that has tags and SCPs.
+    for argv, expected in (([], full), (["--no-details"], bare)):
+        out = tmp_path / "cached.json"
+        code = main(["export", "--endpoint-url", url, "--cached", *argv, "-o", str(out), "-q"])
+        assert code == 0
+        assert json.loads(out.read_text()) == json.loads(expected.read_text())
+        out.unlink()
+    workloads = json.loads(full.read_text())["tree"]["children"][0]
+    assert workloads["tags"] == {"Owner": "platform"}

@@ -101,6 +101,7 @@ class OrgTreeApp(WarmStart):
         # Held, not queried: while a dialog is up, queries search the dialog's screen.
         self.org_tree = OrgTreeView(self.model, id="tree")
         self.details = DetailsPane(id="details")
+        self.details.will_fetch = self._will_fetch
         self.filter_bar = FilterBar(id="filter")
         self.status_bar = StatusBar(id="status")
 
@@ -414,6 +415,12 @@ class OrgTreeApp(WarmStart):
         if len(self.slots) > 1:
             notes = {r.id: slot.name for slot in self.slots for r in slot.tree.roots()}
             self.org_tree.set_root_notes(notes)
+
+    def _will_fetch(self, node_id: str) -> bool:
+        """A crawler asked for details fetches them, even after its crawl ended; a cached
+        tree shown without a crawl has no one to fetch them."""
+        slot = self.slot_of(node_id)
+        return slot is not None and slot.crawler is not None
 
     def slot_of(self, node_id: str) -> OrgSlot | None:
         return next((s for s in self.slots if node_id in s.tree), None)

@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orgtree_tui import cache
 from orgtree_tui.crawl.crawler import CrawlOptions
 from orgtree_tui.source import DEMO_LABEL, Source, connections, open_connection, open_demo
 from orgtree_tui.ui.app import DETAILS_DELAY, OrgTreeApp
@@ -69,13 +70,13 @@ def org_sources(options: Options) -> list[OrgSource]:
     crawl_options = CrawlOptions(workers=options.workers, details=options.details)
     if options.demo:
         opener: Callable[[], Source] = partial(open_demo, options.workers)
-        cached = DEMO_LABEL if options.cache else None
+        cached = cache.source_for(DEMO_LABEL, details=options.details) if options.cache else None
         return [OrgSource(opener, DEMO_LABEL, cached, crawl_options)]
     found: list[OrgSource] = []
     for conn in connections(options):
         label = conn.describe()
         opener = partial(open_connection, conn, workers=options.workers)
-        cached = label if options.cache else None
+        cached = cache.source_for(label, details=options.details) if options.cache else None
         found.append(OrgSource(opener, label, cached, crawl_options, conn.profile))
     return found
 

@@ -18,6 +18,7 @@ from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.screens.error import ErrorScreen
+from orgtree_tui.ui.widgets.details import LOADING, NOT_FETCHED
 
 LABEL = "moto (test)"
 
@@ -200,3 +201,23 @@ async def test_crawling_again_keeps_the_tree_on_screen_and_marks_what_changed(
         assert app.org_tree.change_of(changed["added"]) == "new"
         assert app.org_tree.change_of(changed["moved"]) == "moved"
         assert any("1 added, 1 removed" in n for n in notes(app)), notes(app)
+
+
+async def test_details_a_cached_tree_lacks_say_so_when_no_crawl_will_fetch_them(
+    org: SampleOrg,
+) -> None:
+    app = app_for(org.client, cache_source=LABEL, details=False)  # a --no-details crawl
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await wait_for(pilot, lambda: cache.cache_path(LABEL).exists())
+    client = GatedClient(OrgClient(org.client))
+    app = app_for(client, cache_source=LABEL, cache_ttl=timedelta(hours=1))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.cache_shown_at is not None)
+        await pilot.pause(0.3)
+        assert app.state == "cached" and client.calls == []
+        text = app.details.rendered.plain
+        assert NOT_FETCHED in text and LOADING not in text, text
+        await pilot.press("r")  # a crawl: now they are on their way
+        await crawled(pilot)
+        await wait_for(pilot, lambda: "Owner" in app.details.rendered.plain)

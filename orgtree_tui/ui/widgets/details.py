@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from rich.cells import cell_len, chop_cells, set_cell_size
 from rich.console import RenderableType
@@ -15,6 +16,7 @@ from orgtree_tui.exporters.escape import visible
 from orgtree_tui.model import DetailState, Node, NodeType, OrgTree, Policy
 
 LOADING = "loading..."
+NOT_FETCHED = "not fetched (r crawls)"  # no crawl is running that would fetch it
 COUNTS_EVERY = 0.5  # seconds between renders that would only update the counts
 _TYPE_NAMES = {
     NodeType.ROOT: "root",
@@ -33,6 +35,8 @@ class DetailsPane(VerticalScroll, can_focus=False):
         self._shown_at = 0.0
         self._model: OrgTree | None = None
         self._lines = 0
+        # Whether a crawl is there to fetch a node's details when they are asked for.
+        self.will_fetch: Callable[[str], bool] = lambda node_id: True
 
     def compose(self) -> ComposeResult:
         yield self._body
@@ -44,7 +48,8 @@ class DetailsPane(VerticalScroll, can_focus=False):
         if node is None:
             self.rendered = Text("Nothing selected.", style="dim")
         else:
-            self.rendered = render_details(model, node, self._width())
+            pending = LOADING if self.will_fetch(node.id) else NOT_FETCHED
+            self.rendered = render_details(model, node, self._width(), pending=pending)
         # The text is folded to the pane's width here, so its line count is its height:
         # the same height needs a repaint only, not a layout of the whole screen.
         lines = self.rendered.plain.count("\n") + 1 if isinstance(self.rendered, Text) else 0
@@ -80,7 +85,7 @@ class DetailsPane(VerticalScroll, can_focus=False):
         return (model.get(node_id), model.is_incomplete(node_id), model.counts(node_id))
 
 
-def render_details(model: OrgTree, node: Node, width: int = 60) -> Text:
+def render_details(model: OrgTree, node: Node, width: int = 60, *, pending: str = LOADING) -> Text:
     """One Text, laid out by hand in columns: a Rich Table costs ten times as much to
     render, and while a big org streams in this pane is rendered again and again."""
     fields: list[tuple[str, str, str]] = []
@@ -113,9 +118,9 @@ def render_details(model: OrgTree, node: Node, width: int = 60) -> Text:
     out.append("\n\n")
     _columns(out, [(Text(n, style="bold"), Text(v, style=st)) for n, v, st in fields], width)
     out.append("\nTags\n", style="bold")
-    _tags(out, details.tags, details.tags_state, width)
+    _tags(out, details.tags, details.tags_state, width, pending)
     out.append("\nService control policies\n", style="bold")
-    _policies(out, details.policies, details.policies_state, width)
+    _policies(out, details.policies, details.policies_state, width, pending)
     out.rstrip()
     return out
 
@@ -138,9 +143,11 @@ def _columns(out: Text, rows: list[tuple[Text, Text]], width: int, *, cap: int =
             out.append("\n")
 
 
-def _tags(out: Text, tags: dict[str, str] | None, state: DetailState, width: int) -> None:
+def _tags(
+    out: Text, tags: dict[str, str] | None, state: DetailState, width: int, pending: str
+) -> None:
     if state is not DetailState.LOADED or tags is None:
-        out.append_text(_state_text(state))
+        out.append_text(_state_text(state, pending))
         out.append("\n")
     elif not tags:
         out.append("none\n", style="dim")
@@ -151,10 +158,14 @@ def _tags(out: Text, tags: dict[str, str] | None, state: DetailState, width: int
 
 
 def _policies(
-    out: Text, policies: tuple[Policy, ...] | None, state: DetailState, width: int
+    out: Text,
+    policies: tuple[Policy, ...] | None,
+    state: DetailState,
+    width: int,
+    pending: str,
 ) -> None:
     if state is not DetailState.LOADED or policies is None:
-        out.append_text(_state_text(state))
+        out.append_text(_state_text(state, pending))
         out.append("\n")
     elif not policies:
         out.append("none attached directly\n", style="dim")
@@ -163,7 +174,7 @@ def _policies(
         _columns(out, rows, width, cap=40)
 
 
-def _state_text(state: DetailState) -> Text:
+def _state_text(state: DetailState, pending: str) -> Text:
     if state is DetailState.PENDING:
-        return Text(LOADING, style="italic dim")
+        return Text(pending, style="italic dim")
     return Text(state.value, style="yellow")
