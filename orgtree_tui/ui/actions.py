@@ -44,6 +44,7 @@ class UserActions(App[int]):
     today: Callable[[], date]
     export_dir: Path | None
     export_format: str = FORMATS[0]
+    _export_request: ExportRequest | None = None
 
     org_tree: OrgTreeView
     filter_bar: FilterBar
@@ -134,10 +135,7 @@ class UserActions(App[int]):
     def _run_export(self, request: ExportRequest | None) -> None:
         if request is None:
             return
-        # The next `x` suggests the same format and directory.
-        self.export_format = request.format
-        if request.path.parent != Path("."):
-            self.export_dir = request.path.parent
+        self._export_request = request
         complete = self.is_complete(request.node_id)
         self._export_was_complete = complete
         # The organization's own tree: the export names the organization it came from.
@@ -157,6 +155,12 @@ class UserActions(App[int]):
     def export_done(self, worker: Worker[object]) -> None:
         if worker.state is WorkerState.SUCCESS and isinstance(worker.result, ExportResult):
             result = worker.result
+            request = self._export_request
+            if request is not None:
+                # The next `x` suggests the same format and directory (only ones that worked).
+                self.export_format = request.format
+                if request.path.parent != Path("."):
+                    self.export_dir = request.path.parent
             note = "" if self._export_was_complete else " (the crawl was not complete)"
             where = visible(str(result.path.absolute())) if result.path else "?"
             self.notify(

@@ -84,3 +84,39 @@ async def test_export_errors_are_shown_not_raised(org: SampleOrg, tmp_path: Path
         await pilot.press("escape")
         assert not isinstance(app.screen, ExportDialog)
         assert not list((tmp_path).iterdir())
+
+
+async def test_arrows_pick_the_format_and_a_typed_name_follows_it(
+    org: SampleOrg, tmp_path: Path
+) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await crawled(pilot)
+        await pilot.press("x")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        # Everything fits a 24-line terminal, the buttons too.
+        export_button = dialog.query_one("#export")
+        assert export_button.region.bottom <= 24 and export_button.region.height > 0
+        path_input = dialog.query_one(Input)
+        path_input.value = str(tmp_path / "mine.json")
+        await pilot.press("down")
+        assert dialog.format == "csv" and path_input.value == str(tmp_path / "mine.csv")
+        await pilot.press("up", "up")
+        assert dialog.format == "graphml" and path_input.value == str(tmp_path / "mine.graphml")
+        await pilot.press("escape")
+
+
+async def test_a_failed_export_is_not_remembered(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await pilot.press("x")
+        # /proc passes the dialog's checks (it exists) and refuses the file, even to root.
+        app.screen.query_one(Input).value = "/proc/orgtree-export.json"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("orgtree-export" in n for n in notes(app)))
+        assert not any("Wrote" in n for n in notes(app))
+        await pilot.press("x")
+        suggested = app.screen.query_one(Input).value
+        assert suggested.startswith("./"), suggested

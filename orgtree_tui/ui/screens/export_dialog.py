@@ -15,7 +15,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from orgtree_tui.export import FORMATS, ExportError, check_destination, default_filename
+from orgtree_tui.export import (
+    EXTENSIONS,
+    FORMATS,
+    ExportError,
+    check_destination,
+    default_filename,
+)
 from orgtree_tui.exporters.escape import visible
 from orgtree_tui.model import NodeType, OrgTree
 from orgtree_tui.ui.labels import plural
@@ -31,7 +37,12 @@ class ExportRequest:
 
 
 class ExportDialog(ModalScreen[ExportRequest | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        # The file box has the focus and no use for up and down: they pick the format.
+        Binding("up", "cycle_format(-1)", "Previous format", show=False),
+        Binding("down", "cycle_format(1)", "Next format", show=False),
+    ]
 
     def __init__(
         self,
@@ -63,6 +74,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
             yield Label("File")
             yield Input(self._default, id="export-path", select_on_focus=False)
             yield Static("", id="export-error", classes="dialog-error")
+            yield Label("↑/↓ format · enter exports · esc cancels", id="export-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Export", variant="primary", id="export")
                 yield Button("Cancel", id="cancel")
@@ -96,14 +108,21 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
 
     @on(RadioSet.Changed)
     def _format_changed(self, event: RadioSet.Changed) -> None:
-        self.format = FORMATS[event.index]
+        before, self.format = self.format, FORMATS[event.index]
         path_input = self.query_one(Input)
-        # Follow the format only while the user has not typed a path of their own.
-        if path_input.value == self._default:
-            self._default = self._default_path(self.format)
-            path_input.value = self._default
-        else:
-            self._default = self._default_path(self.format)
+        typed = path_input.value
+        if typed == self._default:
+            path_input.value = self._default_path(self.format)
+        elif typed.endswith(f".{EXTENSIONS[before]}"):
+            # A name of the user's own keeps its name; its extension follows the format.
+            stem = typed[: -len(EXTENSIONS[before]) - 1]
+            path_input.value = f"{stem}.{EXTENSIONS[self.format]}"
+        self._default = self._default_path(self.format)
+
+    def action_cycle_format(self, step: int) -> None:
+        index = (FORMATS.index(self.format) + step) % len(FORMATS)
+        button = self.query_one(f"#format-{FORMATS[index]}", RadioButton)
+        button.value = True  # the RadioSet unsets the others and says Changed
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
