@@ -7,9 +7,9 @@
     cache_ttl = "15m"            # trust a cached tree this young (90s, 15m, 2h, 1d)
 
 A missing file at the default location means all defaults; one that ORGTREE_TUI_CONFIG names
-must exist. Anything else wrong (bad TOML, an unknown key, a wrong
-type) is a SettingsError whose message is one line naming the file. Command-line flags and
-AWS_PROFILE win over the file.
+must exist. Anything else wrong (bad TOML, an unknown key, a wrong type such as
+`cache_ttl = 15` without quotes and unit, an empty profile list) is a SettingsError whose
+message is one line naming the file. Command-line flags and AWS_PROFILE win over the file.
 """
 
 from __future__ import annotations
@@ -174,6 +174,9 @@ def _profile(value: object) -> tuple[str, Any]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(p, str) and p.strip() for p in items):
         raise ValueError(f"expected a profile name or a list of them, got {value!r}")
+    if not items:
+        # Not "the default chain": someone who wrote the key meant to name a profile.
+        raise ValueError("an empty list names no profile (leave the key out for the default)")
     if len(set(items)) != len(items):
         raise ValueError("a profile is listed twice")
     return "profiles", tuple(items)
@@ -200,9 +203,12 @@ def _theme(value: object) -> tuple[str, Any]:
 
 
 def _cache_ttl(value: object) -> tuple[str, Any]:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"expected a duration like 90s, 15m, 2h or 1d, got {value!r}")
-    return "cache_ttl", parse_duration(str(value))
+    # A bare number has no unit: `15` may well mean 15 minutes, so it is not taken as seconds.
+    if not isinstance(value, str):
+        raise ValueError(
+            f'expected a duration in quotes, e.g. "15m" (or 90s, 2h, 1d), got {value!r}'
+        )
+    return "cache_ttl", parse_duration(value)
 
 
 _CHECKS: dict[str, Callable[[object], tuple[str, Any]]] = {

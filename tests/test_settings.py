@@ -112,8 +112,8 @@ def test_every_setting(settings_toml: Path) -> None:
     assert options.export_dir == Path(os.path.expanduser("~/exports"))
 
 
-def test_several_profiles_and_numeric_ttl(settings_toml: Path) -> None:
-    settings_toml.write_text('profile = ["org-a", "org-b"]\ncache_ttl = 90\n')
+def test_several_profiles_and_a_ttl_without_unit(settings_toml: Path) -> None:
+    settings_toml.write_text('profile = ["org-a", "org-b"]\ncache_ttl = "90"\n')
     options = parse_args([])
     assert options.profiles == ("org-a", "org-b")
     assert options.cache_ttl == timedelta(seconds=90)
@@ -143,12 +143,20 @@ def test_flags_win_over_the_file_and_aws_profile_wins_over_its_profile(
         ("profile = 3\n", "profile: expected a profile name"),
         ('profile = ["a", "a"]\n', "profile: a profile is listed twice"),
         ('profile = ""\n', "profile: expected a profile name"),
+        ('profile = " "\n', "profile: expected a profile name"),
+        ("profile = []\n", "profile: an empty list names no profile"),
+        ('profile = ["a", ""]\n', "profile: expected a profile name"),
+        ('profile = ["a", 1]\n', "profile: expected a profile name"),
         ("theme = 1\n", "theme: expected a theme name"),
         ('theme = "nrod"\n', "theme: 'nrod' is not a Textual theme (try: nord, "),
         ('theme = "Nord"\n', "theme: 'Nord' is not a Textual theme (try: nord, "),
         ('theme = "no-such"\n', "theme: 'no-such' is not a Textual theme (try: "),
         ("export_dir = []\n", "export_dir: expected a directory path"),
         ('cache_ttl = "soon"\n', "cache_ttl: expected a duration"),
+        ("cache_ttl = 15\n", 'cache_ttl: expected a duration in quotes, e.g. "15m"'),
+        ("cache_ttl = 1.5\n", 'cache_ttl: expected a duration in quotes, e.g. "15m"'),
+        ("cache_ttl = true\n", 'cache_ttl: expected a duration in quotes, e.g. "15m"'),
+        ("cache_ttl = []\n", 'cache_ttl: expected a duration in quotes, e.g. "15m"'),
         ('cache_ttl = "-5m"\n', "cache_ttl: a duration must be"),
         ('cache_ttl = "1e20"\n', "cache_ttl: a duration must be under"),
         ("workers = \n", "not valid TOML"),
