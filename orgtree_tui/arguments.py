@@ -7,6 +7,7 @@ checks how the flags combine and fills the gaps from the settings file.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -27,6 +28,14 @@ from orgtree_tui.settings import check_workers, parse_duration
 
 PROG = "orgtree-tui"
 EXIT_USAGE = 2
+# A region's shape (eu-west-1, us-gov-west-1, ap-southeast-5), not a list that goes stale.
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
+# The ids `--subtree` can name, as the Organizations API documents them; anything else that
+# does not start with "/" (a name path) could never be found.
+SUBTREE_ID = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|[0-9]{12}")
+SUBTREE_FORMS = (
+    "a root id (r-...), an OU id (ou-...-...), a 12-digit account id or a name path like /Root/OU"
+)
 
 
 def one_line(text: str) -> str:
@@ -76,6 +85,33 @@ def _duration(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _region(text: str) -> str:
+    if not REGION.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected an AWS region like eu-west-1, got {text!r}")
+    return text
+
+
+def _subtree(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"empty; expected {SUBTREE_FORMS}")
+    if text.startswith("/"):
+        if not text.strip("/"):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} names no root, OU or account; a name path looks like /Root/OU"
+            )
+        return text
+    if not SUBTREE_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected {SUBTREE_FORMS}, got {text!r}")
+    return text
+
+
+def _output_path(text: str) -> Path:
+    # Path("") is Path("."), which would only be reported later as "a directory".
+    if not text:
+        raise argparse.ArgumentTypeError("empty output path")
+    return Path(text)
+
+
 def _connection_options(*, after_command: bool = False) -> _Parser:
     """The flags both the app and `export` take.
 
@@ -110,7 +146,10 @@ def _connection_options(*, after_command: bool = False) -> _Parser:
         help=f"for --role-arn (default: {DEFAULT_SESSION_NAME})",
     )
     group.add_argument(
-        "--region", **default(DEFAULT_REGION), help=f"AWS region (default: {DEFAULT_REGION})"
+        "--region",
+        type=_region,
+        **default(DEFAULT_REGION),
+        help=f"AWS region (default: {DEFAULT_REGION})",
     )
     group.add_argument(
         "--endpoint-url",
@@ -171,10 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--subtree",
         metavar="ID|/Root/OU/...",
+        type=_subtree,
         help="a root, OU or account id, or a name path (default: the whole organization)",
     )
     export.add_argument("--format", choices=EXPORT_FORMATS, default="json", help="default: json")
-    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument("-o", "--output", type=_output_path, help="file to write (default: stdout)")
     export.add_argument("--force", action="store_true", help="overwrite an existing file")
     export.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     export.add_argument(

@@ -55,6 +55,20 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         (["--demo", "--profile", "x"], "--demo cannot be combined"),
         (["--cache-ttl", "soon"], "expected a duration"),
         (["export", "--cached", "--no-cache"], "--cached cannot be combined"),
+        (["export", "--demo", "--subtree", ""], "--subtree: empty"),
+        (["export", "--demo", "--subtree", " \t"], "--subtree: empty"),
+        (["export", "--demo", "--subtree", "Root/Workloads"], "a name path like /Root/OU"),
+        (["export", "--demo", "--subtree", "ou-1"], "an OU id (ou-"),
+        (["export", "--demo", "--subtree", " r-ncf1"], "a root id (r-"),
+        (["export", "--demo", "--subtree", "12345678901"], "a 12-digit account id"),
+        (["export", "--demo", "--subtree", "o-abcdefghij"], "a root id (r-"),
+        (["export", "--demo", "--subtree", "/"], "--subtree: '/' names no root, OU or account"),
+        (["export", "--demo", "--subtree", "//"], "--subtree: '//' names no root"),
+        (["export", "--demo", "-o", ""], "--output: empty output path"),
+        (["--region", "no such region!"], "--region: expected an AWS region like eu-west-1"),
+        (["--region", ""], "--region: expected an AWS region"),
+        (["--region", "EU-WEST-1"], "--region: expected an AWS region"),
+        (["export", "--region", "eu-west"], "--region: expected an AWS region"),
     ],
 )
 def test_bad_flags_get_one_line_and_status_2(
@@ -83,6 +97,43 @@ def test_shared_flags_mean_the_same_before_and_after_export(flags: list[str]) ->
     before = parse_args([*flags, "export"])
     assert before == after
     assert after != parse_args(["export"])  # the flags did something
+
+
+@pytest.mark.parametrize(
+    "subtree",
+    [
+        "r-ncf1",
+        "r-" + "a1" * 16,
+        "ou-ncf1-58z6tnov",
+        "ou-" + "a" * 32 + "-" + "0" * 32,
+        "123456789012",
+        "/Root",
+        "/Root/Workloads/Prod",
+        "/Root/My OU ",  # AWS allows spaces at the end of a name
+        "/Root/A\\/B",  # a slash inside a name, escaped
+    ],
+)
+def test_every_subtree_form_the_tree_can_find_is_accepted(subtree: str) -> None:
+    assert parse_args(["export", "--subtree", subtree]).subtree == subtree
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        "us-east-1",
+        "eu-west-1",
+        "us-gov-west-1",
+        "cn-north-1",
+        "eu-central-2",
+        "il-central-1",
+        "ap-southeast-5",
+        "mx-central-1",
+        "us-isob-east-1",
+    ],
+)
+def test_every_region_shape_is_accepted(region: str) -> None:
+    assert parse_args(["--region", region]).region == region
+    assert parse_args(["export", "--region", region]).region == region
 
 
 def test_profiles_before_and_after_export_add_up() -> None:
