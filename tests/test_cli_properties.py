@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from orgtree_tui.arguments import REGION, SUBTREE_ID
 from orgtree_tui.cli import UsageError, parse_args
 from orgtree_tui.export import FORMATS, ExportError, check_destination, write_atomic
 
@@ -41,7 +42,15 @@ FLAGS = [
     "ftp://x",
     "http://",
     "/Root/A",
+    "/",
     "ou-1",
+    "ou-ab12-cdef3456",
+    "r-ab12",
+    "123456789012",
+    "eu-west-1",
+    "us-gov-west-1",
+    "",
+    " ",
     "--",
     "-",
 ]
@@ -66,6 +75,43 @@ def test_any_command_line_parses_or_fails_with_one_line_and_status_2(argv: list[
             return
     assert 1 <= options.workers <= 64
     assert options.format in FORMATS
+
+
+def parse_or_one_line(argv: list[str], flag: str) -> str | None:
+    """parse_args(argv), or None after checking it exited 2 with one line about `flag`."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            options = parse_args(argv)
+        except SystemExit as exc:
+            assert exc.code == 2
+            lines = err.getvalue().strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith(f"orgtree-tui: error: argument {flag}")
+            return None
+    return options.subtree if flag == "--subtree" else options.region
+
+
+subtrees = st.one_of(
+    st.text(max_size=40),
+    st.from_regex(SUBTREE_ID, fullmatch=True),
+    st.text(max_size=40).map(lambda t: "/" + t),
+)
+
+
+@settings(max_examples=300)
+@given(subtree=subtrees)
+def test_any_subtree_is_a_findable_form_or_one_line_and_status_2(subtree: str) -> None:
+    found = parse_or_one_line(["export", "--subtree", subtree], "--subtree")
+    findable = subtree.startswith("/") and subtree.strip("/") != ""
+    assert (found is not None) == (findable or SUBTREE_ID.fullmatch(subtree) is not None)
+    assert found in (None, subtree)
+
+
+@settings(max_examples=200)
+@given(region=st.one_of(st.text(max_size=20), st.from_regex(REGION, fullmatch=True)))
+def test_any_region_is_region_shaped_or_one_line_and_status_2(region: str) -> None:
+    found = parse_or_one_line(["--region", region], "--region")
+    assert found == (region if REGION.fullmatch(region) else None)
 
 
 names = st.text(
