@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import example, given
+from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.console import Console
 from ui_support import SIZE, SampleOrg, app_for, crawled, shown_children, shown_ids, wait_for
 
@@ -11,7 +14,7 @@ from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.filtering import find_matches, with_ancestors
 from orgtree_tui.ui.keys import APP_BINDINGS
 from orgtree_tui.ui.screens.help import HelpScreen
-from orgtree_tui.ui.widgets.details import render_details
+from orgtree_tui.ui.widgets.details import fold, render_details
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 
 
@@ -189,7 +192,8 @@ async def test_selecting_a_node_fetches_its_details(org: SampleOrg) -> None:
         app.org_tree.reveal(tagged)
         await wait_for(pilot, lambda: app.details.node_id == tagged)
         assert "loading..." in details_text(app)
-        value = next(iter(org.truth.tags[tagged].values()))
+        # A key, not a value: values may be folded across lines to fit the pane.
+        value = next(iter(org.truth.tags[tagged]))
         # Tags and SCPs come from separate calls: both must arrive and replace "loading...".
         await wait_for(
             pilot, lambda: value in details_text(app) and "loading..." not in details_text(app)
@@ -251,3 +255,18 @@ async def test_details_fit_a_narrow_pane(org: SampleOrg) -> None:
         for width in range(26, 121, 7):  # from a 60-column terminal up
             lines = render_details(app.model, node, width).plain.splitlines()
             assert max(map(len, lines)) <= width, (width, lines)
+
+
+@given(st.text(max_size=200), st.integers(min_value=1, max_value=80))
+@example("😀" * 5, 2)  # wide characters and no separator: once an endless loop
+@example("😀" * 3, 1)
+def test_fold_keeps_every_character_and_fits(value: str, width: int) -> None:
+    lines = fold(value, width)
+    assert "".join(lines) == value
+    # Only a line of one character wider than the line itself may overflow.
+    assert all(cell_len(line) <= width or len(line) == 1 for line in lines)
+
+
+def test_fold_breaks_an_arn_after_a_separator() -> None:
+    arn = "arn:aws:organizations::123456789012:account/o-abcdefghij/688069504269"
+    assert fold(arn, 40) == ["arn:aws:organizations::123456789012:", arn[36:]]

@@ -35,6 +35,7 @@ class DetailsPane(VerticalScroll, can_focus=False):
         self._shown_at = 0.0
         self._model: OrgTree | None = None
         self._lines = 0
+        self._refold_pending = False
         # Whether a crawl is there to fetch a node's details when they are asked for.
         self.will_fetch: Callable[[str], bool] = lambda node_id: True
 
@@ -60,7 +61,19 @@ class DetailsPane(VerticalScroll, can_focus=False):
 
     def _width(self) -> int:
         width = self.scrollable_content_region.width
-        return width - 1 if width > 20 else 60  # one column for a scrollbar
+        if width > 20:
+            return width - 1  # one column for a scrollbar
+        # Not laid out yet (a cached tree can be shown before the first layout): fold
+        # again once the pane has its width, or the lines are folded twice, raggedly.
+        if not self._refold_pending:
+            self._refold_pending = True
+            self.call_after_refresh(self._refold)
+        return 60
+
+    def _refold(self) -> None:
+        self._refold_pending = False
+        if self._model is not None and self.scrollable_content_region.width > 20:
+            self.show(self._model, self.node_id)
 
     def on_resize(self) -> None:
         if self._model is not None and self.node_id is not None:
@@ -125,22 +138,46 @@ def render_details(model: OrgTree, node: Node, width: int = 60, *, pending: str 
     return out
 
 
-def _columns(out: Text, rows: list[tuple[Text, Text]], width: int, *, cap: int = 24) -> None:
-    """Two columns, the second folded under itself when it is too long for the pane."""
+def _columns(
+    out: Text, rows: list[tuple[Text, Text]], width: int, *, cap: int = 24, right_min: int = 0
+) -> None:
+    """Two columns, the second folded under itself when it is too long for the pane.
+    `right_min`: the second column's least width (default: half the pane)."""
     if not rows:
         return
-    # A narrow pane gives the key column at most half its width, so values still fit.
-    left = min(cap, max(cell_len(a.plain) for a, _ in rows), max(6, width // 2 - 2))
+    most = width - right_min - 2 if right_min else width // 2 - 2
+    left = min(cap, max(cell_len(a.plain) for a, _ in rows), max(6, most))
     right = max(8, width - left - 2)
     for a, b in rows:
         key = a.plain if cell_len(a.plain) <= left else chop_cells(a.plain, left - 1)[0] + "…"
         out.append(set_cell_size(key, left), style=a.style)
         out.append("  ")
-        for i, piece in enumerate(chop_cells(b.plain, right) or [""]):
+        for i, piece in enumerate(fold(b.plain, right) or [""]):
             if i:
                 out.append(" " * (left + 2))
             out.append(piece, style=b.style)
             out.append("\n")
+
+
+BREAK_AFTER = "/:@.-_ ,"
+
+
+def fold(value: str, width: int) -> list[str]:
+    """`value` in lines of at most `width` cells, broken after a separator (`/`, `:`, `@`,
+    `.`, ...) when one falls in a line's last third, so an ARN or an email breaks where it
+    reads well."""
+    lines: list[str] = []
+    rest = value
+    while cell_len(rest) > width:
+        piece = chop_cells(rest, width)[0] or rest[0]  # a character wider than the line
+        cut = max(piece.rfind(ch) for ch in BREAK_AFTER) + 1
+        if cut == 0 or cut < len(piece) * 2 // 3:
+            cut = len(piece)
+        lines.append(rest[:cut])
+        rest = rest[cut:]
+    if rest or not lines:
+        lines.append(rest)
+    return lines
 
 
 def _tags(
@@ -171,7 +208,7 @@ def _policies(
         out.append("none attached directly\n", style="dim")
     else:
         rows = [(Text(visible(p.name)), Text(p.id, style="dim")) for p in policies]
-        _columns(out, rows, width, cap=40)
+        _columns(out, rows, width, cap=40, right_min=12)  # a policy id: p- and 8 or more
 
 
 def _state_text(state: DetailState, pending: str) -> Text:

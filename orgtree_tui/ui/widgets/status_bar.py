@@ -25,6 +25,11 @@ _STATE_STYLES = {
 }
 
 
+NAMES = ("OUs", "accounts", "queue", "in flight", "API calls", "throttled")
+COMPACT_NAMES = ("OUs", "accts", "queue", "in flight", "calls", "throttled")
+COMPACT_BELOW = 120  # columns
+
+
 @dataclass(frozen=True, slots=True)
 class StatusLine:
     state: str  # a CrawlState value, or "connecting"
@@ -37,7 +42,8 @@ class StatusLine:
     name: str = ""  # which organization, when there are several
 
 
-def render_status(status: StatusLine) -> Text:
+def render_status(status: StatusLine, *, compact: bool = False) -> Text:
+    """`compact`: short names for the counters, so a 80-100 column line holds them all."""
     state = status.state
     branches = plural(status.incomplete_branches, "branch", "branches")
     if state == "incomplete":
@@ -45,26 +51,30 @@ def render_status(status: StatusLine) -> Text:
     elif status.resumable and status.incomplete_branches and state in ("failed", "cancelled"):
         state = f"stopped: {branches} not listed · r resumes"
     if status.note:
-        # "cached · cached 9s ago" says it twice.
-        state = status.note if state == "cached" else f"{state} · {status.note}"
+        # "cached · cached 9s ago" says it twice. Short of room, the header has the note.
+        if state == "cached":
+            state = status.note
+        elif not compact:
+            state = f"{state} · {status.note}"
     stats = status.stats
     text = Text()
     if status.name:
         text.append(f" {visible(status.name)}", style="bold")
     text.append(f" ● {state} ", style=_STATE_STYLES.get(status.state, "bold"))
-    parts = (
-        ("OUs", status.found.ous),
-        ("accounts", status.found.accounts),
-        ("queue", stats.queued),
-        ("in flight", stats.in_flight),
-        ("API calls", stats.total_calls),
-        ("throttled", stats.total_throttled),
+    names = COMPACT_NAMES if compact else NAMES
+    values = (
+        status.found.ous,
+        status.found.accounts,
+        stats.queued,
+        stats.in_flight,
+        stats.total_calls,
+        stats.total_throttled,
     )
-    for name, value in parts:
-        text.append("│ ", style="dim")
+    for name, value in zip(names, values, strict=True):
+        text.append("│" if compact else "│ ", style="dim")
         text.append(f"{name} ", style="dim")
-        text.append(f"{value} ")
-    text.append("│ ", style="dim")
+        text.append(str(value) if compact else f"{value} ")
+    text.append("│" if compact else "│ ", style="dim")
     minutes, seconds = divmod(status.elapsed, 60)
     text.append(f"{int(minutes)}:{seconds:04.1f}")
     return text
@@ -76,7 +86,8 @@ class StatusBar(Static):
     text = Text()
 
     def show(self, lines: list[StatusLine]) -> None:
-        text = Text("\n").join(render_status(line) for line in lines)
+        compact = 0 < self.size.width < COMPACT_BELOW
+        text = Text("\n").join(render_status(line, compact=compact) for line in lines)
         if text == self.text:
             return
         # Its size is fixed (one line per organization): no need to lay out the screen.
