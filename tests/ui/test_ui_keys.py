@@ -6,6 +6,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
+from textual.containers import VerticalScroll
 from ui_support import SIZE, SampleOrg, app_for, crawled, shown_children, shown_ids, wait_for
 
 from orgtree_tui.model import NodeType
@@ -270,3 +271,19 @@ def test_fold_keeps_every_character_and_fits(value: str, width: int) -> None:
 def test_fold_breaks_an_arn_after_a_separator() -> None:
     arn = "arn:aws:organizations::123456789012:account/o-abcdefghij/688069504269"
     assert fold(arn, 40) == ["arn:aws:organizations::123456789012:", arn[36:]]
+
+
+async def test_help_scrolls_with_the_tree_keys(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await crawled(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        view = app.screen.query_one(VerticalScroll)
+        assert view.max_scroll_y > 0  # 24 lines do not hold it all
+        await pilot.press("j", "j")
+        assert view.scroll_y == 2
+        await pilot.press("G")
+        assert view.scroll_y == view.max_scroll_y
+        await pilot.press("g")
+        assert view.scroll_y == 0

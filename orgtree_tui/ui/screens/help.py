@@ -28,7 +28,14 @@ def _legend() -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
+    BINDINGS = [
+        Binding("escape,question_mark,q", "close", "Close"),
+        # The tree's keys move through the help too.
+        Binding("j,down", "scroll(1)", "Down", show=False),
+        Binding("k,up", "scroll(-1)", "Up", show=False),
+        Binding("g,home", "scroll_to(0)", "Top", show=False),
+        Binding("G,end", "scroll_to(-1)", "Bottom", show=False),
+    ]
 
     def __init__(self, rows: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -46,7 +53,14 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(table)
                 yield Label("Marks", classes="dialog-title")
                 yield Static(_legend(), id="help-marks")
-            yield Label(Text("esc closes · ctrl+p lists every command", style="dim"))
+            yield Label(Text("j/k scroll · esc closes · ctrl+p lists every command", style="dim"))
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_scroll_to(self, where: int) -> None:
+        view = self.query_one(VerticalScroll)
+        view.scroll_to(y=view.max_scroll_y if where < 0 else 0, animate=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

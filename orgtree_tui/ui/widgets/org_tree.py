@@ -40,7 +40,7 @@ class OrgTreeView(Tree[str]):
         Binding("p", "go_parent", "Parent", show=False),
         Binding("g,home", "scroll_home", "Top", show=False),
         Binding("G,end", "scroll_end", "Bottom", show=False),
-        Binding("e", "expand_all_under", "Expand all"),
+        Binding("e", "expand_all_under", "Expand below"),
         Binding("c", "collapse_everything", "Collapse all"),
     ]
 
@@ -246,7 +246,8 @@ class OrgTreeView(Tree[str]):
 
     def action_expand_all_under(self) -> None:
         tn = self.cursor_node
-        if tn is None or tn.data is None:
+        if tn is None or tn.data is None or not tn.allow_expand:
+            self.app.bell()  # an account or an empty OU: nothing below to open
             return
         for node in self.model.walk(tn.data):
             if not node.is_account:
