@@ -105,6 +105,12 @@ def explain(exc: BaseException, conn: Connection | None = None) -> str:
     profile = conn.profile if conn and conn.profile else None
     login = f"aws sso login --profile {profile}" if profile else "aws sso login"
     if isinstance(exc, bexc.NoCredentialsError):
+        if profile:
+            return (
+                f"Profile {profile} gives no AWS credentials. Give it some "
+                f"(`aws configure sso --profile {profile}`, or keys with `aws configure "
+                f"--profile {profile}`), or run `{login}` if it uses SSO."
+            )
         return (
             "No AWS credentials found. Configure a profile (`aws configure sso`) and pass "
             "--profile, or set AWS_PROFILE; try --demo to explore a sample organization."

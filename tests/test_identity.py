@@ -181,6 +181,14 @@ def test_a_role_refresh_refused_mid_crawl_is_explained_as_the_role() -> None:
     assert "aws sso login --profile me" in explain(expired, Connection(profile="me"))
 
 
+def test_no_credentials_advice_names_the_profile_in_use() -> None:
+    named = explain(bexc.NoCredentialsError(), Connection(profile="org-a"))
+    assert "Profile org-a gives no AWS credentials" in named
+    assert "aws sso login --profile org-a" in named and "set AWS_PROFILE" not in named
+    anonymous = explain(bexc.NoCredentialsError(), Connection())
+    assert "pass --profile, or set AWS_PROFILE" in anonymous
+
+
 def test_source_caller_identity_is_asked_once(moto: None) -> None:
     source = open_connection(Connection(role_arn=ROLE), workers=2)
     calls: list[str] = []

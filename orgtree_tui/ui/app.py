@@ -50,6 +50,7 @@ MAX_DRAIN_INTERVAL = 0.25
 BIG_TREE = 20_000  # nodes from which drains are spaced out the most
 FREEZE_FROM = 10_000  # nodes
 STATUS_INTERVAL = 0.25
+NOTHING_CRAWLED = "nothing crawled · r tries again"
 KEY_PAUSE = 0.15  # seconds without a key before news from the crawl is drawn
 KEYS_HOLD_DRAINS_FOR = 1.0  # at most: the tree still grows while keys keep coming
 DETAILS_DELAY = 0.1  # a cursor racing down the tree should not queue a fetch per node
@@ -337,6 +338,8 @@ class OrgTreeApp(WarmStart):
         self.refresh_status()
         if crawler is not None:
             self.save_cache(slot, crawler.tree, outcome)
+        if not len(self.model):
+            self.org_tree.set_placeholder(NOTHING_CRAWLED)  # not "crawling..." forever
         if outcome.state is CrawlState.FAILED:
             title = "The crawl stopped" + (f": {slot.name}" if len(self.slots) > 1 else "")
             self.show_error(title, self._stopped_message(slot, outcome))
@@ -516,7 +519,7 @@ class OrgTreeApp(WarmStart):
                 return
             slot.state = CrawlState.FAILED.value
             slot.ended = self.clock()
-            self.org_tree.set_placeholder("")
+            self.org_tree.set_placeholder(NOTHING_CRAWLED)  # the message says why
             title = "Could not connect" + (f": {slot.name}" if len(self.slots) > 1 else "")
             self.show_error(title, describe_error(worker.error))
 

@@ -20,6 +20,7 @@ from orgtree_tui.aws import Connection, ConnectionSettingsError, OrgClient, make
 from orgtree_tui.demo import build_org
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
+from orgtree_tui.ui.app import NOTHING_CRAWLED
 from orgtree_tui.ui.launch import make_app
 from orgtree_tui.ui.screens.error import ErrorScreen
 
@@ -141,6 +142,9 @@ async def test_no_credentials() -> None:
         text = screen_text(app.screen)  # type: ignore[arg-type]
         assert "No AWS credentials found" in text and "--profile" in text
         assert app.status_bar.text.plain.strip().startswith("● failed")
+        # The tree says nothing came, not "crawling..." under a failed status.
+        shown = [str(tn.label) for tn in app.org_tree.root.children]
+        assert shown == [NOTHING_CRAWLED]
 
 
 async def test_a_source_that_cannot_open_is_explained_and_retried() -> None:
