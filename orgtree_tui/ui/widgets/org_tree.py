@@ -41,7 +41,7 @@ class OrgTreeView(Tree[str]):
         Binding("g,home", "scroll_home", "Top", show=False),
         Binding("G,end", "scroll_end", "Bottom", show=False),
         Binding("e", "expand_all_under", "Expand below"),
-        Binding("c", "collapse_everything", "Collapse all"),
+        Binding("c", "collapse_everything", "Collapse"),  # all of it; short for 80 columns
     ]
 
     def __init__(self, model: OrgTree, *, id: str | None = None) -> None:
