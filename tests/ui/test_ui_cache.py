@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from textual.pilot import Pilot
 from ui_support import SIZE, SPEC, GatedClient, SampleOrg, app_for, crawled, shown_ids, wait_for
 
 from orgtree_tui import cache
@@ -34,9 +36,9 @@ def notes(app: OrgTreeApp) -> list[str]:
     return [n.message for n in app._notifications]  # type: ignore[attr-defined]
 
 
-async def first_crawl(org: SampleOrg) -> None:
+async def first_crawl(org: SampleOrg, *, details: bool = True) -> None:
     """Run the app once so the tree is cached, as a user's earlier session would."""
-    app = app_for(org.client, cache_source=LABEL)
+    app = app_for(org.client, cache_source=LABEL, details=details)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         await wait_for(pilot, lambda: cache.cache_path(LABEL).exists())
@@ -114,6 +116,15 @@ async def test_a_corrupt_cache_is_ignored_with_a_warning_and_replaced(
         await wait_for(pilot, lambda: cache.load(LABEL).cached is not None)
 
 
+async def shown_from_the_cache_alone(
+    pilot: Pilot[Any], app: OrgTreeApp, client: GatedClient
+) -> None:
+    """The cached tree is up, within its TTL: no call was made, none is on its way."""
+    await wait_for(pilot, lambda: app.cache_shown_at is not None)
+    await pilot.pause(0.3)
+    assert app.state == "cached" and client.calls == []
+
+
 async def test_a_fresh_complete_cache_within_the_ttl_is_not_crawled_until_r(
     org: SampleOrg,
 ) -> None:
@@ -121,9 +132,7 @@ async def test_a_fresh_complete_cache_within_the_ttl_is_not_crawled_until_r(
     client = GatedClient(OrgClient(org.client))
     app = app_for(client, cache_source=LABEL, cache_ttl=timedelta(hours=1))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.cache_shown_at is not None)
-        await pilot.pause(0.3)
-        assert app.state == "cached" and client.calls == []
+        await shown_from_the_cache_alone(pilot, app, client)
         assert "cached" in app.status_bar.text.plain
         await pilot.press("r")
         await crawled(pilot)
@@ -206,16 +215,11 @@ async def test_crawling_again_keeps_the_tree_on_screen_and_marks_what_changed(
 async def test_details_a_cached_tree_lacks_say_so_when_no_crawl_will_fetch_them(
     org: SampleOrg,
 ) -> None:
-    app = app_for(org.client, cache_source=LABEL, details=False)  # a --no-details crawl
-    async with app.run_test(size=SIZE) as pilot:
-        await crawled(pilot)
-        await wait_for(pilot, lambda: cache.cache_path(LABEL).exists())
+    await first_crawl(org, details=False)  # a --no-details crawl
     client = GatedClient(OrgClient(org.client))
     app = app_for(client, cache_source=LABEL, cache_ttl=timedelta(hours=1))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.cache_shown_at is not None)
-        await pilot.pause(0.3)
-        assert app.state == "cached" and client.calls == []
+        await shown_from_the_cache_alone(pilot, app, client)
         text = app.details.rendered.plain
         assert NOT_FETCHED in text and LOADING not in text, text
         await pilot.press("r")  # a crawl: now they are on their way
