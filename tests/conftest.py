@@ -12,7 +12,25 @@ from moto import mock_aws
 from orgtree_tui.aws import READ_ONLY_OPERATIONS, OrgClient
 from orgtree_tui.quotas import Quota
 
+from pinned import mismatch
+
 FAST = {op: Quota(10_000, 10_000) for op in READ_ONLY_OPERATIONS}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Snapshots drawn by another Textual would silently become the new truth.
+    if config.getoption("--snapshot-update", default=False) and (why := mismatch("textual")):
+        raise pytest.UsageError(f"refusing --snapshot-update: {why}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    why = mismatch("textual")
+    if why is None:
+        return
+    skip = pytest.mark.skip(reason=f"snapshots need the pinned Textual: {why}")
+    for item in items:
+        if "snap_compare" in getattr(item, "fixturenames", ()):
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
