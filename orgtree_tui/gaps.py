@@ -72,10 +72,13 @@ class Gaps:
                     out.append((kind, reason, n))
         return out
 
-    def summary(self) -> str:
-        """One line: `policies of 118 nodes not permitted; tags of 2 nodes failed`."""
+    def summary(self, *, details_only: bool = False) -> str:
+        """One line: `policies of 118 nodes not permitted; tags of 2 nodes failed`.
+        `details_only`: leave the branches out (the status bar counts them itself)."""
         parts = []
         for kind, reason, n in self.counts():
+            if details_only and kind == "structure":
+                continue
             template, one, many = _WHAT[kind]
             count = f"{n} {one if n == 1 else many}"
             parts.append(f"{template.format(n=count)} {_SAID[reason]}")
