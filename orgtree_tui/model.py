@@ -526,9 +526,13 @@ class OrgTree:
                 ids = [i for r in self._roots for i in self._walk_ids(r)]
             else:
                 ids = list(self._walk_ids(node_id))
+            # The states alone: no copy of 50,000 nodes' tags at the end of every crawl.
+            pending = DetailState.PENDING
+            tags, policies = self._tags_state, self._policies_state
+            states = {i: (tags.get(i, pending), policies.get(i, pending)) for i in ids}
             return find_gaps(
                 ids,
-                self.details_of(ids),
+                states,
                 self.incomplete_causes(),
                 self.policy_targets_missing(),
                 details_wanted=self._details_wanted,
@@ -537,14 +541,14 @@ class OrgTree:
 
 def find_gaps(
     ids: Iterable[str],
-    details: Mapping[str, Details],
+    states: Mapping[str, tuple[DetailState, DetailState]],
     causes: Mapping[str, Missing],
     policy_targets: Mapping[str, Missing],
     *,
     details_wanted: bool,
 ) -> Gaps:
-    """The gaps of the nodes `ids` (in the order given), from one copy of their details;
-    the exporters' snapshot calls it on its own copy so a file describes one moment."""
+    """The gaps of the nodes `ids` (in the order given), from their (tags, policies)
+    states; the exporters' snapshot calls it on its own copy so a file is one moment."""
     ids = list(ids)
     structure = {i: causes[i] for i in ids if i in causes}
     if not details_wanted:
@@ -552,11 +556,11 @@ def find_gaps(
     tags: dict[str, Missing] = {}
     policies: dict[str, Missing] = {}
     for node_id in ids:
-        found = details[node_id]
-        why = _MISSING_DETAIL.get(found.tags_state)
+        tags_state, policies_state = states[node_id]
+        why = _MISSING_DETAIL.get(tags_state)
         if why is not None:
             tags[node_id] = why
-        why = _MISSING_DETAIL.get(found.policies_state)
+        why = _MISSING_DETAIL.get(policies_state)
         if why is not None:
             policies[node_id] = why
     return Gaps(structure, tags, policies, dict(sorted(policy_targets.items())))

@@ -92,7 +92,7 @@ def take_snapshot(tree: OrgTree, root_id: str, *, complete: bool) -> Snapshot:
     details = tree.details_of(paths)
     gaps = find_gaps(
         paths,  # export order
-        details,
+        {i: (d.tags_state, d.policies_state) for i, d in details.items()},
         {i: cause for i, cause in tree.incomplete_causes().items() if i in incomplete},
         tree.policy_targets_missing(),
         details_wanted=tree.details_wanted,
