@@ -27,7 +27,10 @@ from orgtree_tui.identity import validate_external_id, validate_role_arn, valida
 from orgtree_tui.settings import check_workers, parse_duration
 
 PROG = "orgtree-tui"
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # bad input, or a crawl that could not be done: one line on stderr
+EXIT_INCOMPLETE = 3  # `export` wrote its output, but something is missing from it
+EXIT_INTERRUPTED = 130  # ctrl+c, as a shell reports SIGINT
+EXIT_PIPE = 141  # stdout closed early (`| head`), as a shell reports SIGPIPE
 # A region's shape (eu-west-1, us-gov-west-1, ap-southeast-5), not a list that goes stale.
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 # The ids `--subtree` can name, as the Organizations API documents them; anything else that
@@ -217,6 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=_output_path, help="file to write (default: stdout)")
     export.add_argument("--force", action="store_true", help="overwrite an existing file")
     export.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    export.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help=f"exit 0 for an export that lacks something (default: exit {EXIT_INCOMPLETE})",
+    )
     export.add_argument(
         "--cached",
         action="store_true",

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from orgtree_tui.export import ExportError, write_atomic
 from orgtree_tui.exporters.escape import visible
+from orgtree_tui.gaps import Missing
 from orgtree_tui.locations import cache_dir
 from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
 
@@ -88,10 +89,13 @@ def clean_source(source: str) -> str:
     return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/"), "", ""))
 
 
+STRUCTURE_ONLY = " (structure only)"
+
+
 def source_for(label: str, *, details: bool) -> str:
     """What a crawl's tree is cached under: a crawl without tags and SCPs (`--no-details`)
     keeps a file of its own, so it never replaces a tree that has them."""
-    return label if details else f"{label} (structure only)"
+    return label if details else f"{label}{STRUCTURE_ONLY}"
 
 
 def cache_key(source: str) -> str:
@@ -255,6 +259,10 @@ def _encode(tree: OrgTree, label: str, *, complete: bool, crawled_at: datetime) 
         "columns": COLUMNS,
         "nodes": rows,
         "incomplete": tree.incomplete(),
+        # Added after format 1 shipped, so optional on load (see _read_gaps).
+        "incomplete_causes": {i: c.value for i, c in tree.incomplete_causes().items()},
+        "policy_targets_missing": {i: r.value for i, r in tree.policy_targets_missing().items()},
+        "details": tree.details_wanted,
     }
 
 
@@ -304,7 +312,7 @@ def _decode(data: object, path: Path) -> CachedTree:
     if crawled_at is None or crawled_at.tzinfo is None:
         raise _Unusable("crawl time missing or without a time zone")
 
-    tree = OrgTree()
+    tree = OrgTree(details=_details_wanted(top, source))
     organization = top.get("organization")
     if organization is not None:
         org = _mapping(organization, "organization")
@@ -322,11 +330,48 @@ def _decode(data: object, path: Path) -> CachedTree:
     for row in rows:
         _read_details(details, row, policy_table)
     tree.set_details_many(details.tags, details.policies, details.states)
+    _read_gaps(tree, top)
+    return CachedTree(tree, complete, crawled_at, source, path)
+
+
+_MISSING = {m.value: m for m in Missing}
+
+
+def _details_wanted(top: dict[str, Any], source: str) -> bool:
+    wanted = top.get("details")
+    if wanted is None:  # a file from before the key: `source_for` names structure-only ones
+        return not source.endswith(STRUCTURE_ONLY)
+    if not isinstance(wanted, bool):
+        raise _Unusable("details flag is not a boolean")
+    return wanted
+
+
+def _read_gaps(tree: OrgTree, top: dict[str, Any]) -> None:
+    causes = _reasons(top.get("incomplete_causes", {}), "incomplete causes")
     for node_id, reason in _mapping(top.get("incomplete"), "incomplete").items():
         if not isinstance(reason, str):
             raise _Unusable("incomplete reasons must be strings")
-        tree.mark_incomplete(node_id, reason)
-    return CachedTree(tree, complete, crawled_at, source, path)
+        tree.mark_incomplete(node_id, reason, cause=causes.get(node_id) or _guess_cause(reason))
+    for policy_id, why in _reasons(top.get("policy_targets_missing", {}), "policy targets").items():
+        tree.mark_policy_targets_missing(policy_id, why)
+
+
+def _reasons(value: object, what: str) -> dict[str, Missing]:
+    out: dict[str, Missing] = {}
+    for key, name in _mapping(value, what).items():
+        reason = _MISSING.get(name) if isinstance(name, str) else None
+        if reason is None:
+            raise _Unusable(f"unknown reason {_short(repr(name))} in {what}")
+        out[key] = reason
+    return out
+
+
+def _guess_cause(reason: str) -> Missing:
+    """For a file saved before causes were: the reason is `Operation: Code`, or says the
+    crawl stopped."""
+    if reason.startswith("not listed"):
+        return Missing.NOT_FETCHED
+    return Missing.DENIED if "AccessDenied" in reason else Missing.FAILED
 
 
 def _node(row: object) -> Node:

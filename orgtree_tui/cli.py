@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from orgtree_tui.arguments import EXIT_USAGE, PROG, build_parser, one_line
+from orgtree_tui.arguments import (
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_PIPE,
+    EXIT_USAGE,
+    PROG,
+    build_parser,
+    one_line,
+)
 from orgtree_tui.aws import DEFAULT_SESSION_NAME, ConnectionSettingsError, validate_endpoint_url
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
 from orgtree_tui.identity import IdentityError
@@ -22,6 +30,8 @@ from orgtree_tui.locations import cache_dir, settings_file
 from orgtree_tui.settings import Settings, SettingsError, load_settings, render_settings
 
 __all__ = [
+    "EXIT_INCOMPLETE",
+    "EXIT_PIPE",
     "EXIT_USAGE",
     "PROG",
     "Options",
@@ -56,6 +66,7 @@ class Options:
     cache: bool = True
     cache_ttl: timedelta | None = None
     cached: bool = False
+    allow_incomplete: bool = False  # `export` exits 0, not 3, when the output lacks something
     profiles: tuple[str, ...] = ()  # one organization each; empty: the default chain
     role_arn: str | None = None
     external_id: str | None = None
@@ -109,6 +120,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         cache=not ns.no_cache,
         cache_ttl=ns.cache_ttl if ns.cache_ttl is not None else settings.cache_ttl,
         cached=getattr(ns, "cached", False),
+        allow_incomplete=getattr(ns, "allow_incomplete", False),
         role_arn=ns.role_arn,
         external_id=ns.external_id,
         role_session_name=ns.role_session_name,
@@ -148,7 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.command == "export":
             from orgtree_tui.headless import run_export
 
-            return run_export(options)
+            try:
+                code = run_export(options)
+                sys.stdout.flush()  # a closed pipe shows here, not at exit
+            except BrokenPipeError:
+                return closed_pipe()
+            return code
         from orgtree_tui.ui.launch import run_tui
 
         return run_tui(options)
@@ -158,4 +175,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(exc))
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
+
+
+def closed_pipe() -> int:
+    """The reader went away (`| head -c1`, `| true`, a jq that failed): nothing more to say,
+    and nowhere to say it. Point stdout at /dev/null so the flush at exit cannot raise
+    again, and exit as a shell reports SIGPIPE."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is no real file (a test's capture): nothing will flush it at exit
+    finally:
+        os.close(devnull)
+    return EXIT_PIPE

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TextIO
@@ -56,12 +56,16 @@ class ExportError(Exception):
 @dataclass(frozen=True)
 class ExportResult:
     """What was written. `ous` and `accounts` count the nodes in the output, including
-    the subtree's top node when it is an OU or an account."""
+    the subtree's top node when it is an OU or an account. `complete` and `missing` say
+    whether the output lacks anything and what, in one line (see orgtree_tui.gaps)."""
 
     path: Path | None
     ous: int
     accounts: int
     format: str
+    # Derived from what was written, so left out of ==: a result is where and how much.
+    complete: bool = field(default=True, compare=False)
+    missing: str = field(default="", compare=False)
 
 
 def render(tree: OrgTree, root_id: str, fmt: str, *, complete: bool) -> str:
@@ -204,7 +208,23 @@ def _emit(
         ous=sum(s.count(NodeType.ORGANIZATIONAL_UNIT) for s in snaps),
         accounts=sum(s.count(NodeType.ACCOUNT) for s in snaps),
         format=fmt,
+        complete=all(s.complete for s in snaps),
+        missing=_missing(snaps),
     )
+
+
+def _missing(snaps: Sequence[Snapshot]) -> str:
+    """`tags of 2 nodes failed`; with several organizations each is named by its id."""
+    said = []
+    for snap in snaps:
+        if snap.complete:
+            continue
+        what = snap.gaps.summary() if snap.gaps else "the crawl had not finished"
+        if len(snaps) > 1:
+            org = snap.organization
+            what = f"{org.id if org else 'unknown organization'}: {what}"
+        said.append(what)
+    return "; ".join(said)
 
 
 def _part_snapshot(part: Part) -> Snapshot:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
+from orgtree_tui.gaps import KINDS, Gaps, Missing
 from orgtree_tui.model import Counts, Details, DetailState, Node, Organization, OrgTree, Policy
 
 _EMPTY = OrgTree()
@@ -40,13 +41,24 @@ class Forest(OrgTree):
     def remove(self, node_id: str) -> None:
         raise TypeError("a Forest is read-only")
 
-    def mark_incomplete(self, node_id: str, reason: str) -> None:
+    def mark_incomplete(
+        self, node_id: str, reason: str, *, cause: Missing = Missing.FAILED
+    ) -> None:
         raise TypeError("a Forest is read-only")
 
     def clear_incomplete(self, node_id: str) -> None:
         raise TypeError("a Forest is read-only")
 
     def set_tags(self, node_id: str, tags: dict[str, str]) -> None:
+        raise TypeError("a Forest is read-only")
+
+    def set_details_wanted(self, wanted: bool) -> None:
+        raise TypeError("a Forest is read-only")
+
+    def mark_policy_targets_missing(self, policy_id: str, reason: Missing) -> None:
+        raise TypeError("a Forest is read-only")
+
+    def clear_policy_targets_missing(self, policy_id: str) -> None:
         raise TypeError("a Forest is read-only")
 
     def set_tags_state(self, node_id: str, state: DetailState) -> None:
@@ -135,6 +147,33 @@ class Forest(OrgTree):
 
     def incomplete_under(self, node_id: str) -> list[str]:
         return self.owner(node_id).incomplete_under(node_id)
+
+    # -- gaps: each organization answers for its own nodes ------------------------------------
+
+    @property
+    def details_wanted(self) -> bool:
+        return any(t.details_wanted for t in self.trees)
+
+    def incomplete_causes(self) -> dict[str, Missing]:
+        merged: dict[str, Missing] = {}
+        for tree in reversed(self.trees):
+            merged.update(tree.incomplete_causes())
+        return merged
+
+    def policy_targets_missing(self) -> dict[str, Missing]:
+        merged: dict[str, Missing] = {}
+        for tree in reversed(self.trees):
+            merged.update(tree.policy_targets_missing())
+        return dict(sorted(merged.items()))
+
+    def detail_gaps(self, node_id: str) -> tuple[Missing | None, Missing | None]:
+        return self.owner(node_id).detail_gaps(node_id)
+
+    def gaps(self, node_id: str | None = None) -> Gaps:
+        if node_id is not None:
+            return self.owner(node_id).gaps(node_id)
+        every = [t.gaps() for t in self.trees]
+        return Gaps(*({k: v for g in every for k, v in getattr(g, kind).items()} for kind in KINDS))
 
     def totals(self) -> Counts:
         counts = [t.totals() for t in self.trees]

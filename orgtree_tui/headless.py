@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_ERROR = 2
+EXIT_INCOMPLETE = 3  # the output was written, but it lacks something (see orgtree_tui.gaps)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,9 @@ class Crawled:
 
     label: str
     tree: OrgTree
-    complete: bool
+    # The crawl ran to its end (its gaps, if any, are in the tree); False for a stopped
+    # crawl, and for a cached tree saved as incomplete.
+    finished: bool
 
 
 def _error(message: str) -> int:
@@ -73,7 +76,7 @@ def run_export(options: Options) -> int:
         if outcome.state in (CrawlState.FAILED, CrawlState.CANCELLED)
     ]
     crawled = [
-        Crawled(label, crawler.tree, outcome.state is CrawlState.COMPLETE)
+        Crawled(label, crawler.tree, outcome.state in _FINISHED)
         for label, crawler, outcome in results
     ]
     if options.cache:
@@ -85,6 +88,9 @@ def run_export(options: Options) -> int:
     calls = sum(outcome.stats.total_calls for _, _, outcome in results)
     elapsed = max(outcome.stats.elapsed for _, _, outcome in results)
     return _write(options, crawled, summary=f"{calls} API calls, {elapsed:.1f}s")
+
+
+_FINISHED = (CrawlState.COMPLETE, CrawlState.INCOMPLETE)
 
 
 def _failure(label: str, outcome: CrawlOutcome, *, named: bool) -> str:
@@ -154,8 +160,7 @@ def _write(options: Options, crawled: list[Crawled], *, summary: str) -> int:
             if not roots:
                 return _error(f"{item.label}: the organization has no root")
             root_id = roots[0].id
-        complete = item.complete and not item.tree.incomplete_under(root_id)
-        parts.append(Part(item.tree, root_id, complete))
+        parts.append(Part(item.tree, root_id, item.finished))
     if not parts:
         where = "this organization" if len(crawled) == 1 else "any of the organizations"
         return _error(f"no root, OU or account {options.subtree!r} in {where}")
@@ -172,13 +177,14 @@ def _write(options: Options, crawled: list[Crawled], *, summary: str) -> int:
             f" ({result.format}, {summary})\n"
         )
     _warn_same_organization(crawled)
-    broken = sum(len(p.tree.incomplete_under(p.root_id)) for p in parts)
-    if not all(p.complete for p in parts):
-        sys.stderr.write(
-            f"orgtree-tui: warning: the export is incomplete: {broken} branch(es) could not be"
-            ' listed; see "incomplete_branches" in the JSON export\n'
-        )
-    return EXIT_OK
+    if result.complete:
+        return EXIT_OK
+    # Said even with -q: a script must not take a partial export for the whole thing.
+    if options.allow_incomplete:
+        sys.stderr.write(f"orgtree-tui: warning: incomplete: {result.missing}\n")
+        return EXIT_OK
+    sys.stderr.write(f"orgtree-tui: incomplete: {result.missing}\n")
+    return EXIT_INCOMPLETE
 
 
 def _warn_same_organization(crawled: list[Crawled]) -> None:
@@ -224,7 +230,10 @@ def _export_cached(options: Options) -> int:
                 f"the cached tree for {label} is {cache.age_text(cached.age)} old, older than"
                 " --cache-ttl; export without --cached to crawl again"
             )
-        crawled.append(Crawled(label, cached.tree, cached.complete))
+        # Saved as incomplete: its gaps say what is missing (a stopped crawl leaves its
+        # unlisted branches marked and its details unfetched); with none, trust nothing.
+        finished = cached.complete or bool(cached.tree.gaps())
+        crawled.append(Crawled(label, cached.tree, finished))
         ages.append(cached.age)
     oldest = cache.age_text(max(ages))
     return _write(options, crawled, summary=f"from the cache, crawled {oldest} ago")
@@ -235,7 +244,7 @@ def _save_cache(item: Crawled, *, details: bool) -> None:
         cache.save(
             item.tree,
             source=cache.source_for(item.label, details=details),
-            complete=item.complete,
+            complete=item.finished and not item.tree.gaps(),
             crawled_at=datetime.now(UTC),
         )
     except cache.CacheError as exc:

@@ -7,10 +7,12 @@ every public method takes the tree's lock and returns immutable values or fresh 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
+
+from orgtree_tui.gaps import Gaps, Missing
 
 
 class NodeType(StrEnum):
@@ -64,6 +66,13 @@ class DetailState(Enum):
     FAILED = "failed"
 
 
+_MISSING_DETAIL = {
+    DetailState.PENDING: Missing.NOT_FETCHED,
+    DetailState.DENIED: Missing.DENIED,
+    DetailState.FAILED: Missing.FAILED,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Details:
     tags: dict[str, str] | None
@@ -91,8 +100,13 @@ class _Children:
 class OrgTree:
     """Every node the crawl has placed, indexed by id and by parent."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, details: bool = True) -> None:
         self._lock = threading.RLock()
+        # Whether the crawl was asked for tags and SCPs: a `--no-details` tree lacks them
+        # on purpose, which is not a gap.
+        self._details_wanted = details
+        self._incomplete_cause: dict[str, Missing] = {}
+        self._policy_targets_missing: dict[str, Missing] = {}
         self.organization: Organization | None = None
         self._nodes: dict[str, Node] = {}
         self._children: dict[str, _Children] = {}
@@ -216,6 +230,7 @@ class OrgTree:
                 for table in (self._tags, self._tags_state, self._policies, self._policies_state):
                     table.pop(gone, None)
                 self._incomplete.pop(gone, None)
+                self._incomplete_cause.pop(gone, None)
             self._unlink(node)
             self._version += 1
 
@@ -286,16 +301,36 @@ class OrgTree:
                 if policies_state is not None:
                     self._policies_state[node_id] = policies_state
 
-    def mark_incomplete(self, node_id: str, reason: str) -> None:
-        """The children of this node could not all be listed."""
+    def mark_incomplete(
+        self, node_id: str, reason: str, *, cause: Missing = Missing.FAILED
+    ) -> None:
+        """The children of this node could not all be listed: `reason` for people (the
+        call and the error), `cause` for the exports."""
         with self._lock:
             self._incomplete[node_id] = reason
+            self._incomplete_cause[node_id] = cause
             self._version += 1
 
     def clear_incomplete(self, node_id: str) -> None:
         with self._lock:
+            self._incomplete_cause.pop(node_id, None)
             if self._incomplete.pop(node_id, None) is not None:
                 self._version += 1
+
+    # -- what is missing beyond the branches (see orgtree_tui.gaps) -------------------------
+
+    def set_details_wanted(self, wanted: bool) -> None:
+        with self._lock:
+            self._details_wanted = wanted
+
+    def mark_policy_targets_missing(self, policy_id: str, reason: Missing) -> None:
+        """The targets of this policy could not all be listed: any node's SCPs may lack it."""
+        with self._lock:
+            self._policy_targets_missing[policy_id] = reason
+
+    def clear_policy_targets_missing(self, policy_id: str) -> None:
+        with self._lock:
+            self._policy_targets_missing.pop(policy_id, None)
 
     # -- reads --------------------------------------------------------------------------
 
@@ -459,6 +494,76 @@ class OrgTree:
     def totals(self) -> Counts:
         with self._lock:
             return Counts(self._total[0], self._total[1])
+
+    @property
+    def details_wanted(self) -> bool:
+        return self._details_wanted
+
+    def incomplete_causes(self) -> dict[str, Missing]:
+        """Why each incomplete branch is incomplete (FAILED where no cause was given)."""
+        with self._lock:
+            causes = self._incomplete_cause
+            return {i: causes.get(i, Missing.FAILED) for i in self._incomplete}
+
+    def policy_targets_missing(self) -> dict[str, Missing]:
+        with self._lock:
+            return dict(sorted(self._policy_targets_missing.items()))
+
+    def detail_gaps(self, node_id: str) -> tuple[Missing | None, Missing | None]:
+        """Why this node's tags and SCPs are missing (None: they arrived, or were not asked
+        for). Cheap: labels ask it for every node shown."""
+        with self._lock:
+            if not self._details_wanted:
+                return (None, None)
+            tags = self._tags_state.get(node_id, DetailState.PENDING)
+            policies = self._policies_state.get(node_id, DetailState.PENDING)
+            return (_MISSING_DETAIL.get(tags), _MISSING_DETAIL.get(policies))
+
+    def gaps(self, node_id: str | None = None) -> Gaps:
+        """What is missing under this node (None: the whole tree), by kind."""
+        with self._lock:
+            if node_id is None:
+                ids = [i for r in self._roots for i in self._walk_ids(r)]
+            else:
+                ids = list(self._walk_ids(node_id))
+            # The states alone: no copy of 50,000 nodes' tags at the end of every crawl.
+            pending = DetailState.PENDING
+            tags, policies = self._tags_state, self._policies_state
+            states = {i: (tags.get(i, pending), policies.get(i, pending)) for i in ids}
+            return find_gaps(
+                ids,
+                states,
+                self.incomplete_causes(),
+                self.policy_targets_missing(),
+                details_wanted=self._details_wanted,
+            )
+
+
+def find_gaps(
+    ids: Iterable[str],
+    states: Mapping[str, tuple[DetailState, DetailState]],
+    causes: Mapping[str, Missing],
+    policy_targets: Mapping[str, Missing],
+    *,
+    details_wanted: bool,
+) -> Gaps:
+    """The gaps of the nodes `ids` (in the order given), from their (tags, policies)
+    states; the exporters' snapshot calls it on its own copy so a file is one moment."""
+    ids = list(ids)
+    structure = {i: causes[i] for i in ids if i in causes}
+    if not details_wanted:
+        return Gaps(structure=structure)
+    tags: dict[str, Missing] = {}
+    policies: dict[str, Missing] = {}
+    for node_id in ids:
+        tags_state, policies_state = states[node_id]
+        why = _MISSING_DETAIL.get(tags_state)
+        if why is not None:
+            tags[node_id] = why
+        why = _MISSING_DETAIL.get(policies_state)
+        if why is not None:
+            policies[node_id] = why
+    return Gaps(structure, tags, policies, dict(sorted(policy_targets.items())))
 
 
 def _own_weight(node: Node) -> tuple[int, int]:

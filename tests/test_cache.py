@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from orgtree_tui import cache, locations
 from orgtree_tui.cli import main
 from orgtree_tui.export import render
+from orgtree_tui.gaps import Missing
 from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
 from orgtree_tui.sim.server import SimServer
 
@@ -599,3 +600,75 @@ def check_the_two_caches(url: str, tmp_path: Path) -> None:
         out.unlink()
     workloads = json.loads(full.read_text())["tree"]["children"][0]
     assert workloads["tags"] == {"Owner": "platform"}
+
+
+# -- what is missing survives a warm start --------------------------------------------------
+
+
+def gaps_tree() -> OrgTree:
+    tree = sample_tree()
+    tree.mark_incomplete("ou-1", "ListAccountsForParent: ThrottlingException")  # cause FAILED
+    tree.mark_incomplete("ou-2", "ListChildren: AccessDeniedException", cause=Missing.DENIED)
+    tree.mark_policy_targets_missing("p-9", Missing.DENIED)
+    tree.mark_policy_targets_missing("p-8", Missing.NOT_FETCHED)
+    return tree
+
+
+def test_causes_and_policy_targets_round_trip() -> None:
+    cache.save(gaps_tree(), source=SOURCE, complete=False, crawled_at=CRAWLED)
+    cached = cache.load(SOURCE).cached
+    assert cached is not None
+    assert cached.tree.incomplete_causes() == {"ou-1": Missing.FAILED, "ou-2": Missing.DENIED}
+    assert cached.tree.policy_targets_missing() == {
+        "p-8": Missing.NOT_FETCHED,
+        "p-9": Missing.DENIED,
+    }
+    assert cached.tree.details_wanted is True
+
+
+def test_a_structure_only_tree_stays_one() -> None:
+    source = cache.source_for(SOURCE, details=False)
+    cache.save(OrgTree(details=False), source=source, complete=True, crawled_at=CRAWLED)
+    cached = cache.load(source).cached
+    assert cached is not None and cached.tree.details_wanted is False
+
+
+def test_a_file_from_before_the_gap_keys_still_loads() -> None:
+    path = cache.save(gaps_tree(), source=SOURCE, complete=False, crawled_at=CRAWLED)
+    document = json.loads(path.read_text())
+    for key in ("incomplete_causes", "policy_targets_missing", "details"):
+        document.pop(key)
+    document["incomplete"]["r-1"] = "not listed: the crawl stopped (ExpiredTokenException)"
+    write_raw(json.dumps(document).encode())
+    cached = cache.load(SOURCE).cached
+    assert cached is not None
+    # Without causes, the reason text tells: the error code, or that the crawl stopped.
+    assert cached.tree.incomplete_causes() == {
+        "r-1": Missing.NOT_FETCHED,
+        "ou-1": Missing.FAILED,
+        "ou-2": Missing.DENIED,
+    }
+    assert cached.tree.policy_targets_missing() == {}
+    assert cached.tree.details_wanted is True
+    old_structure_only = cache.source_for(SOURCE, details=False)
+    document["source"] = old_structure_only
+    cache.cache_path(old_structure_only, create=True).write_text(json.dumps(document))
+    cached = cache.load(old_structure_only).cached
+    assert cached is not None and cached.tree.details_wanted is False
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("incomplete_causes", {"ou-2": "maybe"}),
+        ("policy_targets_missing", {"p-1": 3}),
+        ("policy_targets_missing", ["p-1"]),
+        ("details", "yes"),
+    ],
+)
+def test_bad_gap_keys_are_ignored_with_a_reason(key: str, value: object) -> None:
+    document = saved_document()
+    document[key] = value
+    write_raw(json.dumps(document).encode())
+    result = cache.load(SOURCE)
+    assert result.cached is None and result.warning is not None

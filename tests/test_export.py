@@ -172,11 +172,39 @@ def _nodes(doc_node: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_json_schema_keys_are_exact(tree: OrgTree) -> None:
     doc = json.loads(render(tree, WORKLOADS, "json", complete=True))
-    assert list(doc) == ["format", "organization", "complete", "incomplete_branches", "tree"]
+    assert list(doc) == [
+        "format",
+        "organization",
+        "complete",
+        "incomplete",
+        "incomplete_branches",
+        "tree",
+    ]
     assert doc["format"] == "orgtree-tui/1"
     assert doc["organization"] == {"id": "o-exampleorg", "management_account_id": "1" * 12}
     assert doc["complete"] is False  # Dev/Test could not be listed
     assert doc["incomplete_branches"] == [DEVTEST]
+    # build_tree() set these by hand: tags of Prod refused, SCPs of payments failed, and
+    # nothing at all for the others (so "not fetched"), in export order.
+    assert doc["incomplete"] == {
+        "structure": {DEVTEST: "failed"},
+        "tags": {
+            PROD: "denied",
+            ZURICH: "not fetched",
+            DEVTEST: "not fetched",
+            EVIL: "not fetched",
+            SANDBOX: "not fetched",
+        },
+        "policies": {
+            ZURICH: "not fetched",
+            PAYMENTS: "failed",
+            LEGACY: "not fetched",
+            DEVTEST: "not fetched",
+            EVIL: "not fetched",
+            SANDBOX: "not fetched",
+        },
+        "policy_targets": {},
+    }
 
     nodes = _nodes(doc["tree"])
     assert [n["id"] for n in nodes] == subtree_ids(tree)
@@ -229,6 +257,10 @@ def test_json_complete_only_when_crawl_finished_and_nothing_incomplete(tree: Org
 
     assert complete(tree, True) is False
     tree.clear_incomplete(DEVTEST)
+    assert complete(tree, True) is False  # tags and SCPs are still missing
+    for node_id in subtree_ids(tree):
+        tree.set_tags(node_id, {})
+        tree.set_policies(node_id, ())
     assert complete(tree, True) is True
     assert complete(tree, False) is False
     # An incomplete branch outside the subtree does not count against it.
@@ -259,6 +291,8 @@ CSV_HEADER = [
     "tags",
     "policies",
     "incomplete",
+    "tags_state",
+    "policies_state",
 ]
 
 
@@ -289,6 +323,11 @@ def test_csv_reads_back_one_row_per_node(tree: OrgTree) -> None:
     assert by_id[EVIL]["joined_timestamp"] == ""
     assert by_id[DEVTEST]["incomplete"] == "yes"
     assert [r["id"] for r in records if r["incomplete"]] == [DEVTEST]
+    # Why a tags or policies cell is empty: the states build_tree() set by hand.
+    assert (by_id[PROD]["tags_state"], by_id[PROD]["policies_state"]) == ("denied", "")
+    assert by_id[PAYMENTS]["policies_state"] == "failed"
+    assert by_id[SANDBOX]["tags_state"] == by_id[SANDBOX]["policies_state"] == "not fetched"
+    assert (by_id[WORKLOADS]["tags_state"], by_id[WORKLOADS]["policies_state"]) == ("", "")
 
 
 def test_csv_uses_crlf_like_spreadsheets_expect(tree: OrgTree) -> None:
@@ -301,8 +340,13 @@ def test_csv_uses_crlf_like_spreadsheets_expect(tree: OrgTree) -> None:
 
 
 def test_text_tree_shape_and_markers(tree: OrgTree) -> None:
-    header, *lines = render(tree, WORKLOADS, "text", complete=True).splitlines()
+    header, *lines, note = render(tree, WORKLOADS, "text", complete=True).splitlines()
     assert header == "# organization o-exampleorg (management account 111111111111)"
+    assert note == (
+        "(incomplete: children of 1 branch failed; tags of 1 node not permitted;"
+        " tags of 4 nodes not fetched; policies of 1 node failed;"
+        " policies of 5 nodes not fetched)"
+    )
     assert lines[0] == f"Workloads ({WORKLOADS})"
     assert len(lines) == len(subtree_ids(tree))
     assert lines[-1] == f"└── sandbox ({SANDBOX})"
@@ -442,7 +486,7 @@ any_name = st.text(max_size=20)
 
 
 def tiny_tree(ou_name: str, account_name: str, tag_value: str) -> OrgTree:
-    t = OrgTree()
+    t = OrgTree(details=False)  # names are the point here, not the details' gaps
     t.add(Node("r-1", NodeType.ROOT, "Root", "arn:root", None))
     t.add(Node("ou-1", NodeType.ORGANIZATIONAL_UNIT, ou_name, "arn:ou", "r-1"))
     t.add(Node("ou-2", NodeType.ORGANIZATIONAL_UNIT, account_name, "arn:ou2", "ou-1"))
@@ -664,7 +708,10 @@ def test_export_subtree_to_a_stream_or_stdout(
     assert result == ExportResult(path=None, ous=2, accounts=2, format="text")
     assert buffer.getvalue() == render(tree, PROD, "text", complete=False)
     export_subtree(tree, SANDBOX, "text", None)
-    assert capsys.readouterr().out.splitlines()[1:] == [f"sandbox ({SANDBOX})"]
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        f"sandbox ({SANDBOX})",
+        "(incomplete: tags of 1 node not fetched; policies of 1 node not fetched)",
+    ]
 
 
 def test_export_subtree_expands_home(

@@ -176,7 +176,9 @@ def test_denied_policies_are_marked_not_permitted_and_structure_completes(
     crawler = crawler_for(server)
     outcome = crawler.run()
 
-    assert outcome.state is CrawlState.COMPLETE
+    # The structure is whole, but refused SCPs make the crawl incomplete (issue 11, item 10).
+    assert outcome.state is CrawlState.INCOMPLETE
+    assert outcome.incomplete == {}
     for node_id in built.parents:
         details = crawler.tree.details(node_id)
         assert details.policies_state is DetailState.DENIED

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orgtree_tui.forest import Forest
+from orgtree_tui.gaps import Missing
 from orgtree_tui.model import (
     Counts,
     DetailState,
@@ -354,3 +356,69 @@ def test_concurrent_writers_and_readers_keep_invariants() -> None:
         assert t.direct_accounts(f"ou-{w}-0") == accounts_each
         assert t.details(f"ou-{w}-0").tags == {"w": str(w)}
     assert len(t.incomplete_under(ROOT)) == writers
+
+
+# -- gaps: what a tree lacks, by kind ---------------------------------------------------------
+
+
+def _gap_tree(*, details: bool = True) -> OrgTree:
+    t = OrgTree(details=details)
+    t.add(Node("r-1", NodeType.ROOT, "Root", "arn:r", None))
+    t.add(Node("ou-1", NodeType.ORGANIZATIONAL_UNIT, "A", "arn:a", "r-1"))
+    t.add(Node("ou-2", NodeType.ORGANIZATIONAL_UNIT, "B", "arn:b", "r-1"))
+    t.add(Node("111111111111", NodeType.ACCOUNT, "x", "arn:x", "ou-1"))
+    for node_id in ("r-1", "ou-1", "ou-2", "111111111111"):
+        t.set_tags(node_id, {})
+        t.set_policies(node_id, ())
+    t.set_tags_state("111111111111", DetailState.FAILED)
+    t.set_policies_state("ou-2", DetailState.DENIED)
+    return t
+
+
+def test_gaps_by_kind_and_subtree() -> None:
+    t = _gap_tree()
+    assert not t.gaps("r-1").structure
+    t.mark_incomplete("ou-1", "ListChildren: AccessDeniedException", cause=Missing.DENIED)
+    t.mark_policy_targets_missing("p-2", Missing.FAILED)
+    whole = t.gaps()
+    assert whole.structure == {"ou-1": Missing.DENIED}
+    assert whole.tags == {"111111111111": Missing.FAILED}
+    assert whole.policies == {"ou-2": Missing.DENIED}
+    assert whole.policy_targets == {"p-2": Missing.FAILED}
+    assert whole.summary() == (
+        "children of 1 branch not permitted; tags of 1 node failed;"
+        " policies of 1 node not permitted; targets of 1 policy failed"
+    )
+    under = t.gaps("ou-1")
+    assert (under.structure, under.tags, under.policies) == (
+        {"ou-1": Missing.DENIED},
+        {"111111111111": Missing.FAILED},
+        {},
+    )
+    assert under.policy_targets == {"p-2": Missing.FAILED}  # may touch any node
+    t.remove("ou-1")
+    t.clear_policy_targets_missing("p-2")
+    assert t.incomplete_causes() == {} and t.gaps().tags == {}
+
+
+def test_a_structure_only_tree_has_only_structure_gaps() -> None:
+    t = _gap_tree(details=False)
+    assert not t.gaps()
+    t.mark_incomplete("ou-2", "ListAccountsForParent: ServiceException")
+    assert t.gaps().by_kind() == {
+        "structure": {"ou-2": Missing.FAILED},
+        "tags": {},
+        "policies": {},
+        "policy_targets": {},
+    }
+
+
+def test_a_forest_answers_gaps_from_each_organization() -> None:
+    a, b = _gap_tree(), OrgTree()
+    b.add(Node("r-2", NodeType.ROOT, "Root", "arn:r2", None))  # nothing fetched: all missing
+    forest = Forest([a, b])
+    assert forest.gaps("r-2").tags == {"r-2": Missing.NOT_FETCHED}
+    assert forest.gaps().tags == {"111111111111": Missing.FAILED, "r-2": Missing.NOT_FETCHED}
+    assert forest.detail_gaps("ou-2") == (None, Missing.DENIED)
+    with pytest.raises(TypeError):
+        forest.mark_policy_targets_missing("p-1", Missing.DENIED)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from orgtree_tui.aws import READ_ONLY_OPERATIONS
 from orgtree_tui.export import Part, render, render_grouped
-from orgtree_tui.exporters.as_graphml import KEYS, NAMESPACE
+from orgtree_tui.exporters.as_graphml import GRAPH_KEYS, KEYS, NAMESPACE
 from orgtree_tui.identity import STS_OPERATIONS
 from orgtree_tui.model import Node, NodeType, Organization, OrgTree
 from orgtree_tui.sim.server import SimServer
@@ -263,15 +263,19 @@ def test_graphml_follows_the_graphml_structure() -> None:
     ns = {"g": NAMESPACE}
     assert root.tag == f"{{{NAMESPACE}}}graphml"
     keys = root.findall("g:key", ns)
-    assert [k.get("id") for k in keys] == [k for k, _ in KEYS]
-    assert all(k.get("for") == "node" and k.get("attr.name") == k.get("id") for k in keys)
+    # Node keys, then the graph's own (complete, missing: what an incomplete export lacks).
+    assert [k.get("id") for k in keys] == [k for k, _ in (*KEYS, *GRAPH_KEYS)]
+    assert all(k.get("attr.name") == k.get("id") for k in keys)
+    assert [k.get("for") for k in keys] == ["node"] * len(KEYS) + ["graph"] * len(GRAPH_KEYS)
     (graph,) = root.findall("g:graph", ns)
     assert graph.get("edgedefault") == "directed"
-    declared = {k.get("id") for k in keys}
+    declared = {k.get("id") for k in keys if k.get("for") == "node"}
     for node in graph.findall("g:node", ns):
         assert {d.get("key") for d in node.findall("g:data", ns)} <= declared
+    assert {d.get("key") for d in graph.findall("g:data", ns)} <= {k for k, _ in GRAPH_KEYS}
     # Keys first, then the graph: the order the GraphML schema requires.
-    assert [child.tag.split("}")[1] for child in root] == ["key"] * len(KEYS) + ["graph"]
+    all_keys = len(KEYS) + len(GRAPH_KEYS)
+    assert [child.tag.split("}")[1] for child in root] == ["key"] * all_keys + ["graph"]
 
 
 names = st.text(max_size=16)

@@ -25,6 +25,7 @@ from orgtree_tui.crawl.engine import (
 from orgtree_tui.crawl.ratelimit import RateLimiter
 from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.crawl.subscribers import BranchError, ModelWriter, Planner
+from orgtree_tui.gaps import Gaps, Missing
 from orgtree_tui.model import DetailState, OrgTree
 from orgtree_tui.quotas import Quota
 
@@ -36,7 +37,7 @@ LISTING_OPERATIONS = frozenset(
 class CrawlState(StrEnum):
     CRAWLING = "crawling"
     COMPLETE = "complete"
-    INCOMPLETE = "incomplete"  # finished, but some branches could not be listed
+    INCOMPLETE = "incomplete"  # finished, but something asked for is missing (see `gaps`)
     CANCELLED = "cancelled"
     FAILED = "failed"  # stopped by an error that leaves nothing useful to fetch
 
@@ -55,8 +56,9 @@ class CrawlOutcome:
     stats: CrawlStats
     message: str = ""  # what went wrong and what to do, for FAILED
     error_code: str = ""
-    incomplete: dict[str, str] = field(default_factory=dict)
+    incomplete: dict[str, str] = field(default_factory=dict)  # branches not listed
     detail_errors: int = 0
+    gaps: Gaps = field(default_factory=Gaps)  # everything missing, branches included
 
     @property
     def complete(self) -> bool:
@@ -75,7 +77,7 @@ class Crawler:
         self.options = options or CrawlOptions()
         self.connection = connection
         self.publisher = topics.new_publisher()
-        self.tree = OrgTree()
+        self.tree = OrgTree(details=self.options.details)
         self.loop = TaskLoop(
             client,
             workers=self.options.workers,
@@ -92,6 +94,7 @@ class Crawler:
         self.outcome: CrawlOutcome | None = None
         self._lifecycle = threading.Lock()
         self._stopped_marks: list[str] = []  # parents marked incomplete when the crawl stopped
+        self._stopped_policies: list[str] = []  # policies whose targets a stop left unlisted
 
     def run(self) -> CrawlOutcome:
         self._planner.start()
@@ -176,18 +179,44 @@ class Crawler:
         on screen, in the status bar and in every export. `resume()` takes the marks off."""
         for parent_id in sorted(self.unfinished_parents()):
             if parent_id in self.tree and not self.tree.is_incomplete(parent_id):
-                self.tree.mark_incomplete(parent_id, reason)
+                self.tree.mark_incomplete(parent_id, reason, cause=Missing.NOT_FETCHED)
                 self._stopped_marks.append(parent_id)
 
+    def _mark_unlisted_policies(self, *, stopped: bool) -> None:
+        """A stopped crawl also says which policies' targets it never listed ("not
+        fetched"); the next outcome takes those marks off before it looks again."""
+        for policy_id in self._stopped_policies:
+            self.tree.clear_policy_targets_missing(policy_id)
+        self._stopped_policies = []
+        if not stopped:
+            return
+        unlisted = {
+            params["PolicyId"]
+            for task in self.loop.unfinished()
+            for operation, params in task.choices
+            if operation == "ListTargetsForPolicy" and "PolicyId" in params
+        }
+        already = self.tree.policy_targets_missing()
+        for policy_id in sorted(unlisted - set(already)):
+            self.tree.mark_policy_targets_missing(policy_id, Missing.NOT_FETCHED)
+            self._stopped_policies.append(policy_id)
+
     def _outcome(self, state: LoopState) -> CrawlOutcome:
-        if state in (LoopState.CANCELLED, LoopState.ABORTED):
+        stopped = state in (LoopState.CANCELLED, LoopState.ABORTED)
+        if stopped:
             error = self.loop.abort_error
             why = f"not listed: the crawl stopped ({error.code})" if error else "not listed"
             self._mark_unfinished(why)
+        self._mark_unlisted_policies(stopped=stopped)
         stats = self.loop.stats()
         incomplete = self.tree.incomplete()
+        # Complete means the structure and every detail asked for arrived (the tree knows
+        # whether details were asked for: a `--no-details` crawl lacks them on purpose).
+        gaps = self.tree.gaps()
         if state is LoopState.CANCELLED:
-            return CrawlOutcome(CrawlState.CANCELLED, stats, "cancelled", "", incomplete)
+            return CrawlOutcome(
+                CrawlState.CANCELLED, stats, "cancelled", "", incomplete, self._detail_errors, gaps
+            )
         if state is LoopState.ABORTED:
             error = self.loop.abort_error
             return CrawlOutcome(
@@ -197,9 +226,10 @@ class Crawler:
                 error.code if error else "",
                 incomplete,
                 self._detail_errors,
+                gaps,
             )
-        final = CrawlState.INCOMPLETE if incomplete else CrawlState.COMPLETE
-        return CrawlOutcome(final, stats, "", "", incomplete, self._detail_errors)
+        final = CrawlState.INCOMPLETE if gaps else CrawlState.COMPLETE
+        return CrawlOutcome(final, stats, "", "", incomplete, self._detail_errors, gaps)
 
     def _explain(self, error: CallError | None) -> str:
         if error is None:

@@ -20,6 +20,7 @@ from orgtree_tui.aws import ErrorKind
 from orgtree_tui.crawl import parse, topics
 from orgtree_tui.crawl.accounts import AccountPlacer
 from orgtree_tui.crawl.engine import DETAILS, POLICIES, STRUCTURE, URGENT, CallError, Task
+from orgtree_tui.gaps import Missing
 from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
 
 SCP = "SERVICE_CONTROL_POLICY"
@@ -30,7 +31,8 @@ class BranchError:
     """Part of the organization that could not be fetched."""
 
     node_id: str
-    part: str  # "structure", "tags", "policies" or "organization"
+    part: str  # "structure", "tags", "policies", "policy_targets" (node_id: the policy)
+    # or "organization"
     operation: str
     code: str
     message: str
@@ -71,8 +73,14 @@ class ModelWriter:
             self.tree.set_policies_state(node_id, state)
 
     def on_branch_error(self, error: BranchError) -> None:
+        cause = Missing.DENIED if error.denied else Missing.FAILED
         if error.part == "structure":
-            self.tree.mark_incomplete(error.node_id, f"{error.operation}: {error.code}")
+            reason = f"{error.operation}: {error.code}"
+            self.tree.mark_incomplete(error.node_id, reason, cause=cause)
+        elif error.part == "policy_targets":
+            # One policy's ListTargetsForPolicy failed: the other attachments stand, and
+            # every node's SCP list may lack this one, which the exports must say.
+            self.tree.mark_policy_targets_missing(error.node_id, cause)
 
 
 Submit = Callable[[Task], bool]

@@ -27,6 +27,8 @@ HEADER = (
     "tags",
     "policies",
     "incomplete",
+    "tags_state",
+    "policies_state",
 )
 
 
@@ -34,7 +36,7 @@ def render(snap: Snapshot) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(HEADER)
-    writer.writerows(_row(entry) for entry in snap)
+    writer.writerows(_row(snap, entry) for entry in snap)
     return buffer.getvalue()
 
 
@@ -45,11 +47,11 @@ def render_many(snaps: Sequence[Snapshot]) -> str:
     writer.writerow(("organization_id", *HEADER))
     for snap in snaps:
         org_id = snap.organization.id if snap.organization else ""
-        writer.writerows([org_id, *_row(entry)] for entry in snap)
+        writer.writerows([org_id, *_row(snap, entry)] for entry in snap)
     return buffer.getvalue()
 
 
-def _row(entry: Entry) -> list[str]:
+def _row(snap: Snapshot, entry: Entry) -> list[str]:
     node, details = entry.node, entry.details
     # An empty cell means "not known"; "{}" means "known to have no tags".
     tags = ""
@@ -71,4 +73,8 @@ def _row(entry: Entry) -> list[str]:
         tags,
         policies,
         "yes" if entry.incomplete else "",
+        # Why the tags or policies cell is empty when it should not be: denied, failed or
+        # not fetched (empty when they arrived, or when the crawl was not asked for them).
+        snap.gaps.tags.get(node.id, ""),
+        snap.gaps.policies.get(node.id, ""),
     ]

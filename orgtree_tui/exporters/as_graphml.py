@@ -32,7 +32,12 @@ KEYS = (
     ("tags", "string"),
     ("policies", "string"),
     ("incomplete", "boolean"),
+    ("tags_state", "string"),
+    ("policies_state", "string"),
 )
+# For the graph: whether the document is complete, and what is missing in one line per
+# organization (networkx puts them in G.graph).
+GRAPH_KEYS = (("complete", "boolean"), ("missing", "string"))
 # XML 1.0 cannot carry these even as character references; visible() has already turned
 # C0/C1 controls into text, this catches the rest (surrogates, U+FFFE, U+FFFF).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -50,16 +55,23 @@ def render_many(snaps: Sequence[Snapshot]) -> str:
     ]
     for key, kind in KEYS:
         lines.append(f'  <key id="{key}" for="node" attr.name="{key}" attr.type="{kind}"/>')
+    for key, kind in GRAPH_KEYS:
+        lines.append(f'  <key id="{key}" for="graph" attr.name="{key}" attr.type="{kind}"/>')
     lines.append('  <graph id="organizations" edgedefault="directed">')
     if any(not snap.crawl_complete for snap in snaps):
         lines.append("    <!-- the crawl had not finished; nodes may be missing -->")
+    complete = all(snap.complete for snap in snaps)
+    lines.append(f'    <data key="complete">{"true" if complete else "false"}</data>')
+    missing = [_missing(snap, grouped=len(snaps) > 1) for snap in snaps if snap.gaps]
+    if missing:
+        lines.append(f'    <data key="missing">{_text("; ".join(missing))}</data>')
     for snap in snaps:
         org_id = snap.organization.id if snap.organization else ""
         for entry in snap:
             lines.append(f"    <node id={_attr(entry.node.id)}>")
             lines.extend(
                 f'      <data key="{key}">{_text(value)}</data>'
-                for key, value in _data(entry, org_id)
+                for key, value in _data(snap, entry, org_id)
                 if value
             )
             lines.append("    </node>")
@@ -71,7 +83,14 @@ def render_many(snaps: Sequence[Snapshot]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _data(entry: Entry, org_id: str) -> list[tuple[str, str]]:
+def _missing(snap: Snapshot, *, grouped: bool) -> str:
+    org = snap.organization
+    return (
+        f"{org.id if org else 'unknown'}: {snap.gaps.summary()}" if grouped else snap.gaps.summary()
+    )
+
+
+def _data(snap: Snapshot, entry: Entry, org_id: str) -> list[tuple[str, str]]:
     node, details = entry.node, entry.details
     # A missing <data> means "not known", as an empty CSV cell does.
     tags = ""
@@ -93,6 +112,8 @@ def _data(entry: Entry, org_id: str) -> list[tuple[str, str]]:
         ("tags", tags),
         ("policies", policies),
         ("incomplete", "true" if entry.incomplete else ""),
+        ("tags_state", snap.gaps.tags.get(node.id, "")),
+        ("policies_state", snap.gaps.policies.get(node.id, "")),
     ]
 
 

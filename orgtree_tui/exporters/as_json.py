@@ -52,6 +52,9 @@ def document_head(snap: Snapshot) -> dict[str, Any]:
             "management_account_id": org.management_account_id if org else None,
         },
         "complete": snap.complete,
+        # What is missing, by kind: id -> "denied" | "failed" | "not fetched".
+        "incomplete": snap.gaps.as_json(),
+        # The ids of "incomplete"."structure", kept for scripts written before it.
         "incomplete_branches": snap.incomplete_branches,
     }
 

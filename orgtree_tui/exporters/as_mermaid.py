@@ -46,7 +46,8 @@ def _head(snaps: Sequence[Snapshot]) -> list[str]:
 
 def _body(snap: Snapshot, taken: set[str], indent: str) -> list[str]:
     ids = {entry.node.id: _unique_id("n_" + entry.node.id, taken) for entry in snap}
-    lines: list[str] = []
+    # Fixed words and numbers only, so the comment stays one inert line.
+    lines = [f"{indent}%% {snap.gaps_line()}"] if snap.gaps else []
     for entry in snap:
         label = "<br/>".join(_escape(part) for part in diagram_label(entry))
         lines.append(f'{indent}{ids[entry.node.id]}["{label}"]')

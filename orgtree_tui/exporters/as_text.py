@@ -24,6 +24,8 @@ def _tree(snap: Snapshot) -> list[str]:
     lines = [f"# {organization_line(snap)}"] if snap.organization else []
     lines.append(_line(snap.root))
     _branch(snap, snap.root_id, "", lines)
+    if snap.gaps:
+        lines.append(f"({snap.gaps_line()})")
     if not snap.crawl_complete:
         lines.append("(the crawl had not finished; nodes may be missing)")
     return lines

@@ -8,9 +8,10 @@ walk the subtree as often as they like without taking the tree's lock again.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from orgtree_tui.model import Details, Node, NodeType, Organization, OrgTree
+from orgtree_tui.gaps import Gaps
+from orgtree_tui.model import Details, Node, NodeType, Organization, OrgTree, find_gaps
 
 # The model's own segment escaping, so a derived path is byte-for-byte `OrgTree.path`.
 from orgtree_tui.model import _escape_segment as escape_segment
@@ -33,6 +34,7 @@ class Snapshot:
     # Insertion order is the export order: depth first, OUs before accounts, by name.
     entries: dict[str, Entry]
     crawl_complete: bool
+    gaps: Gaps = field(default_factory=Gaps)  # what this subtree lacks (orgtree_tui.gaps)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries.values())
@@ -53,8 +55,13 @@ class Snapshot:
 
     @property
     def complete(self) -> bool:
-        """Finished crawl and every listing under this subtree succeeded."""
-        return self.crawl_complete and not self.incomplete_branches
+        """Finished crawl, and nothing it was asked for is missing from this subtree: every
+        branch listed, every node's tags and SCPs and every SCP's targets (with details)."""
+        return self.crawl_complete and not self.incomplete_branches and not self.gaps
+
+    def gaps_line(self) -> str:
+        """What is missing, in one line ("" when nothing is): the diagram formats' note."""
+        return f"incomplete: {self.gaps.summary()}" if self.gaps else ""
 
     def count(self, node_type: NodeType) -> int:
         return sum(1 for e in self if e.node.type is node_type)
@@ -83,6 +90,13 @@ def take_snapshot(tree: OrgTree, root_id: str, *, complete: bool) -> Snapshot:
         below[node.id] = sum(below[c] + is_account[c] for c in children[node.id])
     incomplete = tree.incomplete()
     details = tree.details_of(paths)
+    gaps = find_gaps(
+        paths,  # export order
+        {i: (d.tags_state, d.policies_state) for i, d in details.items()},
+        {i: cause for i, cause in tree.incomplete_causes().items() if i in incomplete},
+        tree.policy_targets_missing(),
+        details_wanted=tree.details_wanted,
+    )
     entries = {
         n.id: Entry(
             node=n,
@@ -94,4 +108,4 @@ def take_snapshot(tree: OrgTree, root_id: str, *, complete: bool) -> Snapshot:
         )
         for n in nodes
     }
-    return Snapshot(root_id, tree.organization, entries, crawl_complete=complete)
+    return Snapshot(root_id, tree.organization, entries, crawl_complete=complete, gaps=gaps)

@@ -29,7 +29,8 @@ class CrawlNews:
 
     nodes: list[Node] = field(default_factory=list)
     details: set[str] = field(default_factory=set)  # ids whose tags or policies changed
-    incomplete: set[str] = field(default_factory=set)  # ids whose listing failed
+    incomplete: set[str] = field(default_factory=set)  # ids whose marks changed: a listing
+    # failed, or tags or SCPs were refused or failed
     organization: Organization | None = None
 
     def __bool__(self) -> bool:
@@ -87,7 +88,11 @@ class CrawlBridge:
         self._add(lambda news: news.details.add(node_id))
 
     def _on_detail_state(self, node_id: str, detail: str, state: DetailState) -> None:
-        self._add(lambda news: news.details.add(node_id))
+        def change(news: CrawlNews) -> None:
+            news.details.add(node_id)
+            news.incomplete.add(node_id)  # its label gets a mark (`⚠ tags failed`)
+
+        self._add(change)
 
     def _on_branch_error(self, error: BranchError) -> None:
         if error.part == "structure":

@@ -6,12 +6,15 @@ from __future__ import annotations
 from rich.text import Text
 
 from orgtree_tui.exporters.escape import visible
+from orgtree_tui.gaps import Missing
 from orgtree_tui.model import Node, NodeType, OrgTree
 from orgtree_tui.wording import plural
 
 __all__ = ["node_label", "plural"]
 
 INCOMPLETE_MARK = "⚠ incomplete"
+# Tags or SCPs that were asked for and refused or failed (not those still on their way).
+_DETAIL_WORDS = {Missing.DENIED: "not permitted", Missing.FAILED: "failed"}
 MATCH_STYLE = "bold reverse"
 CHANGE_STYLE = "bold green"
 
@@ -26,6 +29,7 @@ def node_label(
         label.append(f"  {node.id}", style="dim")
         if node.state and node.state != "ACTIVE":
             label.append(f"  ⊘ {visible(node.state)}", style="bold yellow")
+        _detail_marks(tree, node, label)
         if change:
             label.append(f"  ✱ {change}", style=CHANGE_STYLE)
         return label
@@ -37,6 +41,23 @@ def node_label(
             label.append(f"  {visible(note)}", style="bold cyan")
     if tree.is_incomplete(node.id):
         label.append(f"  {INCOMPLETE_MARK}", style="bold red")
+    _detail_marks(tree, node, label)
     if change:
         label.append(f"  ✱ {change}", style=CHANGE_STYLE)
     return label
+
+
+def _detail_marks(tree: OrgTree, node: Node, label: Text) -> None:
+    """`⚠ tags failed`, `⚠ SCPs not permitted`, or `⚠ tags, SCPs failed` when both agree."""
+    tags, policies = tree.detail_gaps(node.id)
+    words = {
+        k: _DETAIL_WORDS.get(v) if v else None for k, v in (("tags", tags), ("SCPs", policies))
+    }
+    shown = {k: w for k, w in words.items() if w}
+    if not shown:
+        return
+    if len(shown) == 2 and len(set(shown.values())) == 1:
+        label.append(f"  ⚠ tags, SCPs {shown['tags']}", style="yellow")
+        return
+    for what, word in shown.items():
+        label.append(f"  ⚠ {what} {word}", style="yellow")

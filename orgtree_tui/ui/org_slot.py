@@ -105,6 +105,7 @@ class OrgSlot:
             stats=self.stats,
             elapsed=max(0.0, end - self.started),
             incomplete_branches=len(outcome.incomplete) if outcome else 0,
+            missing=outcome.gaps.summary(details_only=True) if outcome else "",
             resumable=self.resumable,
             note=self.cache_note(),
             name=self.name if named else "",

@@ -37,6 +37,7 @@ class StatusLine:
     stats: CrawlStats
     elapsed: float
     incomplete_branches: int = 0
+    missing: str = ""  # the details a finished crawl lacks, in words (Gaps.summary)
     resumable: bool = False  # a stopped crawl that `r` carries on
     note: str = ""  # e.g. the age of the cached tree on screen
     name: str = ""  # which organization, when there are several
@@ -47,7 +48,10 @@ def render_status(status: StatusLine, *, compact: bool = False) -> Text:
     state = status.state
     branches = plural(status.incomplete_branches, "branch", "branches")
     if state == "incomplete":
-        state = f"incomplete: {branches}"
+        # Tags or SCPs that failed make a crawl incomplete as much as a branch does.
+        said = [branches] if status.incomplete_branches else []
+        said += [status.missing] if status.missing else []
+        state = f"incomplete: {'; '.join(said)}" if said else "incomplete"
     elif status.resumable and status.incomplete_branches and state in ("failed", "cancelled"):
         state = f"stopped: {branches} not listed · r resumes"
     if status.note:

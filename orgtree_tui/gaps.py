@@ -1,0 +1,90 @@
+"""What a tree lacks, by kind, and why: the one meaning of "complete" everywhere.
+
+A crawl, a cached tree or an export is complete only when nothing is in here: every branch
+was listed and, when the crawl was asked for details, every node's tags and SCPs arrived and
+every SCP's targets were listed. The crawl outcome, the CLI's exit status and stderr line,
+every export format and the TUI's status bar all read the same `Gaps`.
+
+A leaf: the model stores `Missing` reasons, everything else reads `Gaps`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Missing(StrEnum):
+    """Why a part of the organization is not in the tree (the words the JSON export uses)."""
+
+    DENIED = "denied"
+    FAILED = "failed"
+    NOT_FETCHED = "not fetched"  # never asked for: the crawl stopped (or had not got there)
+
+
+# The order kinds are listed in, everywhere: JSON keys, the stderr line, the status bar.
+KINDS = ("structure", "tags", "policies", "policy_targets")
+
+# How a person reads a reason: "not permitted" is AWS's own word for a refused call.
+_SAID = {
+    Missing.DENIED: "not permitted",
+    Missing.FAILED: "failed",
+    Missing.NOT_FETCHED: "not fetched",
+}
+_WHAT = {
+    "structure": ("children of {n}", "branch", "branches"),
+    "tags": ("tags of {n}", "node", "nodes"),
+    "policies": ("policies of {n}", "node", "nodes"),
+    "policy_targets": ("targets of {n}", "policy", "policies"),
+}
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """Id -> reason for each kind. `structure`: roots and OUs whose children could not all
+    be listed; `tags`, `policies`: nodes without them; `policy_targets`: SCP ids whose
+    targets could not all be listed (any node's SCP list may lack that policy). Ids come in
+    export order (policies by id)."""
+
+    structure: dict[str, Missing] = field(default_factory=dict)
+    tags: dict[str, Missing] = field(default_factory=dict)
+    policies: dict[str, Missing] = field(default_factory=dict)
+    policy_targets: dict[str, Missing] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return any(self.by_kind().values())
+
+    def by_kind(self) -> dict[str, dict[str, Missing]]:
+        return {kind: getattr(self, kind) for kind in KINDS}
+
+    def as_json(self) -> dict[str, dict[str, str]]:
+        """`{"structure": {id: reason}, "tags": ..., "policies": ..., "policy_targets": ...}`,
+        every kind present (an empty object when nothing of it is missing)."""
+        return {kind: {i: str(r) for i, r in ids.items()} for kind, ids in self.by_kind().items()}
+
+    def counts(self) -> list[tuple[str, Missing, int]]:
+        """(kind, reason, how many) for every pair that occurs, in KINDS then reason order."""
+        out: list[tuple[str, Missing, int]] = []
+        for kind, ids in self.by_kind().items():
+            for reason in Missing:
+                n = sum(1 for r in ids.values() if r is reason)
+                if n:
+                    out.append((kind, reason, n))
+        return out
+
+    def summary(self, *, details_only: bool = False) -> str:
+        """One line: `policies of 118 nodes not permitted; tags of 2 nodes failed`.
+        `details_only`: leave the branches out (the status bar counts them itself)."""
+        parts = []
+        for kind, reason, n in self.counts():
+            if details_only and kind == "structure":
+                continue
+            template, one, many = _WHAT[kind]
+            count = f"{n} {one if n == 1 else many}"
+            parts.append(f"{template.format(n=count)} {_SAID[reason]}")
+        return "; ".join(parts)
+
+
+def said(reason: Missing) -> str:
+    """How a person reads the reason (`not permitted` for DENIED)."""
+    return _SAID[reason]
