@@ -135,8 +135,10 @@ class ThrottleMiddleware:
         seed: int | None = None,
         throttle: bool = True,
         organization_quotas: dict[str, Quota] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
+        self._clock = clock  # the buckets' clock; tests freeze it
         # Per calling account; an operation overridden here has no per-organization bucket
         # unless `organization_quotas` names it too (a test that sets one knows its buckets).
         self.quotas = dict(quotas) if quotas else {}
@@ -179,7 +181,7 @@ class ThrottleMiddleware:
         with self._buckets_lock:
             bucket = self._buckets.get(key)
             if bucket is None:
-                bucket = TokenBucket(quota)
+                bucket = TokenBucket(quota, self._clock)
                 self._buckets[key] = bucket
             return bucket
 
