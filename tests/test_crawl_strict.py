@@ -16,6 +16,8 @@ from orgtree_tui.sim import SimServer
 
 from sim_fixtures import NO_RETRY, sizes
 
+pytestmark = pytest.mark.slow
+
 
 def test_moto_paging_on_request_for_comparison() -> None:
     with SimServer(latency=(0.0, 0.0), throttle=False, paging="moto") as server:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from orgtree_tui.aws import OrgClient
-from orgtree_tui.sim import SimServer
+from orgtree_tui.sim import SimServer, StrictPager
 from orgtree_tui.sim.paging import MAX_EMPTIES, Cursor, PageTokens, cut, paged_operations
 
 from sim_fixtures import NO_RETRY, pages, raw_call, sizes
@@ -272,3 +272,18 @@ def test_the_client_sends_max_results_20_where_the_model_takes_it(strict: Org) -
         ("DescribeAccount", None),
         ("ListAccounts", 5),
     ]
+
+
+def test_empty_pages_are_fixed_by_the_seed() -> None:
+    def draws(pager: StrictPager) -> list[float]:
+        return [
+            pager.tokens.chance("ListChildren", "b", Cursor(offset), "here") for offset in range(9)
+        ]
+
+    assert draws(StrictPager(_no_app, seed=3)) == draws(StrictPager(_no_app, seed=3))
+    assert draws(StrictPager(_no_app, seed=3)) != draws(StrictPager(_no_app, seed=4))
+    assert all(0 <= d < 1 for d in draws(StrictPager(_no_app)))
+
+
+def _no_app(environ: Any, start_response: Any) -> list[bytes]:
+    raise AssertionError("not called")

@@ -350,3 +350,18 @@ def test_clients_of_a_stopped_server_fail_to_connect() -> None:
         server.stop()
     with pytest.raises(EndpointConnectionError):
         client.list_roots()
+
+
+def test_two_profiles_on_one_organization_meet_its_bucket_over_http(sim: SimServer) -> None:
+    sim.middleware.quotas = {"ListRoots": Quota(0.001, 2)}
+    sim.middleware.organization_quotas = {"ListRoots": Quota(0.001, 3)}
+    sim.middleware.reset_buckets()
+    first, second = sim.client(NO_RETRY, "KEY-FIRST"), sim.client(NO_RETRY, "KEY-SECOND")
+    first.list_roots()
+    first.list_roots()
+    with pytest.raises(first.exceptions.TooManyRequestsException):
+        first.list_roots()  # its own bucket
+    second.list_roots()
+    with pytest.raises(second.exceptions.TooManyRequestsException):
+        second.list_roots()  # the organization's bucket, though its own has a token left
+    assert sim.middleware.stats().throttled == {"ListRoots": 2}

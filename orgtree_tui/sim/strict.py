@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 EMPTY_RATE = 0.05  # how often a page is empty (with a NextToken) though items remain
-_MOTO_PAGE = 1000  # what we ask moto for when we fetch a whole listing
+_MOTO_PAGE = 1_000_000  # what we ask moto for: the whole listing in one of its pages
 _CACHE_SIZE = 512
 _READ_PREFIXES = ("List", "Describe")
 
