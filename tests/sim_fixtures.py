@@ -2,6 +2,10 @@
 
 Import fixtures by name into a test module (`from sim_fixtures import sim`); moto's state is
 process-wide, so only one SimServer runs at a time and mock_aws must not be active meanwhile.
+
+The SimServer pages as AWS does (at most 20 a page, empty pages, bound NextTokens); in-process
+`mock_aws` keeps moto's own paging. Tests about paging, or whose counts depend on it, belong on
+the SimServer (tests/test_paging.py, tests/test_crawl_strict.py).
 """
 
 from __future__ import annotations
