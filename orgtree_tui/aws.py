@@ -40,6 +40,9 @@ READ_ONLY_OPERATIONS = frozenset(
     }
 )
 
+# AWS's largest page for every Organizations List call; fewer pages means fewer calls.
+PAGE_SIZE = 20
+
 DEFAULT_REGION = "us-east-1"
 DEFAULT_SESSION_NAME = "orgtree-tui"
 
@@ -114,13 +117,30 @@ class OrgClient:
             api: py for py, api in raw.meta.method_to_api_mapping.items()
         }
         raw.meta.events.register("before-call.organizations", _refuse_writes)
+        self._page_sizes = _page_sizes(raw.meta.service_model)
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         if operation not in READ_ONLY_OPERATIONS:
             raise WriteRefusedError(f"refusing {operation}: orgtree-tui is read-only")
+        size = self._page_sizes.get(operation)
+        if size is not None:
+            # One place for every task: AWS's default page may be smaller than its maximum.
+            params.setdefault("MaxResults", size)
         method = getattr(self.raw, self._methods[operation])
         response: dict[str, Any] = method(**params)
         return response
+
+
+def _page_sizes(model: Any) -> dict[str, int]:
+    """PAGE_SIZE (or the model's smaller maximum) for each allowed operation whose input
+    takes MaxResults, read from botocore's model so a new List call gets it too."""
+    sizes: dict[str, int] = {}
+    for operation in READ_ONLY_OPERATIONS:
+        shape = model.operation_model(operation).input_shape
+        limit = shape.members.get("MaxResults") if shape is not None else None
+        if limit is not None:
+            sizes[operation] = min(PAGE_SIZE, int(limit.metadata.get("max", PAGE_SIZE)))
+    return sizes
 
 
 def _refuse_writes(model: Any, **_: Any) -> None:

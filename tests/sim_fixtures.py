@@ -2,6 +2,10 @@
 
 Import fixtures by name into a test module (`from sim_fixtures import sim`); moto's state is
 process-wide, so only one SimServer runs at a time and mock_aws must not be active meanwhile.
+
+The SimServer pages as AWS does (at most 20 a page, empty pages, bound NextTokens); in-process
+`mock_aws` keeps moto's own paging. Tests about paging, or whose counts depend on it, belong on
+the SimServer (tests/test_paging.py, tests/test_crawl_strict.py).
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from botocore.config import Config
 
 from orgtree_tui.demo import GroundTruth
 from orgtree_tui.model import Node, NodeType, OrgTree, Policy
+from orgtree_tui.sim.paging import paged_operations
 from orgtree_tui.sim.server import SimServer
 
 # One attempt, so a throttle or fault reaches the test instead of being retried away.
@@ -83,3 +89,26 @@ def tree_from_truth(truth: GroundTruth) -> OrgTree:
             tuple(Policy(p, truth.policy_names.get(p, p)) for p in truth.policies[node.id]),
         )
     return tree
+
+
+def pages(client: Any, operation: str, **params: Any) -> list[list[Any]]:
+    """Every page of one listing, following NextToken to the end."""
+    op = paged_operations()[operation]
+    method = getattr(client, _method(client, operation))
+    found: list[list[Any]] = []
+    token = None
+    for _ in range(100):
+        response = method(**params, **({"NextToken": token} if token else {}))
+        found.append(response[op.result_key])
+        token = response.get("NextToken")
+        if not token:
+            return found
+    raise AssertionError(f"{operation} never ended")
+
+
+def _method(client: Any, operation: str) -> str:
+    return next(py for py, api in client.meta.method_to_api_mapping.items() if api == operation)
+
+
+def sizes(client: Any, operation: str, **params: Any) -> list[int]:
+    return [len(page) for page in pages(client, operation, **params)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orgtree_tui.crawl.ratelimit import DECREASE, HEADROOM, RateLimiter
-from orgtree_tui.quotas import DOCUMENTED_QUOTAS, Quota
+from orgtree_tui.quotas import DOCUMENTED_QUOTAS, Quota, organization_quota_for, quota_for, row_of
 
 
 class Clock:
@@ -103,3 +103,43 @@ def test_throttles_of_a_lone_operation_do_not_merge_its_row() -> None:
         clock.now += 0.3
         limiter.on_throttle("ListAccountsForParent", clock.now)
     assert limiter.merged_rows == []
+
+
+def test_the_table_has_aws_rows_and_both_columns() -> None:
+    # AWS's User Guide, "Quotas and service limits", throttling (per account; per org).
+    parents = ("ListParents", "ListAccountsForParent", "ListOrganizationalUnitsForParent")
+    policies = ("ListPolicies", "ListPoliciesForTarget", "ListTargetsForPolicy")
+    for row in (parents, policies):
+        for op in row:
+            assert row_of(op) == row
+            assert quota_for(op) == Quota(5, 8)
+            assert organization_quota_for(op) == Quota(6, 10)
+    expected = {
+        "DescribePolicy": (Quota(2, 2), Quota(2, 3)),
+        "DescribeOrganizationalUnit": (Quota(2, 2), Quota(2, 3)),
+        "ListAWSServiceAccessForOrganization": (Quota(1, 3), Quota(1, 4)),
+        "ListDelegatedServicesForAccount": (Quota(1, 3), Quota(1, 4)),
+        "ListDelegatedAdministrators": (Quota(5, 8), Quota(6, 10)),
+        "ListAccounts": (Quota(8, 12), Quota(9, 15)),
+        "ListChildren": (Quota(6, 10), Quota(7, 12)),
+        "ListRoots": (Quota(1, 2), Quota(1, 3)),
+        "ListTagsForResource": (Quota(10, 15), Quota(12, 18)),
+        "DescribeAccount": (Quota(20, 30), Quota(24, 36)),
+        "DescribeOrganization": (Quota(1, 2), None),
+    }
+    for op, (account, organization) in expected.items():
+        assert (quota_for(op), organization_quota_for(op)) == (account, organization), op
+        assert row_of(op) == (op,)
+
+
+def test_throttles_across_the_policy_row_merge_it() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock=clock)
+    limiter.try_acquire("ListTargetsForPolicy")
+    limiter.try_acquire("ListPoliciesForTarget")
+    for _ in range(3):
+        clock.now += 0.3
+        limiter.on_throttle("ListTargetsForPolicy", clock.now)
+    assert limiter.merged_rows == [
+        ("ListPolicies", "ListPoliciesForTarget", "ListTargetsForPolicy")
+    ]

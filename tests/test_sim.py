@@ -98,6 +98,56 @@ def test_shared_row_takes_an_override_given_for_any_of_its_operations() -> None:
     assert middleware.bucket_for("ListChildren").quota == Quota(6, 10)
 
 
+def _signed(client: Client, operation: str, access_key: str, organization: str = "") -> int:
+    headers = {
+        "X-Amz-Target": f"AWSOrganizationsV20161128.{operation}",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={access_key}/20261201/us-east-1/x",
+    }
+    if organization:
+        headers["X-Moto-Account-Id"] = organization
+    status: int = client.post("/", headers=headers, data=b"{}").status_code
+    return status
+
+
+def test_two_callers_of_one_organization_meet_its_bucket_on_top_of_their_own() -> None:
+    # AWS's table: ListRoots 1/s burst 2 per account, burst 3 per organization. The clock is
+    # frozen, so nothing refills: the bursts alone decide.
+    middleware = ThrottleMiddleware(_ok_app, latency=(0, 0), clock=lambda: 50.0)
+    client = Client(middleware)
+    assert [_signed(client, "ListRoots", "KEY-A") for _ in range(3)] == [200, 200, 400]
+    # B's own bucket is full, but the organization has one token left of its 3.
+    assert [_signed(client, "ListRoots", "KEY-B") for _ in range(2)] == [200, 400]
+    # Another organization (moto's account header) has buckets of its own.
+    assert _signed(client, "ListRoots", "KEY-B", organization="222222222222") == 200
+    # A throttle by the organization's bucket took nothing from B's own.
+    assert middleware.bucket_for("ListRoots", "KEY-B")._tokens == 0.0
+
+
+def test_per_organization_bucket_follows_overrides_and_shared_rows() -> None:
+    frozen = ThrottleMiddleware(
+        _ok_app,
+        {"ListChildren": Quota(0.001, 5)},
+        latency=(0, 0),
+        organization_quotas={"ListChildren": Quota(0.001, 1)},
+        clock=lambda: 50.0,
+    )
+    client = Client(frozen)
+    assert [_signed(client, "ListChildren", "KEY-A") for _ in range(2)] == [200, 400]
+    # An account override alone leaves no per-organization bucket for that operation.
+    assert (
+        ThrottleMiddleware(_ok_app, {"ListRoots": TINY}).organization_bucket_for("ListRoots")
+        is None
+    )
+    shared = ThrottleMiddleware(_ok_app, shared_rows=True)
+    parents = shared.organization_bucket_for("ListParents", "o")
+    assert parents is shared.organization_bucket_for("ListOrganizationalUnitsForParent", "o")
+    assert parents is not None and parents.quota == Quota(6, 10)
+    separate = ThrottleMiddleware(_ok_app)
+    assert separate.organization_bucket_for("ListParents") is not (
+        separate.organization_bucket_for("ListAccountsForParent")
+    )
+
+
 def test_reset_buckets_refills() -> None:
     middleware = ThrottleMiddleware(_ok_app, {"ListRoots": Quota(0.001, 1)}, latency=(0, 0))
     client = Client(middleware)
@@ -300,3 +350,18 @@ def test_clients_of_a_stopped_server_fail_to_connect() -> None:
         server.stop()
     with pytest.raises(EndpointConnectionError):
         client.list_roots()
+
+
+def test_two_profiles_on_one_organization_meet_its_bucket_over_http(sim: SimServer) -> None:
+    sim.middleware.quotas = {"ListRoots": Quota(0.001, 2)}
+    sim.middleware.organization_quotas = {"ListRoots": Quota(0.001, 3)}
+    sim.middleware.reset_buckets()
+    first, second = sim.client(NO_RETRY, "KEY-FIRST"), sim.client(NO_RETRY, "KEY-SECOND")
+    first.list_roots()
+    first.list_roots()
+    with pytest.raises(first.exceptions.TooManyRequestsException):
+        first.list_roots()  # its own bucket
+    second.list_roots()
+    with pytest.raises(second.exceptions.TooManyRequestsException):
+        second.list_roots()  # the organization's bucket, though its own has a token left
+    assert sim.middleware.stats().throttled == {"ListRoots": 2}

@@ -1,4 +1,7 @@
-"""moto's server behind ThrottleMiddleware on 127.0.0.1, in a background thread.
+"""moto's server behind StrictPager and ThrottleMiddleware on 127.0.0.1, in a background thread.
+
+Paging is AWS's by default (`paging="strict"`: at most 20 items a page, empty pages, bound
+NextTokens); `paging="moto"` leaves moto's own paging, for comparison.
 
 moto keeps its backends in process-wide globals, so two servers in one process would share
 (and reset) one state; SimServer refuses to start while another is running.
@@ -10,9 +13,10 @@ import threading
 import urllib.request
 from collections.abc import Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from orgtree_tui.quotas import Quota
+from orgtree_tui.sim.strict import EMPTY_RATE, StrictPager
 from orgtree_tui.sim.throttle import ADMIN_HEADER, ThrottleMiddleware
 
 if TYPE_CHECKING:
@@ -28,6 +32,8 @@ _ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128."
 
 _running_lock = threading.Lock()
 _running: SimServer | None = None
+
+Paging = Literal["strict", "moto"]
 
 
 def _load_moto_app() -> WSGIApplication:
@@ -63,14 +69,23 @@ class SimServer:
         shared_rows: bool = False,
         seed: int | None = None,
         throttle: bool = True,
+        *,
+        paging: Paging = "strict",
+        empty_rate: float = EMPTY_RATE,
+        organization_quotas: dict[str, Quota] | None = None,
     ) -> None:
+        if paging not in ("strict", "moto"):
+            raise ValueError(f"paging must be 'strict' or 'moto', not {paging!r}")
+        app = _load_moto_app()
+        self._pager = StrictPager(app, seed, empty_rate) if paging == "strict" else None
         self._middleware = ThrottleMiddleware(
-            _load_moto_app(),
+            self._pager or app,
             quotas=quotas,
             latency=latency,
             shared_rows=shared_rows,
             seed=seed,
             throttle=throttle,
+            organization_quotas=organization_quotas,
         )
         self._seed = seed
         self._server: BaseWSGIServer | None = None
@@ -79,6 +94,11 @@ class SimServer:
     @property
     def middleware(self) -> ThrottleMiddleware:
         return self._middleware
+
+    @property
+    def pager(self) -> StrictPager | None:
+        """AWS's paging in front of moto; None with `paging="moto"`."""
+        return self._pager
 
     @property
     def endpoint_url(self) -> str:
@@ -148,8 +168,11 @@ class SimServer:
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
 
-    def client(self, config: Config | None = None) -> OrganizationsClient:
-        """An ordinary client for this endpoint: throttled, with latency."""
+    def client(
+        self, config: Config | None = None, access_key: str = DUMMY_KEY
+    ) -> OrganizationsClient:
+        """An ordinary client for this endpoint: throttled, with latency. Each access key
+        is its own calling account, with its own per-account buckets."""
         import boto3
 
         return boto3.client(
@@ -157,7 +180,7 @@ class SimServer:
             region_name=REGION,
             endpoint_url=self.endpoint_url,
             config=config,
-            aws_access_key_id=DUMMY_KEY,
+            aws_access_key_id=access_key,
             aws_secret_access_key=DUMMY_KEY,
         )
 

@@ -3,37 +3,38 @@
 moto answers every request at once and never throttles; a crawler tuned against that learns
 nothing. This wraps moto's app with per-operation token buckets (the documented quotas), a
 network-like latency, and a hook for injecting faults, and records what it saw.
+
+Buckets come in two kinds, as AWS documents them: one per calling account (the access key
+that signed the request) and one per organization (moto's account header) that every caller
+of that organization draws from. A request needs a token from both.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import random
 import socket
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from orgtree_tui.quotas import Quota, quota_for, row_of
+from orgtree_tui.quotas import Quota, organization_quota_for, quota_for, row_of
+from orgtree_tui.sim.wire import (
+    ADMIN_ENVIRON_KEY,
+    ADMIN_HEADER,
+    MOTO_ACCOUNT_ENVIRON_KEY,
+    TARGET_ENVIRON_KEY,
+    aws_error,
+    caller_of,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-ADMIN_HEADER = "X-Orgtree-Sim-Admin"
-_ADMIN_ENVIRON_KEY = "HTTP_X_ORGTREE_SIM_ADMIN"
-_TARGET_ENVIRON_KEY = "HTTP_X_AMZ_TARGET"
-_JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
-_REASONS = {
-    400: "Bad Request",
-    403: "Forbidden",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
+__all__ = ["ADMIN_HEADER", "Fault", "FaultHook", "SimStats", "ThrottleMiddleware", "TokenBucket"]
 
 
 class TokenBucket:
@@ -44,18 +45,32 @@ class TokenBucket:
         self._clock = clock
         self._tokens = float(quota.burst)
         self._stamp = clock()
-        self._lock = threading.Lock()
 
     def try_take(self) -> bool:
-        with self._lock:
-            now = self._clock()
-            elapsed = max(0.0, now - self._stamp)
-            self._tokens = min(float(self.quota.burst), self._tokens + elapsed * self.quota.rate)
-            self._stamp = now
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
-                return True
+        return take_all((self,))
+
+    def _refill(self) -> None:
+        now = self._clock()
+        elapsed = max(0.0, now - self._stamp)
+        self._tokens = min(float(self.quota.burst), self._tokens + elapsed * self.quota.rate)
+        self._stamp = now
+
+
+# One lock for every bucket: taking from two buckets (account and organization) is atomic.
+_take_lock = threading.Lock()
+
+
+def take_all(buckets: Iterable[TokenBucket]) -> bool:
+    """One token from every bucket, or from none of them if any is empty."""
+    chosen = list(buckets)
+    with _take_lock:
+        for bucket in chosen:
+            bucket._refill()
+        if any(bucket._tokens < 1.0 for bucket in chosen):
             return False
+        for bucket in chosen:
+            bucket._tokens -= 1.0
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +134,15 @@ class ThrottleMiddleware:
         shared_rows: bool = False,
         seed: int | None = None,
         throttle: bool = True,
+        organization_quotas: dict[str, Quota] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
+        self._clock = clock  # the buckets' clock; tests freeze it
+        # Per calling account; an operation overridden here has no per-organization bucket
+        # unless `organization_quotas` names it too (a test that sets one knows its buckets).
         self.quotas = dict(quotas) if quotas else {}
+        self.organization_quotas = dict(organization_quotas) if organization_quotas else {}
         self.latency = latency
         self.shared_rows = shared_rows
         self.throttle = throttle
@@ -140,12 +161,27 @@ class ThrottleMiddleware:
 
     # -- state --------------------------------------------------------------------------
 
-    def bucket_for(self, operation: str) -> TokenBucket:
-        key = row_of(operation) if self.shared_rows else (operation,)
+    def _row(self, operation: str) -> tuple[str, ...]:
+        return row_of(operation) if self.shared_rows else (operation,)
+
+    def bucket_for(self, operation: str, caller: str = "") -> TokenBucket:
+        """The per-account bucket `operation` draws from when `caller` sends it."""
+        key = self._row(operation)
+        return self._bucket(("account", caller, *key), self._quota_for_key(key))
+
+    def organization_bucket_for(self, operation: str, organization: str = "") -> TokenBucket | None:
+        """The bucket every caller of `organization` shares; None where none is modelled."""
+        key = self._row(operation)
+        quota = self._organization_quota_for_key(key)
+        if quota is None:
+            return None
+        return self._bucket(("organization", organization, *key), quota)
+
+    def _bucket(self, key: tuple[str, ...], quota: Quota) -> TokenBucket:
         with self._buckets_lock:
             bucket = self._buckets.get(key)
             if bucket is None:
-                bucket = TokenBucket(self._quota_for_key(key))
+                bucket = TokenBucket(quota, self._clock)
                 self._buckets[key] = bucket
             return bucket
 
@@ -155,6 +191,23 @@ class ThrottleMiddleware:
             if op in self.quotas:
                 return self.quotas[op]
         return quota_for(key[0], self.quotas)
+
+    def _organization_quota_for_key(self, key: tuple[str, ...]) -> Quota | None:
+        for op in key:
+            if op in self.organization_quotas:
+                return self.organization_quotas[op]
+        if any(op in self.quotas for op in key):
+            return None
+        return organization_quota_for(key[0])
+
+    def _admit(self, operation: str, environ: WSGIEnvironment) -> bool:
+        buckets = [self.bucket_for(operation, caller_of(environ))]
+        organization = self.organization_bucket_for(
+            operation, str(environ.get(MOTO_ACCOUNT_ENVIRON_KEY) or "")
+        )
+        if organization is not None:
+            buckets.append(organization)
+        return take_all(buckets)
 
     def reset_buckets(self) -> None:
         """Refill every bucket, e.g. after building an org through the admin path."""
@@ -182,8 +235,8 @@ class ThrottleMiddleware:
     # -- WSGI ---------------------------------------------------------------------------
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        target = environ.get(_TARGET_ENVIRON_KEY)
-        if not target or environ.get(_ADMIN_ENVIRON_KEY) == "1":
+        target = environ.get(TARGET_ENVIRON_KEY)
+        if not target or environ.get(ADMIN_ENVIRON_KEY) == "1":
             return self.app(environ, start_response)
         operation = str(target).rpartition(".")[2]
         with self._stats_lock:
@@ -202,11 +255,11 @@ class ThrottleMiddleware:
     ) -> Iterable[bytes]:
         delay = self._draw_latency()
         time.sleep(delay / 2)
-        if self.throttle and not self.bucket_for(operation).try_take():
+        if self.throttle and not self._admit(operation, environ):
             with self._stats_lock:
                 self._throttled[operation] += 1
             time.sleep(delay / 2)
-            return _error(start_response, 400, "TooManyRequestsException", "Rate exceeded")
+            return aws_error(start_response, 400, "TooManyRequestsException", "Rate exceeded")
         fault = self.fault(operation) if self.fault is not None else None
         if fault is not None:
             time.sleep(fault.extra_delay)
@@ -218,7 +271,7 @@ class ThrottleMiddleware:
                 with self._stats_lock:
                     self._faulted[operation] += 1
                 time.sleep(delay / 2)
-                return _error(start_response, fault.status, fault.code, fault.message)
+                return aws_error(start_response, fault.status, fault.code, fault.message)
         # Drain moto's iterable here so the second half of the latency covers the response.
         body = b"".join(self.app(environ, start_response))
         time.sleep(delay / 2)
@@ -241,16 +294,3 @@ def _drop(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes
             sock.shutdown(socket.SHUT_RDWR)
     start_response("500 Internal Server Error", [("Content-Length", "0")])
     return [b""]
-
-
-def _error(start_response: StartResponse, status: int, code: str, message: str) -> list[bytes]:
-    body = json.dumps({"__type": code, "Message": message}).encode()
-    start_response(
-        f"{status} {_REASONS.get(status, 'Error')}",
-        [
-            ("Content-Type", _JSON_CONTENT_TYPE),
-            ("Content-Length", str(len(body))),
-            ("x-amzn-RequestId", str(uuid.uuid4())),
-        ],
-    )
-    return [body]
