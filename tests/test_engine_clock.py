@@ -9,6 +9,7 @@ waits, so no test depends on how fast the machine is.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -251,7 +252,7 @@ def test_throttles_back_off_exponentially_until_the_deadline(
     assert sent[-1] - start > 30.0
     assert sent[-2] - start <= 30.0
     # Attempt n waits 0.05 * 2**min(n, 5) s, jittered to between half and all of it.
-    gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
     for n, gap in enumerate(gaps):
         base = 0.05 * 2 ** min(n, 5)
         assert base * 0.5 - 1e-9 <= gap <= base + 0.01, (n, gap)
