@@ -310,15 +310,24 @@ def test_list_policies_failing_stays_one_policies_error_with_no_node(moto_client
 
 
 class PagedTargets(Faulty):
-    """ListTargetsForPolicy two targets a page, as a NextToken chain (AWS pages at 20)."""
+    """ListTargetsForPolicy two targets a page, as a NextToken chain (AWS pages at 20).
+    ListPolicies waits until `ready()`, so every node is known when the pages land."""
 
     PAGE = 2
 
-    def __init__(self) -> None:
+    def __init__(self, ready: Callable[[], bool]) -> None:
         super().__init__()
+        self.ready = ready
         self.fault = self.page
 
     def page(self, op: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        if op == "ListPolicies":
+            waited = threading.Event()
+            for _ in range(int(WAIT / 0.01)):
+                if self.ready():
+                    break
+                waited.wait(0.01)
+            assert self.ready(), "the structure never arrived"
         if op != "ListTargetsForPolicy":
             return None
         start = int(params.get("NextToken", "0"))
@@ -333,7 +342,8 @@ def test_each_page_of_a_policys_targets_is_in_the_model_as_it_lands(moto_client:
     built = small_org(moto_client)
     management = moto_client.describe_organization()["Organization"]["MasterAccountId"]
     nodes = [built.root_id, *built.parents, management]
-    client = PagedTargets()
+    crawler: Crawler | None = None
+    client = PagedTargets(lambda: crawler is not None and len(crawler.tree) == len(nodes))
     crawler = Crawler(client, CrawlOptions(quotas=FAST))
     events: list[tuple[str, tuple[str, ...]]] = []
     seen_in_model: list[tuple[DetailState, tuple[Policy, ...] | None]] = []
@@ -341,6 +351,7 @@ def test_each_page_of_a_policys_targets_is_in_the_model_as_it_lands(moto_client:
     def on_page(policy: Policy, target_ids: tuple[str, ...]) -> None:
         events.append(("page", target_ids))
         # The model writer was subscribed first: the model already has this page.
+        assert crawler is not None
         details = crawler.tree.details(target_ids[0])
         seen_in_model.append((details.policies_state, details.policies))
 
@@ -351,12 +362,14 @@ def test_each_page_of_a_policys_targets_is_in_the_model_as_it_lands(moto_client:
     crawler.publisher.subscribe(on_final, topics.POLICIES)
     assert crawler.run().state is CrawlState.COMPLETE
 
+    # One message a page as each lands (11 nodes, 2 a page: 6), all before any final list.
+    assert len(nodes) == 11
+    kinds = [kind for kind, _ in events]
+    assert kinds == ["page"] * 6 + ["final"] * len(nodes)
     pages = [ids for kind, ids in events if kind == "page"]
-    assert len(pages) >= len(nodes) // client.PAGE  # one message a page, not one at the end
-    assert events[0][0] == "page" and events[1][0] == "page"  # before anything is final
+    assert sorted(i for ids in pages for i in ids) == sorted(nodes)
     full = Policy(FULL_ACCESS, "FullAWSAccess")
-    assert seen_in_model[0] == (DetailState.PENDING, (full,))
-    assert sorted({i for ids in pages for i in ids}) == sorted(nodes)
+    assert set(seen_in_model) == {(DetailState.PENDING, (full,))}
     for node_id in nodes:
         details = crawler.tree.details(node_id)
         assert details.policies_state is DetailState.LOADED

@@ -225,11 +225,13 @@ class Planner:
                 self.publisher.sendMessage(topics.TAGS, node_id=node_id, tags=dict(tags))
 
         def failed(error: CallError) -> None:
-            self._forget(("tags", node_id, None))  # selected again: the chain starts over
+            self._forget(("tags", node_id))  # selected again: the chain starts over
             self._detail_failed(node_id, "tags", error.kind is ErrorKind.DENIED)
             self._branch_error(node_id, "tags", error)
 
-        key = ("tags", node_id, token)
+        # Only the first page is keyed (that is what a repeat request would resubmit); a
+        # later page is queued once, by the page before it, and needs no key to forget.
+        key = ("tags", node_id) if token is None else None
         self.submit(Task("ListTagsForResource", params, priority, found, failed, key=key))
 
     # -- policies -----------------------------------------------------------------------
@@ -265,11 +267,11 @@ class Planner:
                 )
 
         def failed(error: CallError) -> None:
-            self._forget(("policies-for", node_id, None))  # asked again: start over
+            self._forget(("policies-for", node_id))  # asked again: start over
             if node_id not in self._final:
                 self._detail_failed(node_id, "policies", error.kind is ErrorKind.DENIED)
 
-        key = ("policies-for", node_id, token)
+        key = ("policies-for", node_id) if token is None else None
         self.submit(Task("ListPoliciesForTarget", params, URGENT, found, failed, key=key))
 
     def _list_policies(self, token: str | None) -> None:
@@ -298,7 +300,8 @@ class Planner:
             for target_id in targets:
                 self._attachments.setdefault(target_id, []).append(policy)
             if self._policy_map == "loading":
-                fresh = tuple(t for t in targets if t not in self._final)
+                # Nodes not found yet get theirs when they are (`_node_found`).
+                fresh = tuple(t for t in targets if t in self._known and t not in self._final)
                 if fresh:
                     self.publisher.sendMessage(
                         topics.POLICY_TARGETS, policy=policy, target_ids=fresh
@@ -309,7 +312,8 @@ class Planner:
 
         def failed(error: CallError) -> None:
             # Only this policy's attachments are unknown: flag it, keep everyone else's.
-            self._branch_error(policy.id, "policy_targets", error)
+            if self._policy_map == "loading":
+                self._branch_error(policy.id, "policy_targets", error)
             self._policy_listing_done()
 
         self.submit(Task("ListTargetsForPolicy", params, POLICIES, found, failed))
