@@ -400,6 +400,37 @@ def test_tags_that_failed_are_fetched_again_when_the_node_is_selected(moto_clien
     assert details.tags == {"Owner": "team-1"}
 
 
+def test_tags_whose_second_page_failed_start_over_when_selected(moto_client: Any) -> None:
+    org = OrgBuilder(moto_client)
+    account = org.account("paged", tags={"A": "1", "B": "2"})
+    client = Faulty()
+    broken = {"on": True}
+
+    def two_pages(op: str, params: dict[str, Any]) -> Exception | dict[str, Any] | None:
+        if op != "ListTagsForResource" or params["ResourceId"] != account:
+            return None
+        tags = client.inner.call(op, ResourceId=account)["Tags"]
+        if "NextToken" not in params:
+            return {"Tags": tags[:1], "NextToken": "page-2"}
+        if broken["on"]:
+            return error("ServiceQuotaExceededException", op)  # not retried: fails the chain
+        return {"Tags": tags[1:]}
+
+    client.fault = two_pages
+    crawler = Crawler(client, CrawlOptions(quotas=FAST))
+    crawler.run()
+    assert crawler.tree.details(account).tags_state is DetailState.FAILED
+    finishes = Finishes(crawler)
+
+    broken["on"] = False
+    crawler.request_details(account)
+    finishes.wait()
+
+    details = crawler.tree.details(account)
+    assert details.tags_state is DetailState.LOADED
+    assert details.tags == {"A": "1", "B": "2"}
+
+
 def test_policies_that_failed_are_fetched_again_on_each_selection(moto_client: Any) -> None:
     built = small_org(moto_client)
     account = built.accounts["acct 2-0"]
