@@ -400,23 +400,25 @@ def test_tags_that_failed_are_fetched_again_when_the_node_is_selected(moto_clien
     assert details.tags == {"Owner": "team-1"}
 
 
-def test_tags_whose_second_page_failed_start_over_when_selected(moto_client: Any) -> None:
+def test_tags_whose_last_page_failed_start_over_when_selected(moto_client: Any) -> None:
     org = OrgBuilder(moto_client)
-    account = org.account("paged", tags={"A": "1", "B": "2"})
+    account = org.account("paged", tags={"A": "1", "B": "2", "C": "3"})
     client = Faulty()
     broken = {"on": True}
 
-    def two_pages(op: str, params: dict[str, Any]) -> Exception | dict[str, Any] | None:
+    def three_pages(op: str, params: dict[str, Any]) -> Exception | dict[str, Any] | None:
         if op != "ListTagsForResource" or params["ResourceId"] != account:
             return None
         tags = client.inner.call(op, ResourceId=account)["Tags"]
-        if "NextToken" not in params:
-            return {"Tags": tags[:1], "NextToken": "page-2"}
-        if broken["on"]:
+        page = int(params.get("NextToken", "0"))
+        if page == 2 and broken["on"]:
             return error("ServiceQuotaExceededException", op)  # not retried: fails the chain
-        return {"Tags": tags[1:]}
+        answer: dict[str, Any] = {"Tags": tags[page : page + 1]}
+        if page < 2:
+            answer["NextToken"] = str(page + 1)
+        return answer
 
-    client.fault = two_pages
+    client.fault = three_pages
     crawler = Crawler(client, CrawlOptions(quotas=FAST))
     crawler.run()
     assert crawler.tree.details(account).tags_state is DetailState.FAILED
@@ -428,7 +430,7 @@ def test_tags_whose_second_page_failed_start_over_when_selected(moto_client: Any
 
     details = crawler.tree.details(account)
     assert details.tags_state is DetailState.LOADED
-    assert details.tags == {"A": "1", "B": "2"}
+    assert details.tags == {"A": "1", "B": "2", "C": "3"}
 
 
 def test_policies_that_failed_are_fetched_again_on_each_selection(moto_client: Any) -> None:
