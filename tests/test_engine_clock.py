@@ -124,7 +124,7 @@ def make_loop(client: Faulty, time_: FakeTime, **kwargs: Any) -> TaskLoop:
 
 
 def test_a_fatal_task_whose_handler_raised_is_resumed_with_its_callbacks(
-    moto_client: Any, client: Faulty, time_: FakeTime
+    moto_client: Any, client: Faulty, time_: FakeTime, caplog: pytest.LogCaptureFixture
 ) -> None:
     OrgBuilder(moto_client)
     loop = make_loop(client, time_, workers=2)
@@ -137,7 +137,9 @@ def test_a_fatal_task_whose_handler_raised_is_resumed_with_its_callbacks(
         roots.extend(r["Id"] for r in response["Roots"])
 
     loop.submit(Task("ListRoots", {}, STRUCTURE, found, fatal=True))
-    assert loop.run() is LoopState.ABORTED
+    with caplog.at_level(logging.ERROR, logger="orgtree_tui.crawl.engine"):
+        assert loop.run() is LoopState.ABORTED
+    assert [r.getMessage() for r in caplog.records] == ["result handler of ListRoots failed"]
     assert loop.abort_error is not None and loop.abort_error.code == "KeyError"
     assert roots == []
 

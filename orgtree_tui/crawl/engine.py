@@ -228,7 +228,11 @@ class TaskLoop:
             return list(found.values())
 
     def resume(self) -> LoopState:
-        """Run again after a cancel or an abort, with every task that was left unfinished."""
+        """Run again after a cancel or an abort, with every task that was left unfinished.
+
+        Clears the cancel only if it is the one that stopped the loop: a cancel that came
+        after the stop (say, between Crawler claiming RESUMING and this call) still wins,
+        and the run ends CANCELLED before sending anything."""
         with self._cond:
             if self.state is LoopState.RUNNING:
                 raise RuntimeError("the loop is running")
