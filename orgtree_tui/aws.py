@@ -7,6 +7,7 @@ reaches the raw client. Sessions, roles and STS (with its own allow-list) are `i
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -152,6 +153,17 @@ def endpoint_for(conn: Connection) -> str | None:
     """The connection's endpoint URL, else AWS_ENDPOINT_URL, checked; None means AWS."""
     endpoint = conn.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
     return validate_endpoint_url(endpoint) if endpoint else None
+
+
+def is_loopback(url: str) -> bool:
+    """True for an endpoint on this machine (localhost, 127.0.0.0/8, ::1): a simulator."""
+    host = urlparse(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def make_client(

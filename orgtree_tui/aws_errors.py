@@ -1,12 +1,15 @@
 """What an AWS error means for the crawl (retry, stop, skip a branch) and for the user.
 
 `classify` sorts botocore's exceptions into kinds the task loop acts on; `explain` turns one
-into a sentence or two that says what to do, naming the profile's `aws sso login` when a
-login has expired. Re-exported by `aws`, where the rest of the app imports them from.
+into a sentence or two that says what to do, naming the profile's `aws sso login` (or
+`aws login`, for botocore's login provider) when a login has expired, and the clock when a
+signature was refused because the request time was too far off. Re-exported by `aws`,
+where the rest of the app imports them from.
 """
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -51,7 +54,30 @@ _NOT_FOUND_CODES = {
     "OrganizationalUnitNotFoundException",
     "PolicyNotFoundException",
 }
-_TRANSIENT_CODES = {"ServiceException", "InternalFailure", "ServiceUnavailable", "InternalError"}
+_TRANSIENT_CODES = {
+    "ServiceException",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "InternalError",
+    # AWS: "the target of the operation is being modified; try again later".
+    "ConcurrentModificationException",
+}
+_SKEW_CODES = {"RequestTimeTooSkewed"}
+# What AWS says when a signature is refused for its time, not its key.
+_SKEW_MESSAGE = re.compile(
+    r"signature expired|signature not yet current|too skewed|request time|clock", re.IGNORECASE
+)
+# botocore's `aws login` provider (botocore 1.41+); matched by name so an older botocore,
+# which has no such classes, still loads, and a newer one that renames a subclass still counts.
+_LOGIN_ERROR_NAMES = frozenset(
+    {
+        "LoginError",
+        "LoginRefreshRequired",
+        "LoginTokenLoadError",
+        "LoginAuthorizationCodeError",
+        "LoginInsufficientPermissions",
+    }
+)
 _CONNECTION_ERRORS = (
     bexc.EndpointConnectionError,
     bexc.ConnectionClosedError,
@@ -81,7 +107,7 @@ def classify(exc: BaseException) -> ErrorKind:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code in _THROTTLE_CODES:
             return ErrorKind.THROTTLED
-        if code in _CREDENTIAL_CODES:
+        if code in _CREDENTIAL_CODES or code in _SKEW_CODES:
             return ErrorKind.CREDENTIALS
         if code in _DENIED_CODES:
             return ErrorKind.DENIED
@@ -92,11 +118,29 @@ def classify(exc: BaseException) -> ErrorKind:
         if code in _TRANSIENT_CODES or (isinstance(status, int) and status >= 500):
             return ErrorKind.TRANSIENT
         return ErrorKind.OTHER
-    if isinstance(exc, _CREDENTIAL_ERRORS):
+    if isinstance(exc, _CREDENTIAL_ERRORS) or is_login_error(exc):
         return ErrorKind.CREDENTIALS
     if isinstance(exc, _CONNECTION_ERRORS):
         return ErrorKind.TRANSIENT
     return ErrorKind.OTHER
+
+
+def is_login_error(exc: BaseException) -> bool:
+    """An error of botocore's `aws login` credential provider."""
+    return any(cls.__name__ in _LOGIN_ERROR_NAMES for cls in type(exc).__mro__)
+
+
+def is_clock_skew(exc: BaseException) -> bool:
+    """A request refused because this machine's clock is too far from AWS's."""
+    if not isinstance(exc, bexc.ClientError):
+        return False
+    code = error_code(exc)
+    if code in _SKEW_CODES:
+        return True
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    return code in ("InvalidSignatureException", "SignatureDoesNotMatch") and bool(
+        _SKEW_MESSAGE.search(message)
+    )
 
 
 def explain(exc: BaseException, conn: Connection | None = None) -> str:
@@ -119,6 +163,17 @@ def explain(exc: BaseException, conn: Connection | None = None) -> str:
         return f"Your AWS SSO session has expired or is missing. Run `{login}` and retry."
     if isinstance(exc, bexc.TokenRetrievalError):
         return f"Could not refresh AWS credentials ({exc}). Run `{login}` and retry."
+    if is_login_error(exc):
+        aws_login = f"aws login --profile {profile}" if profile else "aws login"
+        return (
+            f"Your `aws login` session has expired or could not be read ({exc}). "
+            f"Run `{aws_login}` and retry."
+        )
+    if is_clock_skew(exc):
+        return (
+            f"AWS refused the request's time ({error_code(exc)}): this machine's clock is "
+            "off. Set it right (turn on NTP time sync) and retry; the credentials are fine."
+        )
     if _is_assume_role(exc) and kind is not ErrorKind.CREDENTIALS:
         # Also when a refresh fails mid-crawl: the role, not Organizations, said no.
         role = conn.role_arn if conn and conn.role_arn else "the role"

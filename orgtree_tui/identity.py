@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import botocore.exceptions as bexc
 import botocore.session
+from botocore.config import Config
 from botocore.credentials import (
     AssumeRoleCredentialFetcher,
     CredentialProvider,
@@ -29,6 +30,8 @@ from orgtree_tui.aws import (
     WriteRefusedError,
     endpoint_for,
     explain,
+    is_loopback,
+    validate_endpoint_url,
 )
 
 STS_OPERATIONS = frozenset({"AssumeRole", "GetCallerIdentity"})
@@ -116,15 +119,34 @@ def caller_identity(
 def sts_client(session: boto3.session.Session, conn: Connection) -> Any:
     """An STS client limited to STS_OPERATIONS, on the connection's endpoint if it has one
     (a simulated endpoint serves STS too; real AWS uses the regional STS endpoint)."""
-    client = session.client("sts", region_name=conn.region, endpoint_url=sts_endpoint(conn))
+    client = session.client("sts", region_name=conn.region, **sts_client_args(conn))
     guard_sts(client)
     return client
 
 
 def sts_endpoint(conn: Connection) -> str | None:
-    """AWS_ENDPOINT_URL_STS, else the connection's endpoint (moto serves STS and
-    Organizations on one port), else botocore's own choice."""
-    return os.environ.get("AWS_ENDPOINT_URL_STS") or endpoint_for(conn)
+    """Where STS is called: AWS_ENDPOINT_URL_STS if set; else the connection's endpoint when
+    it is on this machine (a simulator serves STS and Organizations on one port); else None,
+    AWS's STS. A FIPS or VPC endpoint of Organizations does not serve STS, so `--role-arn`
+    with one must still reach the default STS endpoint."""
+    explicit = os.environ.get("AWS_ENDPOINT_URL_STS")
+    if explicit:
+        return validate_endpoint_url(explicit)
+    endpoint = endpoint_for(conn)
+    return endpoint if endpoint is not None and is_loopback(endpoint) else None
+
+
+def sts_client_args(conn: Connection) -> dict[str, Any]:
+    """`endpoint_url` (and, when needed, `config`) for an STS client of this connection."""
+    endpoint = sts_endpoint(conn)
+    if endpoint is not None:
+        return {"endpoint_url": endpoint}
+    global_url = os.environ.get("AWS_ENDPOINT_URL")
+    if global_url and not is_loopback(global_url):
+        # botocore would send STS to AWS_ENDPOINT_URL too: that one is Organizations'.
+        # (botocore-stubs lag behind botocore 1.31's option)
+        return {"config": Config(ignore_configured_endpoint_urls=True)}  # type: ignore[call-arg]
+    return {}
 
 
 def guard_sts(client: Any) -> None:
@@ -160,7 +182,7 @@ def _assume_role(base: boto3.session.Session, conn: Connection) -> boto3.session
     def make_sts(service: str, **kwargs: Any) -> Any:
         # The fetcher builds a fresh STS client on every refresh, with frozen source keys.
         client = base._session.create_client(
-            service, region_name=conn.region, endpoint_url=sts_endpoint(conn), **kwargs
+            service, region_name=conn.region, **sts_client_args(conn), **kwargs
         )
         guard_sts(client)
         return client

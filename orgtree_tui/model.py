@@ -276,6 +276,17 @@ class OrgTree:
             self._policies[node_id] = tuple(sorted(policies, key=lambda p: (p.name, p.id)))
             self._policies_state[node_id] = DetailState.LOADED
 
+    def add_policy_attachments(self, policy: Policy, node_ids: Iterable[str]) -> None:
+        """One page of a policy's targets: add it to each node's list so far. The state is
+        left alone (PENDING until `set_policies` gives the final list)."""
+        with self._lock:
+            for node_id in node_ids:
+                attached = self._policies.get(node_id, ())
+                if policy not in attached:
+                    self._policies[node_id] = tuple(
+                        sorted((*attached, policy), key=lambda p: (p.name, p.id))
+                    )
+
     def set_policies_state(self, node_id: str, state: DetailState) -> None:
         with self._lock:
             self._policies_state[node_id] = state

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 import botocore.exceptions as bexc
@@ -15,7 +16,14 @@ import pytest
 from moto import mock_aws
 from test_cli import one_error_line
 
-from orgtree_tui.aws import Connection, ConnectionSettingsError, WriteRefusedError, explain
+from orgtree_tui.aws import (
+    Connection,
+    ConnectionSettingsError,
+    ErrorKind,
+    WriteRefusedError,
+    classify,
+    explain,
+)
 from orgtree_tui.cli import main
 from orgtree_tui.identity import (
     IdentityError,
@@ -23,6 +31,7 @@ from orgtree_tui.identity import (
     list_profiles,
     open_session,
     sts_client,
+    sts_endpoint,
     validate_role_arn,
 )
 from orgtree_tui.source import open_connection
@@ -329,3 +338,135 @@ def test_the_role_session_keeps_the_source_profiles_settings(
     assert caller_identity(Connection(profile="base", role_arn=ROLE), session).account == (
         "111111111111"
     )
+
+
+# -- where STS is called (issue 11 item 9) ------------------------------------------------
+
+FIPS = "https://organizations-fips.us-east-1.amazonaws.com"
+VPCE = "https://vpce-0abc123-def456.organizations.us-east-1.vpce.amazonaws.com"
+
+
+def sts_clients_made(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    import orgtree_tui.identity as identity
+
+    made: list[Any] = []
+    real = identity.guard_sts
+    monkeypatch.setattr(identity, "guard_sts", lambda c: (made.append(c), real(c)))
+    return made
+
+
+@pytest.mark.parametrize("endpoint", [FIPS, VPCE])
+def test_a_fips_or_vpc_organizations_endpoint_with_a_role_still_reaches_sts(
+    moto: None, monkeypatch: pytest.MonkeyPatch, endpoint: str
+) -> None:
+    made = sts_clients_made(monkeypatch)
+    conn = Connection(endpoint_url=endpoint, role_arn=ROLE)
+    session = open_session(conn)  # assumes the role: moto answers at AWS's STS only
+    assert caller_identity(conn, session).account == "111111111111"
+    hosts = {urlparse(c.meta.endpoint_url).hostname for c in made}
+    assert hosts and all(h is not None and h.startswith("sts.") for h in hosts), hosts
+
+
+def test_a_fips_endpoint_in_aws_endpoint_url_is_not_used_for_sts(
+    moto: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", FIPS)
+    made = sts_clients_made(monkeypatch)
+    open_session(Connection(role_arn=ROLE))
+    assert [urlparse(c.meta.endpoint_url).hostname for c in made] == ["sts.us-east-1.amazonaws.com"]
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["http://127.0.0.1:5000", "http://localhost:5000", "http://[::1]:5000", "http://127.0.0.2"],
+)
+def test_a_loopback_endpoint_serves_sts_too(endpoint: str) -> None:
+    assert sts_endpoint(Connection(endpoint_url=endpoint)) == endpoint
+
+
+@pytest.mark.parametrize("endpoint", [FIPS, VPCE, "https://10.0.0.5", None])
+def test_other_endpoints_leave_sts_to_botocore(endpoint: str | None) -> None:
+    assert sts_endpoint(Connection(endpoint_url=endpoint)) is None
+
+
+def test_aws_endpoint_url_sts_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "https://sts.example.test")
+    assert sts_endpoint(Connection(endpoint_url=FIPS)) == "https://sts.example.test"
+    assert sts_endpoint(Connection(endpoint_url="http://127.0.0.1:5000")) == (
+        "https://sts.example.test"
+    )
+
+
+# -- `aws login` and clock skew (issue 11 item 8) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [bexc.LoginRefreshRequired(), bexc.LoginTokenLoadError(error_msg="no cached token")],
+    ids=["LoginRefreshRequired", "LoginTokenLoadError"],
+)
+def test_aws_login_errors_are_credential_errors_that_say_aws_login(exc: Exception) -> None:
+    assert classify(exc) is ErrorKind.CREDENTIALS
+    message = explain(exc, Connection(profile="dev"))
+    assert "`aws login --profile dev`" in message
+    assert "sso" not in message
+
+
+def test_a_login_error_botocore_does_not_define_is_matched_by_name() -> None:
+    class LoginRefreshRequired(bexc.BotoCoreError):  # as a botocore without the class might
+        fmt = "Your session has expired."
+
+    assert classify(LoginRefreshRequired()) is ErrorKind.CREDENTIALS
+    assert "`aws login`" in explain(LoginRefreshRequired())
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (
+            "InvalidSignatureException",
+            "Signature expired: 20260101T000000Z is now earlier than 20260101T000500Z "
+            "(20260101T001000Z - 5 min.)",
+        ),
+        (
+            "SignatureDoesNotMatch",
+            "Signature not yet current: 20260101T002000Z is still later than 20260101T001500Z",
+        ),
+        (
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the current time is too large.",
+        ),
+    ],
+)
+def test_clock_skew_says_the_clock_is_off(code: str, message: str) -> None:
+    exc = bexc.ClientError({"Error": {"Code": code, "Message": message}}, "ListRoots")
+    assert classify(exc) is ErrorKind.CREDENTIALS  # stops the crawl, resumable
+    said = explain(exc)
+    assert "clock" in said
+    assert "expired" not in said and "sso login" not in said
+
+
+def test_a_bad_signature_that_is_not_about_time_is_still_about_credentials() -> None:
+    exc = bexc.ClientError(
+        {
+            "Error": {
+                "Code": "InvalidSignatureException",
+                "Message": "The request signature "
+                "we calculated does not match the signature you provided.",
+            }
+        },
+        "ListRoots",
+    )
+    assert "clock" not in explain(exc)
+    assert "aws sso login" in explain(exc)
+
+
+def test_concurrent_modification_is_transient() -> None:
+    exc = bexc.ClientError(
+        {
+            "Error": {"Code": "ConcurrentModificationException", "Message": "try again later"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        "DescribeOrganization",
+    )
+    assert classify(exc) is ErrorKind.TRANSIENT

@@ -5,7 +5,9 @@ but sits on AWS's 5/s quota row together with ListOrganizationalUnitsForParent (
 may be one shared bucket). ListChildren gives only ids, from a 6/s bucket of its own; the
 fields then come from the ListAccounts stream, 20 accounts a call from an 8/s bucket, started
 once per crawl. Each listing task offers both calls and the loop sends whichever has a token,
-so account placement runs on three buckets instead of one. An id placed before the stream
+so account placement runs on three buckets instead of one. When one of the two is refused
+(AccessDenied), the loop drops it and sends the other: a parent's listing fails only when
+both ways were refused. An id placed before the stream
 has brought its record waits for it; ids the stream never brings (an account created
 mid-crawl, or a denied ListAccounts) are asked for one by one with DescribeAccount.
 """

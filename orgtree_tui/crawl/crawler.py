@@ -88,7 +88,9 @@ class Crawler:
         )
         # Order matters: the model hears every message before any other listener.
         self._writer = ModelWriter(self.tree, self.publisher)
-        self._planner = Planner(self.publisher, self.loop.submit, details=self.options.details)
+        self._planner = Planner(
+            self.publisher, self.loop.submit, details=self.options.details, forget=self.loop.forget
+        )
         self._detail_errors = 0
         self.publisher.subscribe(self._count_branch_error, topics.BRANCH_ERROR)
         self.outcome: CrawlOutcome | None = None
@@ -134,7 +136,8 @@ class Crawler:
         return self.loop.cancel_event
 
     def request_details(self, node_id: str) -> None:
-        """Fetch this node's tags and policies now, ahead of everything else queued."""
+        """Fetch this node's tags and policies now, ahead of everything else queued. A detail
+        that failed or was refused is asked for again (a failed task's key is forgotten)."""
         # Safe from any thread: these only build tasks and submit them, and the loop
         # deduplicates by task key under its own lock.
         details = self.tree.details(node_id)

@@ -12,9 +12,9 @@ nothing is queued, waiting or in flight.
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import itertools
+import logging
 import random
 import threading
 import time
@@ -42,6 +42,16 @@ MAX_TRANSIENT_ATTEMPTS = 8
 CANCEL_GRACE = 0.8  # how long `run` waits for in-flight calls after a cancel
 # Failures that stop the whole crawl: nothing else would work either.
 _FATAL_KINDS = (ErrorKind.CREDENTIALS, ErrorKind.NOT_IN_ORGANIZATION)
+
+log = logging.getLogger(__name__)
+
+# How the loop waits for its next event: `cond.wait(timeout)` by default; a test passes one
+# that moves a fake clock forward instead of sleeping.
+Wait = Callable[[threading.Condition, float | None], object]
+
+
+def _wait(cond: threading.Condition, timeout: float | None) -> object:
+    return cond.wait(timeout)
 
 
 class Client(Protocol):
@@ -89,6 +99,14 @@ class Task:
     def rank(self, operation: str) -> int:
         return next(i for i, c in enumerate(self.choices) if c[0] == operation)
 
+    def offers(self, operation: str) -> bool:
+        return any(c[0] == operation for c in self.choices)
+
+    def drop(self, operation: str) -> None:
+        """Stop offering this call (it was refused); another choice goes out instead."""
+        self.choices = tuple(c for c in self.choices if c[0] != operation)
+        self.operation, self.params = self.choices[0]
+
 
 class LoopState(Enum):
     RUNNING = "running"
@@ -119,6 +137,7 @@ class TaskLoop:
         on_progress: Callable[[CrawlStats], None] | None = None,
         progress_interval: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
+        wait: Wait = _wait,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -130,6 +149,7 @@ class TaskLoop:
         self._on_progress = on_progress
         self._progress_interval = progress_interval
         self._clock = clock
+        self._wait = wait
         self._cond = threading.Condition()
         self._queues: dict[str, list[tuple[int, int, Task]]] = {}
         self._delayed: list[tuple[float, int, Task]] = []
@@ -145,6 +165,11 @@ class TaskLoop:
         self._last_progress = 0.0
         self._dirty = True
         self._random = random.Random()
+        # Calls refused (AccessDenied) for a task that had another way: later tasks skip them.
+        self._refused: set[str] = set()
+        # Whether the cancel event was set when the loop last stopped: only that cancel is
+        # answered by `resume()`; one that arrives after the stop must still win.
+        self._stopped_cancelled = False
         self.state = LoopState.RUNNING
 
     # -- called from any thread ---------------------------------------------------------
@@ -158,9 +183,11 @@ class TaskLoop:
             if task.key is not None:
                 known = self._keys.get(task.key)
                 if known is not None:
-                    if known.state == "queued" and task.priority < known.priority:
+                    if known.state in ("queued", "waiting") and task.priority < known.priority:
+                        # A task waiting out a backoff keeps the raise for when it is due.
                         known.priority = task.priority
-                        self._push(known)
+                        if known.state == "queued":
+                            self._push(known)
                         self._cond.notify()
                     return False
                 self._keys[task.key] = task
@@ -179,6 +206,13 @@ class TaskLoop:
         with self._cond:
             return key in self._keys
 
+    def forget(self, key: Hashable) -> None:
+        """Let a finished task's key be submitted again (a chain whose later page failed)."""
+        with self._cond:
+            known = self._keys.get(key)
+            if known is not None and known.state == "done":
+                del self._keys[key]
+
     def unfinished(self) -> list[Task]:
         """Every task queued, waiting for a retry, in flight or not yet handled."""
         with self._cond:
@@ -194,11 +228,17 @@ class TaskLoop:
             return list(found.values())
 
     def resume(self) -> LoopState:
-        """Run again after a cancel or an abort, with every task that was left unfinished."""
+        """Run again after a cancel or an abort, with every task that was left unfinished.
+
+        Clears the cancel only if it is the one that stopped the loop: a cancel that came
+        after the stop (say, between Crawler claiming RESUMING and this call) still wins,
+        and the run ends CANCELLED before sending anything."""
         with self._cond:
             if self.state is LoopState.RUNNING:
                 raise RuntimeError("the loop is running")
-            self.cancel_event.clear()
+            if self._stopped_cancelled:
+                self.cancel_event.clear()  # the cancel that stopped the loop: answered now
+            self._stopped_cancelled = False
             self._abort_error = None
             # Calls that came back refused while we were stopping get another chance now.
             kept: deque[tuple[Task, dict[str, Any] | None, BaseException | None]] = deque()
@@ -238,6 +278,8 @@ class TaskLoop:
                 # thread outlives the loop, but never hold a cancel past the grace period.
                 wait_futures(pending, timeout=CANCEL_GRACE)
             self._ended = self._clock()
+            with self._cond:
+                self._stopped_cancelled = self.cancel_event.is_set()
             self._publish_progress(force=True)
         return self.state
 
@@ -263,10 +305,15 @@ class TaskLoop:
                     self.state = LoopState.FINISHED
                     return
                 if not self._done:
-                    self._cond.wait(self._next_wakeup())
+                    self._wait(self._cond, self._next_wakeup())
             self._publish_progress()
 
     def _push(self, task: Task) -> None:
+        if len(task.choices) > 1 and self._refused:
+            kept = tuple(c for c in task.choices if c[0] not in self._refused)
+            if kept and len(kept) < len(task.choices):
+                task.choices = kept
+                task.operation, task.params = kept[0]
         task.state = "queued"
         entry = (task.priority, task.seq, task)
         for operation, _ in task.choices:
@@ -276,7 +323,7 @@ class TaskLoop:
         queue = self._queues.get(operation)
         while queue:
             priority, _, task = queue[0]
-            if task.state == "queued" and priority == task.priority:
+            if task.state == "queued" and priority == task.priority and task.offers(operation):
                 return task
             heapq.heappop(queue)  # stale entry: reprioritised or already taken
         return None
@@ -367,10 +414,20 @@ class TaskLoop:
             try:
                 task.on_result(response)
             except Exception as handler_exc:  # a bug in a handler must not stop the crawl
+                log.exception("result handler of %s failed", task.operation)
                 self._fail(task, handler_exc, ErrorKind.OTHER)
+                return  # not released: a fatal task is kept, whole, for `resume()`
             _release(task)
             return
         kind = classify(exc)
+        if kind is ErrorKind.DENIED and len(task.choices) > 1:
+            # Refused, but another call does the same job: go on with that one.
+            with self._cond:
+                self._refused.add(task.operation)
+                task.drop(task.operation)
+                self._requeue(task)
+                self._dirty = True
+            return
         if kind is ErrorKind.THROTTLED:
             with self._cond:
                 throttled = self._counters.throttled
@@ -421,10 +478,15 @@ class TaskLoop:
                 task.first_sent = None
                 self._requeue(task)
             return
-        # The failure is already counted; a broken error handler must not stop the crawl.
-        with contextlib.suppress(Exception):
+        with self._cond:
+            # Failed for good: forget the key, so asking again (a node selected again)
+            # sends the call again instead of being refused as a repeat.
+            if task.key is not None and self._keys.get(task.key) is task:
+                del self._keys[task.key]
+        try:
             task.on_error(error)
-        _release(task)
+        except Exception:  # the failure is already counted; a broken handler must not stop
+            log.exception("error handler of %s failed", task.operation)
 
     @property
     def abort_error(self) -> CallError | None:
@@ -461,7 +523,10 @@ class TaskLoop:
             self._dirty = False
             self._last_progress = now
             snapshot = self._snapshot()
-        self._on_progress(snapshot)
+        try:
+            self._on_progress(snapshot)
+        except Exception:  # progress is for show: a broken listener must not end the crawl
+            log.exception("progress listener failed")
 
 
 def _ignore(_: object) -> None:

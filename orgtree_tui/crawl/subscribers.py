@@ -10,7 +10,7 @@ ListPoliciesForTarget at top priority.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +31,9 @@ class BranchError:
     """Part of the organization that could not be fetched."""
 
     node_id: str
-    part: str  # "structure", "tags", "policies", "policy_targets" (node_id: the policy)
-    # or "organization"
+    # "structure", "tags", "policies" (ListPolicies: node_id "") or "policy_targets"
+    # (ListTargetsForPolicy of the policy whose id is node_id)
+    part: str
     operation: str
     code: str
     message: str
@@ -51,6 +52,7 @@ class ModelWriter:
         publisher.subscribe(self.on_node, topics.ACCOUNT)
         publisher.subscribe(self.on_tags, topics.TAGS)
         publisher.subscribe(self.on_policies, topics.POLICIES)
+        publisher.subscribe(self.on_policy_targets, topics.POLICY_TARGETS)
         publisher.subscribe(self.on_detail_state, topics.DETAIL_STATE)
         publisher.subscribe(self.on_branch_error, topics.BRANCH_ERROR)
 
@@ -65,6 +67,9 @@ class ModelWriter:
 
     def on_policies(self, node_id: str, policies: tuple[Policy, ...]) -> None:
         self.tree.set_policies(node_id, policies)
+
+    def on_policy_targets(self, policy: Policy, target_ids: tuple[str, ...]) -> None:
+        self.tree.add_policy_attachments(policy, target_ids)
 
     def on_detail_state(self, node_id: str, detail: str, state: DetailState) -> None:
         if detail == "tags":
@@ -84,17 +89,27 @@ class ModelWriter:
 
 
 Submit = Callable[[Task], bool]
+Forget = Callable[[Hashable], None]
 
 
 class Planner:
     """Queues the calls that what was just found makes necessary."""
 
-    def __init__(self, publisher: Publisher, submit: Submit, *, details: bool) -> None:
+    def __init__(
+        self,
+        publisher: Publisher,
+        submit: Submit,
+        *,
+        details: bool,
+        forget: Forget = lambda key: None,
+    ) -> None:
         self.publisher = publisher
         self.submit = submit
+        self._forget = forget  # lets a failed chain's first page be asked for again
         self.details = details
         self._known: dict[str, NodeType] = {}
         self._attachments: dict[str, list[Policy]] = {}
+        self._final: set[str] = set()  # nodes whose POLICIES (the final list) went out
         self._policy_listings = 0  # ListPolicies + ListTargetsForPolicy chains still running
         self._policy_map: str = "unknown"  # unknown -> loading -> ready | denied | failed
         self._accounts = AccountPlacer(
@@ -166,7 +181,9 @@ class Planner:
         self.fetch_tags(node.id, DETAILS)
         if self._policy_map == "ready":
             self._publish_policies(node.id)
-        elif self._policy_map in ("denied", "failed"):
+        elif self._policy_map == "loading":
+            self._publish_partial_policies(node.id)
+        elif self._policy_map in ("denied", "failed") and node.id not in self._final:
             self._detail_failed(node.id, "policies", self._policy_map == "denied")
 
     def _list_ous(self, parent_id: str, token: str | None, seen: list[str]) -> None:
@@ -215,17 +232,27 @@ class Planner:
                 self.publisher.sendMessage(topics.TAGS, node_id=node_id, tags=dict(tags))
 
         def failed(error: CallError) -> None:
+            self._forget(("tags", node_id))  # selected again: the chain starts over
             self._detail_failed(node_id, "tags", error.kind is ErrorKind.DENIED)
             self._branch_error(node_id, "tags", error)
 
-        key = ("tags", node_id, token)
+        # Only the first page is keyed (that is what a repeat request would resubmit); a
+        # later page is queued once, by the page before it, and needs no key to forget.
+        key = ("tags", node_id) if token is None else None
         self.submit(Task("ListTagsForResource", params, priority, found, failed, key=key))
 
     # -- policies -----------------------------------------------------------------------
+    #
+    # Attachments arrive page by page (ListTargetsForPolicy for FullAWSAccess is N/20 calls
+    # in a chain): each page is published at once on POLICY_TARGETS, so the model shows what
+    # is known so far. A node's list is final (POLICIES) once ListPolicies and every
+    # ListTargetsForPolicy chain have ended, since any policy may be attached to any node,
+    # or as soon as its own ListPoliciesForTarget answered. A chain that fails flags its
+    # policy (BRANCH_ERROR, part "policy_targets") and the other policies' attachments stay.
 
     def fetch_policies_for(self, node_id: str) -> None:
         """Policies of one node right now, without waiting for the policy map."""
-        if self._policy_map == "ready":
+        if node_id in self._final:
             return
         self._fetch_target_page(node_id, None, [])
 
@@ -240,15 +267,18 @@ class Planner:
             found_so_far.extend(parse.policy(p) for p in response.get("Policies", []))
             if response.get("NextToken"):
                 self._fetch_target_page(node_id, response["NextToken"], found_so_far)
-            else:
+            elif node_id not in self._final:
+                self._final.add(node_id)
                 self.publisher.sendMessage(
                     topics.POLICIES, node_id=node_id, policies=tuple(found_so_far)
                 )
 
         def failed(error: CallError) -> None:
-            self._detail_failed(node_id, "policies", error.kind is ErrorKind.DENIED)
+            self._forget(("policies-for", node_id))  # asked again: start over
+            if node_id not in self._final:
+                self._detail_failed(node_id, "policies", error.kind is ErrorKind.DENIED)
 
-        key = ("policies-for", node_id, token)
+        key = ("policies-for", node_id) if token is None else None
         self.submit(Task("ListPoliciesForTarget", params, URGENT, found, failed, key=key))
 
     def _list_policies(self, token: str | None) -> None:
@@ -273,13 +303,27 @@ class Planner:
         self._policy_listings += 1
 
         def found(response: dict[str, Any]) -> None:
-            for target in response.get("Targets", []):
-                self._attachments.setdefault(target["TargetId"], []).append(policy)
+            targets = tuple(str(t["TargetId"]) for t in response.get("Targets", []))
+            for target_id in targets:
+                self._attachments.setdefault(target_id, []).append(policy)
+            if self._policy_map == "loading":
+                # Nodes not found yet get theirs when they are (`_node_found`).
+                fresh = tuple(t for t in targets if t in self._known and t not in self._final)
+                if fresh:
+                    self.publisher.sendMessage(
+                        topics.POLICY_TARGETS, policy=policy, target_ids=fresh
+                    )
             if response.get("NextToken"):
                 self._list_targets(policy, response["NextToken"])
             self._policy_listing_done()
 
-        self.submit(Task("ListTargetsForPolicy", params, POLICIES, found, self._policy_map_failed))
+        def failed(error: CallError) -> None:
+            # Only this policy's attachments are unknown: flag it, keep everyone else's.
+            if self._policy_map == "loading":
+                self._branch_error(policy.id, "policy_targets", error)
+            self._policy_listing_done()
+
+        self.submit(Task("ListTargetsForPolicy", params, POLICIES, found, failed))
 
     def _policy_listing_done(self) -> None:
         self._policy_listings -= 1
@@ -295,12 +339,21 @@ class Planner:
         denied = error.kind is ErrorKind.DENIED
         self._policy_map = "denied" if denied else "failed"
         for node_id in list(self._known):
-            self._detail_failed(node_id, "policies", denied)
+            if node_id not in self._final:
+                self._detail_failed(node_id, "policies", denied)
         self._branch_error("", "policies", error)
 
     def _publish_policies(self, node_id: str) -> None:
+        if node_id in self._final:
+            return
+        self._final.add(node_id)
         policies = tuple(self._attachments.get(node_id, ()))
         self.publisher.sendMessage(topics.POLICIES, node_id=node_id, policies=policies)
+
+    def _publish_partial_policies(self, node_id: str) -> None:
+        """A node found while the map is loading gets the attachments known so far."""
+        for policy in self._attachments.get(node_id, ()):
+            self.publisher.sendMessage(topics.POLICY_TARGETS, policy=policy, target_ids=(node_id,))
 
     # -- errors -------------------------------------------------------------------------
 

@@ -2,13 +2,19 @@
 """The pypubsub topic tree of a crawl and its message data specs, in one place.
 
 Every crawl gets its own `Publisher`, so two crawls (or two tests) never hear each other.
-Topics are strict: publishing or subscribing to an undeclared topic raises at once.
+Topics are strict: publishing or subscribing to an undeclared topic raises at once. A
+listener that raises is logged and the publish goes on to the other listeners: one broken
+subscriber (a progress display, say) must not starve the model or stop the crawl.
 """
 
 # pypubsub reads the tree from nested classes; names are lower_case on purpose.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from pubsub.core.listener import IListenerExcHandler
 from pubsub.core.publisher import Publisher
 from pubsub.core.topicdefnprovider import TOPIC_TREE_FROM_CLASS
 
@@ -19,6 +25,7 @@ ACCOUNT = "crawl.account"
 PARENTAGE = "crawl.parentage"
 TAGS = "crawl.tags"
 POLICIES = "crawl.policies"
+POLICY_TARGETS = "crawl.policy_targets"
 DETAIL_STATE = "crawl.detail_state"
 BRANCH_ERROR = "crawl.branch_error"
 PROGRESS = "crawl.progress"
@@ -32,6 +39,7 @@ ALL_TOPICS = (
     PARENTAGE,
     TAGS,
     POLICIES,
+    POLICY_TARGETS,
     DETAIL_STATE,
     BRANCH_ERROR,
     PROGRESS,
@@ -100,6 +108,16 @@ class TopicTree:
                 - policies: tuple of model.Policy
                 """
 
+        class policy_targets:
+            """One page of a policy's targets arrived: each has this policy attached. Not
+            final: those nodes' policy lists are complete only when crawl.policies says so."""
+
+            def msgDataSpec(policy, target_ids):
+                """
+                - policy: model.Policy
+                - target_ids: tuple of root, OU and account ids on that page
+                """
+
         class detail_state:
             """A detail of a node could not be fetched (denied or failed)."""
 
@@ -129,9 +147,22 @@ class TopicTree:
                 """- outcome: subscribers.CrawlOutcome"""
 
 
+log = logging.getLogger(__name__)
+
+
+class LogListenerError(IListenerExcHandler):
+    """pypubsub's listener exception handler: called inside the `except`, so the log gets
+    the traceback; returning lets the publish go on to the other listeners."""
+
+    def __call__(self, listenerID: str, topicObj: Any) -> None:
+        name = getattr(topicObj, "getName", lambda: "?")()
+        log.exception("listener %s of %s failed", listenerID, name)
+
+
 def new_publisher() -> Publisher:
     """A private publisher that knows exactly the topics above."""
     publisher = Publisher()
+    publisher.setListenerExcHandler(LogListenerError())
     publisher.getTopicMgr().addDefnProvider(TopicTree, TOPIC_TREE_FROM_CLASS)
     publisher.setTopicUnspecifiedFatal(True)
     for name in ALL_TOPICS:

@@ -142,14 +142,17 @@ async def test_labels_are_data_not_markup(org: SampleOrg) -> None:
 
 
 class DeniedFor(GatedClient):
-    """Listing the accounts of one parent is denied: that branch ends up incomplete."""
+    """Listing the accounts of one parent is denied, both ways (ListAccountsForParent and
+    ListChildren): that branch ends up incomplete. One way alone is not enough since the
+    crawl goes on with the other call (issue 11 item 4)."""
 
     def __init__(self, inner: OrgClient, parent_id: str) -> None:
         super().__init__(inner)
         self.parent_id = parent_id
 
     def call(self, operation: str, **params: object) -> dict[str, object]:
-        if operation == "ListAccountsForParent" and params.get("ParentId") == self.parent_id:
+        listing = operation in ("ListAccountsForParent", "ListChildren")
+        if listing and params.get("ParentId") == self.parent_id:
             raise ClientError(
                 {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation
             )
