@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -34,7 +34,14 @@ from orgtree_tui.source import DEMO_LABEL
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.bridge import CrawlBridge
 from orgtree_tui.ui.filtering import find_matches
-from orgtree_tui.ui.messages import CrawlFinished, CrawlNewsPending, CrawlProgress, CrawlStarted
+from orgtree_tui.ui.messages import (
+    CallerKnown,
+    CrawlCouldNotStart,
+    CrawlFinished,
+    CrawlNewsPending,
+    CrawlProgress,
+    CrawlStarted,
+)
 from orgtree_tui.ui.org_slot import OrgSlot, combined_state
 from orgtree_tui.ui.screens.error import ErrorScreen, describe_error
 from orgtree_tui.ui.session import CrawlSession, SessionClosed
@@ -109,7 +116,12 @@ class OrgTreeApp(WarmStart):
     def _slot(self, source: OrgSource) -> OrgSlot:
         session = CrawlSession(source.open, source.options)
         return OrgSlot(
-            session, source.label, source.cache_source, source.profile, started=self.clock()
+            session,
+            source.label,
+            source.cache_source,
+            source.profile,
+            generation=next(self._generations),  # a cache load started now carries it
+            started=self.clock(),
         )
 
     # -- the first organization, for code and tests that know one ---------------------------
@@ -195,7 +207,9 @@ class OrgTreeApp(WarmStart):
             self.crawl_slot(slot)
 
     def crawl_slot(self, slot: OrgSlot) -> None:
-        slot.generation = next(self._generations)
+        if slot.crawl_requested:  # news from the crawl this one replaces is now stale
+            slot.generation = next(self._generations)
+        slot.crawl_requested = True
         if slot.bridge is not None:
             slot.bridge.close()
             slot.bridge = None
@@ -204,13 +218,7 @@ class OrgTreeApp(WarmStart):
         slot.state, slot.outcome, slot.stats = "connecting", None, CrawlStats()
         slot.started, slot.ended = self.clock(), None
         self.refresh_status()
-        self.run_worker(
-            partial(self._crawl, slot.session, slot.generation),
-            name=f"crawl-{slot.generation}",
-            group="crawl",
-            thread=True,
-            exit_on_error=False,
-        )
+        self._crawl(slot.session, slot.generation)
 
     def resume_crawl(self) -> bool:
         """Carry on with every crawl that stopped (say, on expired credentials), keeping all
@@ -220,33 +228,37 @@ class OrgTreeApp(WarmStart):
             crawler = slot.crawler
             assert crawler is not None
             slot.state, slot.outcome, slot.ended = slot.crawling_state(), None, None
-            self.run_worker(
-                partial(self._resume, slot.session, crawler),
-                name=f"crawl-{slot.generation}",
-                group="crawl",
-                thread=True,
-                exit_on_error=False,
-            )
+            self._resume(slot.session, crawler, slot.generation)
         self.refresh_status()
         return bool(stopped)
 
-    @staticmethod
-    def _resume(session: CrawlSession, crawler: Crawler) -> CrawlOutcome:
-        """Worker thread: read the credentials again (a new login), then carry on."""
-        session.renew_client(crawler)
-        return crawler.resume()
+    # Crawl and identity workers report through messages carrying the slot's generation
+    # (handled below, one handler per message type); the crawl's own news comes through
+    # its bridge. Their return values and names are never looked at.
 
-    def _crawl(self, session: CrawlSession, generation: int) -> CrawlOutcome | None:
+    @work(thread=True, group="crawl", exit_on_error=False)
+    def _resume(self, session: CrawlSession, crawler: Crawler, generation: int) -> None:
+        """Worker thread: read the credentials again (a new login), then carry on."""
+        try:
+            session.renew_client(crawler)
+            crawler.resume()
+        except Exception as exc:  # the crawl itself reports through its bridge
+            self.post_message(CrawlCouldNotStart(generation, exc))
+
+    @work(thread=True, group="crawl", exit_on_error=False)
+    def _crawl(self, session: CrawlSession, generation: int) -> None:
         """Worker thread: open the source, announce the crawler, run it to the end."""
         try:
             crawler = session.new_crawler()
+            bridge = CrawlBridge(crawler, self, generation)
+            source = session.source
+            label = source.label if source is not None else ""
+            self.post_message(CrawlStarted(generation, crawler, bridge, label))
+            crawler.run()
         except SessionClosed:
-            return None
-        bridge = CrawlBridge(crawler, self, generation)
-        source = session.source
-        label = source.label if source is not None else ""
-        self.post_message(CrawlStarted(generation, crawler, bridge, label))
-        return crawler.run()
+            return
+        except Exception as exc:
+            self.post_message(CrawlCouldNotStart(generation, exc))
 
     def slot_for(self, generation: int) -> OrgSlot | None:
         return next((s for s in self.slots if s.generation == generation), None)
@@ -264,24 +276,38 @@ class OrgTreeApp(WarmStart):
             self.show_model(placeholder="crawling...")
         self._update_header()
         self.refresh_status()
-        self.run_worker(
-            partial(self._who, slot.session),
-            name=f"identity-{slot.generation}",
-            group="identity",
-            thread=True,
-            exit_on_error=False,
-        )
+        self._who(slot.session, slot.generation)
 
-    @staticmethod
-    def _who(session: CrawlSession) -> CallerIdentity | None:
+    @work(thread=True, group="identity", exit_on_error=False)
+    def _who(self, session: CrawlSession, generation: int) -> None:
         """Worker thread: the caller for the header; nothing if STS will not say."""
         source = session.source
-        if source is None:
-            return None
-        try:
-            return source.caller_identity()
-        except Exception:  # the header just goes without it; the crawl says what is wrong
-            return None
+        caller: CallerIdentity | None = None
+        if source is not None:
+            try:
+                caller = source.caller_identity()
+            except Exception:  # the header goes without it; the crawl says what is wrong
+                caller = None
+        self.post_message(CallerKnown(generation, caller))
+
+    def on_caller_known(self, message: CallerKnown) -> None:
+        slot = self.slot_for(message.generation)
+        if slot is None:
+            return
+        slot.caller_checked = True
+        if message.caller is not None:
+            slot.caller = message.caller
+            self._update_header()
+
+    def on_crawl_could_not_start(self, message: CrawlCouldNotStart) -> None:
+        slot = self.slot_for(message.generation)
+        if slot is None:
+            return
+        slot.state = CrawlState.FAILED.value
+        slot.ended = self.clock()
+        self.org_tree.set_placeholder(NOTHING_CRAWLED)  # the message says why
+        title = "Could not connect" + (f": {slot.name}" if len(self.slots) > 1 else "")
+        self.show_error(title, describe_error(message.error))
 
     def on_crawl_news_pending(self, message: CrawlNewsPending) -> None:
         if self.slot_for(message.generation) is None or self._drain_scheduled:
@@ -499,29 +525,15 @@ class OrgTreeApp(WarmStart):
     # -- workers and errors ----------------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place worker outcomes (and failures) are dealt with."""
+        """Exports and cache saves belong to no slot: they report as workers. The event's
+        own state is used (the worker's may have moved on since it was posted)."""
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
         worker = event.worker
         if worker.group == "export":
             self.export_done(worker)
-        elif worker.group in ("cache-load", "cache-save"):
-            self.cache_worker_done(worker)
-        elif worker.group == "identity" and worker.is_finished:
-            slot = self.slot_for(int(worker.name.rpartition("-")[2]))
-            if slot is None:
-                return
-            slot.caller_checked = True
-            if isinstance(worker.result, CallerIdentity):
-                slot.caller = worker.result
-                self._update_header()
-        elif worker.group == "crawl" and event.state is WorkerState.ERROR:
-            slot = self.slot_for(int(worker.name.rpartition("-")[2]))
-            if slot is None or worker.error is None:
-                return
-            slot.state = CrawlState.FAILED.value
-            slot.ended = self.clock()
-            self.org_tree.set_placeholder(NOTHING_CRAWLED)  # the message says why
-            title = "Could not connect" + (f": {slot.name}" if len(self.slots) > 1 else "")
-            self.show_error(title, describe_error(worker.error))
+        elif worker.group == "cache-save":
+            self.cache_saved(worker)
 
     def show_error(self, title: str, message: str) -> None:
         self.push_screen(ErrorScreen(title, message), self._error_choice)

@@ -6,15 +6,19 @@ each management account, as `--profile a --profile b` would on a real machine.""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from test_multi_org import ACCOUNTS
 from textual.app import App, ComposeResult
 from ui_support import SIZE, TODAY, crawled, wait_for
 
+from orgtree_tui import cache
 from orgtree_tui.cli import parse_args
 from orgtree_tui.forest import Forest
+from orgtree_tui.locations import CACHE_DIR_ENV
 from orgtree_tui.model import Node, NodeType, OrgTree
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.launch import app_for_options
@@ -22,11 +26,23 @@ from orgtree_tui.ui.screens.profile_picker import ProfilePicker
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 
 
-def app_on(*argv: str) -> OrgTreeApp:
-    app = app_for_options(parse_args([*argv, "--no-cache"]))
+def app_on(*argv: str, cache_on: bool = False) -> OrgTreeApp:
+    """The app as the CLI makes it; `cache_on`: with the cache, the default."""
+    app = app_for_options(parse_args([*argv] if cache_on else [*argv, "--no-cache"]))
     app.clock = lambda: 0.0
     app.today = lambda: TODAY
     return app
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_DIR_ENV, str(home))
+    return home
+
+
+def roots_shown(app: OrgTreeApp) -> set[str]:
+    return {tn.data for tn in app.org_tree.root.children if tn.data is not None}
 
 
 def notes(app: OrgTreeApp) -> list[str]:
@@ -65,8 +81,11 @@ async def test_each_organization_is_its_own_top_level_node(
         assert document["organization"]["management_account_id"] == ACCOUNTS["org-b"]
 
 
-async def test_the_profile_picker_crawls_the_profiles_picked(orgs: dict[str, str]) -> None:
-    app = app_on("--profile", "org-a")
+@pytest.mark.parametrize("cache_on", [False, True], ids=["no-cache", "cache"])
+async def test_the_profile_picker_crawls_the_profiles_picked(
+    orgs: dict[str, str], cache_home: Path, cache_on: bool
+) -> None:
+    app = app_on("--profile", "org-a", cache_on=cache_on)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         assert [s.profile for s in app.slots] == ["org-a"]
@@ -78,6 +97,7 @@ async def test_the_profile_picker_crawls_the_profiles_picked(orgs: dict[str, str
         await pilot.press("down", "down", "down", "space", "ctrl+s")
         await wait_for(pilot, lambda: len(app.slots) == 2)
         await crawled(pilot)
+        assert [s.state for s in app.slots] == ["complete", "complete"]
         assert [s.profile for s in app.slots] == ["org-a", "org-b"]
         assert {r.id for r in app.model.roots()} == {s.tree.roots()[0].id for s in app.slots}
         assert {s.tree.organization.id for s in app.slots if s.tree.organization} == {
@@ -159,3 +179,81 @@ async def test_organizations_keep_profile_order_whichever_answers_first() -> Non
         await view.add_nodes([root(first, "r-zzzz")])
         await pilot.pause()
         assert [tn.data for tn in view.root.children] == ["r-zzzz", "r-aaaa"]
+
+
+async def test_a_profile_picked_with_the_cache_on_is_crawled_at_once(
+    orgs: dict[str, str], cache_home: Path
+) -> None:
+    """The default path: the cache is on, and the one profile picked has no cache yet."""
+    app = app_on("--profile", "org-a", cache_on=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await pilot.press("P")
+        assert isinstance(app.screen, ProfilePicker)
+        # Un-pick org-a, pick org-b: one organization, crawled in org-a's place.
+        await pilot.press("down", "down", "space", "down", "space", "ctrl+s")
+        await wait_for(pilot, lambda: [s.profile for s in app.slots] == ["org-b"])
+        await crawled(pilot)  # no r pressed
+        assert app.state == "complete", app.status_bar.text.plain
+        org = app.slots[0].tree.organization
+        assert org is not None and org.id == orgs["org-b"]
+
+
+async def test_a_cache_load_still_running_when_profiles_switch_is_dropped(
+    orgs: dict[str, str], cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """org-a's cached tree is still being read when org-b replaces org-a: it must never
+    show, under org-b's label or anywhere."""
+    first = app_on("--profile", "org-a", cache_on=True)
+    async with first.run_test(size=SIZE) as pilot:  # an earlier session cached org-a
+        await crawled(pilot)
+        await wait_for(pilot, lambda: cache.load("profile org-a").cached is not None)
+        org_a_root = first.model.roots()[0].id
+        await pilot.press("q")
+
+    real_load = cache.load
+    release, loads_done = threading.Event(), threading.Event()
+
+    def slow_load(source: str) -> cache.LoadResult:
+        if source == "profile org-a":  # a big cache file on a slow disk
+            assert release.wait(10), "the test never released org-a's cache load"
+            try:
+                return real_load(source)
+            finally:
+                loads_done.set()
+        return real_load(source)
+
+    monkeypatch.setattr(cache, "load", slow_load)
+    app = app_on("--profile", "org-a", cache_on=True)
+    shown: list[set[str]] = []
+    real_show_model = app.show_model
+
+    def recording_show_model(*, placeholder: str = "") -> None:
+        real_show_model(placeholder=placeholder)
+        shown.append({r.id for r in app.model.roots()})
+
+    app.show_model = recording_show_model  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.state == "loading cache")
+            await pilot.press("P")
+            await pilot.press("down", "down", "space", "down", "space", "ctrl+s")
+            await wait_for(pilot, lambda: [s.profile for s in app.slots] == ["org-b"])
+            await crawled(pilot)
+            release.set()
+            assert loads_done.wait(10), "org-a's cache load never returned"
+            # Its result comes back through the worker: wait until every load has reported.
+            await wait_for(
+                pilot,
+                lambda: all(w.is_finished for w in app.workers if w.group == "cache-load"),
+            )
+            await pilot.pause()
+            await crawled(pilot)
+            assert all(org_a_root not in roots for roots in shown), shown
+            assert org_a_root not in roots_shown(app)
+            assert app.slots[0].shown_cache is None
+            org = app.slots[0].tree.organization
+            assert org is not None and org.id == orgs["org-b"]
+            assert app.state == "complete"
+    finally:
+        release.set()
