@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from test_multi_org import ACCOUNTS
 from textual.app import App, ComposeResult
+from textual.widgets import Label
 from ui_support import SIZE, TODAY, crawled, wait_for
 
 from orgtree_tui import cache
@@ -257,3 +258,18 @@ async def test_a_cache_load_still_running_when_profiles_switch_is_dropped(
             assert app.state == "complete"
     finally:
         release.set()
+
+
+async def test_enter_in_the_profile_picker_crawls_what_is_picked(orgs: dict[str, str]) -> None:
+    app = app_on("--profile", "org-a")
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await pilot.press("P")
+        picker = app.screen
+        assert isinstance(picker, ProfilePicker)
+        hints = " ".join(str(label.render()) for label in picker.query(Label))
+        await pilot.press("down", "down", "down", "space", "enter")  # pick org-b, confirm
+        await wait_for(pilot, lambda: not isinstance(app.screen, ProfilePicker))
+        await crawled(pilot)
+        assert [s.profile for s in app.slots] == ["org-a", "org-b"]
+        assert "space picks" in hints and "enter crawls" in hints, hints  # the keys are shown
