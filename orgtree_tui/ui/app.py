@@ -106,6 +106,7 @@ class OrgTreeApp(WarmStart):
         self._details_timer: Timer | None = None
         self._details_wanted: str | None = None  # the node the details pane should show
         self._details_pending = False
+        self._error_screen: ErrorScreen | None = None
         # Held, not queried: while a dialog is up, queries search the dialog's screen.
         self.org_tree = OrgTreeView(self.model, id="tree")
         self.details = DetailsPane(id="details")
@@ -368,17 +369,17 @@ class OrgTreeApp(WarmStart):
             self.org_tree.set_placeholder(NOTHING_CRAWLED)  # not "crawling..." forever
         if outcome.state is CrawlState.FAILED:
             title = "The crawl stopped" + (f": {slot.name}" if len(self.slots) > 1 else "")
-            self.show_error(title, self._stopped_message(slot, outcome))
+            self.show_error(title, outcome.message, self._stopped_advice(slot))
 
-    @staticmethod
-    def _stopped_message(slot: OrgSlot, outcome: CrawlOutcome) -> str:
+    def _stopped_advice(self, slot: OrgSlot) -> str:
         if not slot.resumable:
-            return outcome.message
+            return ""
         if slot.shown_cache is not None:
             kept = "The tree from before stays on screen."
         else:
             kept = "What was found stays on screen; branches not listed yet are marked."
-        return f"{outcome.message}\n\n{kept} Press r to resume once this is fixed."
+        resume = "resume them all" if len(self.slots) > 1 else "resume"
+        return f"{kept} Press r to {resume} once this is fixed."
 
     async def _drain(self) -> None:
         self._drain_scheduled = False
@@ -535,14 +536,31 @@ class OrgTreeApp(WarmStart):
         elif worker.group == "cache-save":
             self.cache_saved(worker)
 
-    def show_error(self, title: str, message: str) -> None:
-        self.push_screen(ErrorScreen(title, message), self._error_choice)
+    def show_error(self, title: str, message: str, advice: str = "") -> None:
+        """One error screen at a time: a problem arriving while it is up joins it."""
+        screen = self._error_screen
+        if screen is not None and screen in self.screen_stack:
+            screen.add(title, message, advice)
+            return
+        self._error_screen = ErrorScreen(title, message, advice)
+        self.push_screen(self._error_screen, self._error_choice)
 
     def _error_choice(self, choice: str | None) -> None:
-        if choice == "retry" and not self.resume_crawl():
-            self.start_crawl()
+        self._error_screen = None
+        if choice == "retry":
+            self.retry_failed()
         elif choice == "quit":
             self.action_quit_now()
+
+    def retry_failed(self) -> None:
+        """r on the error screen: resume every crawl that stopped, connect again every
+        organization that could not connect; crawl everything again if neither."""
+        resumed = self.resume_crawl()
+        unopened = [s for s in self.slots if s.state == CrawlState.FAILED.value and not s.resumable]
+        for slot in unopened:
+            self.crawl_slot(slot)
+        if not (resumed or unopened):
+            self.start_crawl()
 
     async def action_quit(self) -> None:
         self.action_quit_now()

@@ -11,19 +11,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from test_multi_org import ACCOUNTS
 from textual.app import App, ComposeResult
-from textual.widgets import Label
-from ui_support import SIZE, TODAY, crawled, wait_for
+from textual.widgets import Label, Static
+from ui_support import FAST, SIZE, TODAY, crawled, wait_for
 
 from orgtree_tui import cache
+from orgtree_tui.aws import Connection, OrgClient
 from orgtree_tui.cli import parse_args
+from orgtree_tui.crawl.crawler import CrawlOptions
 from orgtree_tui.forest import Forest
 from orgtree_tui.locations import CACHE_DIR_ENV
 from orgtree_tui.model import Node, NodeType, OrgTree
+from orgtree_tui.source import Source, open_connection
 from orgtree_tui.ui.app import OrgTreeApp
-from orgtree_tui.ui.launch import app_for_options
+from orgtree_tui.ui.launch import app_for_options, make_app
+from orgtree_tui.ui.screens.error import ErrorScreen
 from orgtree_tui.ui.screens.profile_picker import ProfilePicker
+from orgtree_tui.ui.sources import OrgSource
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 
 
@@ -273,3 +279,67 @@ async def test_enter_in_the_profile_picker_crawls_what_is_picked(orgs: dict[str,
         await crawled(pilot)
         assert [s.profile for s in app.slots] == ["org-a", "org-b"]
         assert "space picks" in hints and "enter crawls" in hints, hints  # the keys are shown
+
+
+class ExpiringClient:
+    """An OrgClient whose credentials expire after its first `good` calls, until the user
+    logs in again (`login` set)."""
+
+    def __init__(self, inner: OrgClient, login: threading.Event, good: int = 3) -> None:
+        self.inner, self.login, self.good = inner, login, good
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        with self._lock:
+            self.calls += 1
+            expired = self.calls > self.good and not self.login.is_set()
+        if expired:
+            raise ClientError(
+                {"Error": {"Code": "ExpiredTokenException", "Message": "token expired"}},
+                operation,
+            )
+        return self.inner.call(operation, **params)
+
+
+def expiring_source(profile: str, login: threading.Event) -> OrgSource:
+    conn = Connection(profile=profile)
+
+    def open_source() -> Source:
+        opened = open_connection(conn, workers=2)
+        # No session: a resume keeps this client (it stands for the renewed credentials).
+        return Source(ExpiringClient(opened.client, login), conn, conn.describe())
+
+    options = CrawlOptions(quotas=FAST, workers=2, details=False)
+    return OrgSource(open_source, conn.describe(), None, options, profile)
+
+
+async def test_organizations_failing_together_share_one_error_screen_and_r_resumes_all(
+    orgs: dict[str, str],
+) -> None:
+    login = threading.Event()
+    sources = [expiring_source(p, login) for p in ("org-a", "org-b")]
+    app = make_app(sources, clock=lambda: 0.0, today=lambda: TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(
+            pilot,
+            lambda: (
+                [s.state for s in app.slots] == ["failed", "failed"]
+                and isinstance(app.screen, ErrorScreen)
+            ),
+        )
+        await pilot.pause()
+        screens = [s for s in app.screen_stack if isinstance(s, ErrorScreen)]
+        assert len(screens) == 1, screens
+        text = str(screens[0].query_one("#error-message", Static).render())
+        assert "profile org-a" in text and "profile org-b" in text, text
+        stopped = [s.crawler for s in app.slots]
+        assert all(c is not None and c.resumable for c in stopped)
+
+        login.set()  # the user ran `aws sso login`
+        await pilot.press("r")
+        await wait_for(pilot, lambda: [s.state for s in app.slots] == ["complete", "complete"])
+        assert not any(isinstance(s, ErrorScreen) for s in app.screen_stack)
+        assert [s.crawler for s in app.slots] == stopped, "resumed, not crawled from scratch"
+        found = {s.tree.organization.id for s in app.slots if s.tree.organization}
+        assert found == {orgs["org-a"], orgs["org-b"]}
