@@ -306,6 +306,7 @@ class OrgTreeApp(WarmStart):
             return
         slot.state = CrawlState.FAILED.value
         slot.ended = self.clock()
+        self.refresh_status()
         self.org_tree.set_placeholder(NOTHING_CRAWLED)  # the message says why
         title = "Could not connect" + (f": {slot.name}" if len(self.slots) > 1 else "")
         self.show_error(title, describe_error(message.error))
