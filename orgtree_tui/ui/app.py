@@ -107,6 +107,7 @@ class OrgTreeApp(WarmStart):
         self._details_wanted: str | None = None  # the node the details pane should show
         self._details_pending = False
         self._error_screen: ErrorScreen | None = None
+        self._saves = []
         # Held, not queried: while a dialog is up, queries search the dialog's screen.
         self.org_tree = OrgTreeView(self.model, id="tree")
         self.details = DetailsPane(id="details")

@@ -7,6 +7,7 @@ way); everything here decides on the UI thread.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ class WarmStart(UserActions):
     cache_ttl: timedelta | None
     cache_shown_at: float | None = None  # clock() when a cached tree first showed
     last_changes: Changes | None = None  # what the last refresh changed
+    _saves: list[threading.Event]  # one per cache save started, set when it ended
 
     def crawl_slot(self, slot: OrgSlot) -> None:
         raise NotImplementedError
@@ -156,6 +158,25 @@ class WarmStart(UserActions):
             complete=outcome.state is CrawlState.COMPLETE,
             crawled_at=datetime.now(UTC),
         )
+        saved = threading.Event()
+        self._saves.append(saved)
+
+        def save_and_say_so() -> object:
+            try:
+                return save()
+            finally:
+                saved.set()
+
         self.run_worker(
-            save, name="cache-save", group="cache-save", thread=True, exit_on_error=False
+            save_and_say_so,
+            name="cache-save",
+            group="cache-save",
+            thread=True,
+            exit_on_error=False,
         )
+
+    def wait_for_saves(self, timeout: float) -> bool:
+        """After the app closed: let cache files being written finish (quitting may skip
+        every other thread). True when none is left within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        return all(s.wait(max(0.0, deadline - time.monotonic())) for s in self._saves)
