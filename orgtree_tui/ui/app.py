@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
@@ -74,6 +75,7 @@ class OrgTreeApp(WarmStart):
         sources: Sequence[OrgSource],
         *,
         clock: Callable[[], float] = time.monotonic,
+        frame_clock: Callable[[], float] = time.monotonic,
         today: Callable[[], date] = date.today,
         export_dir: Path | None = None,
         details_delay: float | None = DETAILS_DELAY,
@@ -82,9 +84,11 @@ class OrgTreeApp(WarmStart):
         pick_profiles: Callable[[tuple[str, ...]], list[OrgSource]] | None = None,
     ) -> None:
         """One organization per source. `pick_profiles` makes sources for profiles chosen
-        in the profile picker (None: no picker)."""
+        in the profile picker (None: no picker). `clock` times the crawls for the status
+        line; `frame_clock` paces drains and key pauses (tests step it by hand)."""
         super().__init__()
         self.clock = clock
+        self.frame_clock = frame_clock
         self.today = today
         self.export_dir = export_dir
         self.details_delay = details_delay  # None: never ask for details (stable snapshots)
@@ -98,8 +102,8 @@ class OrgTreeApp(WarmStart):
         self.model: OrgTree = self._combined_model()
         self.filter_text = ""
         self.matches: list[str] = []
-        self._last_drain = 0.0
-        self._last_key = 0.0
+        self._last_drain = -math.inf  # frame_clock() at the last drain and the last key
+        self._last_key = -math.inf
         self._drain_cost = 0.0  # how long the last drain took
         self._next_freeze = FREEZE_FROM
         self._drain_scheduled = False
@@ -316,31 +320,34 @@ class OrgTreeApp(WarmStart):
         if self.slot_for(message.generation) is None or self._drain_scheduled:
             return
         self._drain_scheduled = True
+        self.call_later(self._drain_when_quiet)
+
+    def _drain_interval(self) -> float:
         # Each drain costs a frame, and a frame of a big tree costs 20-70 ms: a big org
         # is drained less often (down to 4 a second at 20,000 nodes), so keys pressed
         # meanwhile do not queue behind one repaint after another.
         size_share = min(1.0, len(self.model) / BIG_TREE)
         interval = DRAIN_INTERVAL + (MAX_DRAIN_INTERVAL - DRAIN_INTERVAL) * size_share
-        interval = max(interval, 3 * self._drain_cost)
-        wait = self._last_drain + interval - time.monotonic()
-        if wait > 0:
-            self.set_timer(wait, self._drain_when_quiet)
-        else:
-            self.call_later(self._drain_when_quiet)  # Textual's timers divide by a zero delay
+        return max(interval, 3 * self._drain_cost)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
-            self._last_key = time.monotonic()
+            self._last_key = self.frame_clock()
         await super().on_event(event)
 
     async def _drain_when_quiet(self) -> None:
-        """A drain right after a key would hold up that key's repaint: while someone is
+        """Drain when the interval since the last drain has passed and no key came just
+        now: a drain right after a key would hold up that key's repaint. While someone is
         walking the tree, drains wait for a pause in the keys, but never more than
-        KEYS_HOLD_DRAINS_FOR after the last one."""
-        now = time.monotonic()
-        key_just_now = now - self._last_key < KEY_PAUSE
-        if key_just_now and now - self._last_drain < KEYS_HOLD_DRAINS_FOR:
-            self.set_timer(KEY_PAUSE, self._drain_when_quiet)
+        KEYS_HOLD_DRAINS_FOR after the last one. Every decision is on `frame_clock`; the
+        timers only bring the next look."""
+        now = self.frame_clock()
+        since_drain = now - self._last_drain
+        wait = self._drain_interval() - since_drain
+        if wait <= 0 and now - self._last_key < KEY_PAUSE:
+            wait = min(KEY_PAUSE - (now - self._last_key), KEYS_HOLD_DRAINS_FOR - since_drain)
+        if wait > 0:
+            self.set_timer(max(wait, 0.01), self._drain_when_quiet)
             return
         await self._drain()
 
@@ -385,7 +392,7 @@ class OrgTreeApp(WarmStart):
 
     async def _drain(self) -> None:
         self._drain_scheduled = False
-        self._last_drain = time.monotonic()
+        self._last_drain = self.frame_clock()
         nodes, details, incomplete, organization = [], set(), set(), False
         for slot in self.slots:
             if slot.bridge is None:
@@ -414,7 +421,7 @@ class OrgTreeApp(WarmStart):
         arrived_under = any(n.parent_id == shown for n in nodes)  # its direct count moved
         force = shown in details or shown in incomplete or arrived_under
         self.details.refresh_if_changed(self.model, force=force)
-        self._drain_cost = time.monotonic() - self._last_drain
+        self._drain_cost = self.frame_clock() - self._last_drain
 
     def _settle_memory(self) -> None:
         """Each time the tree doubles past 10,000 nodes, move what exists to the garbage

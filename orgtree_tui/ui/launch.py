@@ -42,6 +42,7 @@ def make_app(
     crawl_options: CrawlOptions | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
+    frame_clock: Callable[[], float] = time.monotonic,
     today: Callable[[], date] = date.today,
     export_dir: Path | None = None,
     details_delay: float | None = DETAILS_DELAY,
@@ -61,6 +62,7 @@ def make_app(
     return OrgTreeApp(
         sources,
         clock=clock,
+        frame_clock=frame_clock,
         today=today,
         export_dir=export_dir,
         details_delay=details_delay,

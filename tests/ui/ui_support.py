@@ -78,6 +78,44 @@ class GatedClient:
         return self.inner.call(operation, **params)
 
 
+class HeldParents(GatedClient):
+    """An OrgClient that holds the listing of accounts under chosen parents, each until
+    `release(parent_id)`: their accounts arrive when the test says so."""
+
+    def __init__(self, inner: OrgClient, *parent_ids: str) -> None:
+        super().__init__(inner)
+        self.gates = {p: threading.Event() for p in parent_ids}
+
+    def release(self, parent_id: str | None = None) -> None:
+        for p, gate in self.gates.items():
+            if parent_id is None or p == parent_id:
+                gate.set()
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        lists_accounts = operation == "ListAccountsForParent" or (
+            operation == "ListChildren" and params.get("ChildType") == "ACCOUNT"
+        )
+        gate = self.gates.get(str(params.get("ParentId"))) if lists_accounts else None
+        if gate is not None:
+            gate.wait(10)
+        return super().call(operation, **params)
+
+
+class FrameClock:
+    """The app's frame clock, moved by the test: drains and key pauses are decided on
+    it, so a busy machine changes only how soon the app looks, never what it decides."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> bool:
+        self.now += seconds
+        return True
+
+
 def app_for(
     client: Any,
     *,
