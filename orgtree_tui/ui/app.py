@@ -406,6 +406,8 @@ class OrgTreeApp(WarmStart):
             incomplete |= news.incomplete
         if organization:
             self._update_header()
+        if organization or any(n.parent_id is None for n in nodes):
+            # An organization drained before its root would leave the root unnamed.
             self._name_roots()
         if not (nodes or details or incomplete):
             return

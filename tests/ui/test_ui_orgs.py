@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from test_multi_org import ACCOUNTS
 from textual.app import App, ComposeResult
 from textual.widgets import Label, Static
-from ui_support import FAST, SIZE, TODAY, crawled, wait_for
+from ui_support import FAST, SIZE, TODAY, GatedClient, crawled, wait_for
 
 from orgtree_tui import cache
 from orgtree_tui.aws import Connection, OrgClient
@@ -343,3 +343,40 @@ async def test_organizations_failing_together_share_one_error_screen_and_r_resum
         assert [s.crawler for s in app.slots] == stopped, "resumed, not crawled from scratch"
         found = {s.tree.organization.id for s in app.slots if s.tree.organization}
         assert found == {orgs["org-a"], orgs["org-b"]}
+
+
+async def test_a_root_arriving_after_its_organization_is_named(orgs: dict[str, str]) -> None:
+    """DescribeOrganization answers (and is drawn) before ListRoots: the root, drawn
+    later, still says which organization it is."""
+    clients: list[GatedClient] = []
+
+    def gated_source(profile: str) -> OrgSource:
+        conn = Connection(profile=profile)
+
+        def open_source() -> Source:
+            opened = open_connection(conn, workers=2)
+            client = GatedClient(opened.client, hold=lambda op, params: op == "ListRoots")
+            clients.append(client)
+            return Source(client, conn, conn.describe())
+
+        options = CrawlOptions(quotas=FAST, workers=2, details=False)
+        return OrgSource(open_source, conn.describe(), None, options, profile)
+
+    app = make_app([gated_source(p) for p in ("org-a", "org-b")], clock=lambda: 0.0)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            # The header names both organizations: their news has been drawn, roots held.
+            await wait_for(pilot, lambda: all(orgs[p] in app.sub_title for p in orgs))
+            assert not app.org_tree.root.children or all(
+                tn.data is None for tn in app.org_tree.root.children
+            )
+            for client in clients:
+                client.release()
+            await crawled(pilot)
+            labels = [str(tn.label) for tn in app.org_tree.root.children]
+            assert len(labels) == 2
+            for label, profile in zip(labels, ("org-a", "org-b"), strict=True):
+                assert f"{orgs[profile]} (profile {profile})" in label, labels
+    finally:
+        for client in clients:
+            client.release()
