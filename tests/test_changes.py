@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -107,17 +106,17 @@ def test_a_tree_and_its_cached_copy_do_not_differ(tmp_path: Path) -> None:
     assert diff(tree, loaded.tree).is_empty
 
 
-def test_diff_of_fifty_thousand_accounts_is_fast() -> None:
+def test_diff_of_fifty_thousand_accounts_finds_the_one_change() -> None:
+    # How fast: bench/core_bench.py (a duration asserted here failed on busy machines).
     ous = {f"ou-{i}": (f"OU {i}", ROOT if i < 20 else f"ou-{i // 20 - 1}") for i in range(2000)}
     accounts = {f"{i:012d}": (f"acct {i}", f"ou-{i % 2000}") for i in range(50_000)}
     old = build(ous, accounts)
     accounts["000000000007"] = ("moved", "ou-5")
     new = build(ous, accounts)
-    start = time.perf_counter()
     changes = diff(old, new)
-    elapsed = time.perf_counter() - start
     assert changes.summary() == "1 moved, 1 renamed"
-    assert elapsed < 0.5, f"diff took {elapsed:.3f}s"
+    assert changes.moved == {"000000000007": ("ou-7", "ou-5")}
+    assert changes.renamed == {"000000000007": ("acct 7", "moved")}
 
 
 # -- properties ---------------------------------------------------------------------------

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import gc
 import itertools
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -34,7 +35,14 @@ from orgtree_tui.source import DEMO_LABEL
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.bridge import CrawlBridge
 from orgtree_tui.ui.filtering import find_matches
-from orgtree_tui.ui.messages import CrawlFinished, CrawlNewsPending, CrawlProgress, CrawlStarted
+from orgtree_tui.ui.messages import (
+    CallerKnown,
+    CrawlCouldNotStart,
+    CrawlFinished,
+    CrawlNewsPending,
+    CrawlProgress,
+    CrawlStarted,
+)
 from orgtree_tui.ui.org_slot import OrgSlot, combined_state
 from orgtree_tui.ui.screens.error import ErrorScreen, describe_error
 from orgtree_tui.ui.session import CrawlSession, SessionClosed
@@ -67,6 +75,7 @@ class OrgTreeApp(WarmStart):
         sources: Sequence[OrgSource],
         *,
         clock: Callable[[], float] = time.monotonic,
+        frame_clock: Callable[[], float] = time.monotonic,
         today: Callable[[], date] = date.today,
         export_dir: Path | None = None,
         details_delay: float | None = DETAILS_DELAY,
@@ -75,9 +84,11 @@ class OrgTreeApp(WarmStart):
         pick_profiles: Callable[[tuple[str, ...]], list[OrgSource]] | None = None,
     ) -> None:
         """One organization per source. `pick_profiles` makes sources for profiles chosen
-        in the profile picker (None: no picker)."""
+        in the profile picker (None: no picker). `clock` times the crawls for the status
+        line; `frame_clock` paces drains and key pauses (tests step it by hand)."""
         super().__init__()
         self.clock = clock
+        self.frame_clock = frame_clock
         self.today = today
         self.export_dir = export_dir
         self.details_delay = details_delay  # None: never ask for details (stable snapshots)
@@ -91,14 +102,16 @@ class OrgTreeApp(WarmStart):
         self.model: OrgTree = self._combined_model()
         self.filter_text = ""
         self.matches: list[str] = []
-        self._last_drain = 0.0
-        self._last_key = 0.0
+        self._last_drain = -math.inf  # frame_clock() at the last drain and the last key
+        self._last_key = -math.inf
         self._drain_cost = 0.0  # how long the last drain took
         self._next_freeze = FREEZE_FROM
         self._drain_scheduled = False
         self._details_timer: Timer | None = None
         self._details_wanted: str | None = None  # the node the details pane should show
         self._details_pending = False
+        self._error_screen: ErrorScreen | None = None
+        self._saves = []
         # Held, not queried: while a dialog is up, queries search the dialog's screen.
         self.org_tree = OrgTreeView(self.model, id="tree")
         self.details = DetailsPane(id="details")
@@ -109,7 +122,12 @@ class OrgTreeApp(WarmStart):
     def _slot(self, source: OrgSource) -> OrgSlot:
         session = CrawlSession(source.open, source.options)
         return OrgSlot(
-            session, source.label, source.cache_source, source.profile, started=self.clock()
+            session,
+            source.label,
+            source.cache_source,
+            source.profile,
+            generation=next(self._generations),  # a cache load started now carries it
+            started=self.clock(),
         )
 
     # -- the first organization, for code and tests that know one ---------------------------
@@ -195,7 +213,9 @@ class OrgTreeApp(WarmStart):
             self.crawl_slot(slot)
 
     def crawl_slot(self, slot: OrgSlot) -> None:
-        slot.generation = next(self._generations)
+        if slot.crawl_requested:  # news from the crawl this one replaces is now stale
+            slot.generation = next(self._generations)
+        slot.crawl_requested = True
         if slot.bridge is not None:
             slot.bridge.close()
             slot.bridge = None
@@ -204,13 +224,7 @@ class OrgTreeApp(WarmStart):
         slot.state, slot.outcome, slot.stats = "connecting", None, CrawlStats()
         slot.started, slot.ended = self.clock(), None
         self.refresh_status()
-        self.run_worker(
-            partial(self._crawl, slot.session, slot.generation),
-            name=f"crawl-{slot.generation}",
-            group="crawl",
-            thread=True,
-            exit_on_error=False,
-        )
+        self._crawl(slot.session, slot.generation)
 
     def resume_crawl(self) -> bool:
         """Carry on with every crawl that stopped (say, on expired credentials), keeping all
@@ -220,33 +234,37 @@ class OrgTreeApp(WarmStart):
             crawler = slot.crawler
             assert crawler is not None
             slot.state, slot.outcome, slot.ended = slot.crawling_state(), None, None
-            self.run_worker(
-                partial(self._resume, slot.session, crawler),
-                name=f"crawl-{slot.generation}",
-                group="crawl",
-                thread=True,
-                exit_on_error=False,
-            )
+            self._resume(slot.session, crawler, slot.generation)
         self.refresh_status()
         return bool(stopped)
 
-    @staticmethod
-    def _resume(session: CrawlSession, crawler: Crawler) -> CrawlOutcome:
-        """Worker thread: read the credentials again (a new login), then carry on."""
-        session.renew_client(crawler)
-        return crawler.resume()
+    # Crawl and identity workers report through messages carrying the slot's generation
+    # (handled below, one handler per message type); the crawl's own news comes through
+    # its bridge. Their return values and names are never looked at.
 
-    def _crawl(self, session: CrawlSession, generation: int) -> CrawlOutcome | None:
+    @work(thread=True, group="crawl", exit_on_error=False)
+    def _resume(self, session: CrawlSession, crawler: Crawler, generation: int) -> None:
+        """Worker thread: read the credentials again (a new login), then carry on."""
+        try:
+            session.renew_client(crawler)
+            crawler.resume()
+        except Exception as exc:  # the crawl itself reports through its bridge
+            self.post_message(CrawlCouldNotStart(generation, exc))
+
+    @work(thread=True, group="crawl", exit_on_error=False)
+    def _crawl(self, session: CrawlSession, generation: int) -> None:
         """Worker thread: open the source, announce the crawler, run it to the end."""
         try:
             crawler = session.new_crawler()
+            bridge = CrawlBridge(crawler, self, generation)
+            source = session.source
+            label = source.label if source is not None else ""
+            self.post_message(CrawlStarted(generation, crawler, bridge, label))
+            crawler.run()
         except SessionClosed:
-            return None
-        bridge = CrawlBridge(crawler, self, generation)
-        source = session.source
-        label = source.label if source is not None else ""
-        self.post_message(CrawlStarted(generation, crawler, bridge, label))
-        return crawler.run()
+            return
+        except Exception as exc:
+            self.post_message(CrawlCouldNotStart(generation, exc))
 
     def slot_for(self, generation: int) -> OrgSlot | None:
         return next((s for s in self.slots if s.generation == generation), None)
@@ -264,54 +282,72 @@ class OrgTreeApp(WarmStart):
             self.show_model(placeholder="crawling...")
         self._update_header()
         self.refresh_status()
-        self.run_worker(
-            partial(self._who, slot.session),
-            name=f"identity-{slot.generation}",
-            group="identity",
-            thread=True,
-            exit_on_error=False,
-        )
+        self._who(slot.session, slot.generation)
 
-    @staticmethod
-    def _who(session: CrawlSession) -> CallerIdentity | None:
+    @work(thread=True, group="identity", exit_on_error=False)
+    def _who(self, session: CrawlSession, generation: int) -> None:
         """Worker thread: the caller for the header; nothing if STS will not say."""
         source = session.source
-        if source is None:
-            return None
-        try:
-            return source.caller_identity()
-        except Exception:  # the header just goes without it; the crawl says what is wrong
-            return None
+        caller: CallerIdentity | None = None
+        if source is not None:
+            try:
+                caller = source.caller_identity()
+            except Exception:  # the header goes without it; the crawl says what is wrong
+                caller = None
+        self.post_message(CallerKnown(generation, caller))
+
+    def on_caller_known(self, message: CallerKnown) -> None:
+        slot = self.slot_for(message.generation)
+        if slot is None:
+            return
+        slot.caller_checked = True
+        if message.caller is not None:
+            slot.caller = message.caller
+            self._update_header()
+
+    def on_crawl_could_not_start(self, message: CrawlCouldNotStart) -> None:
+        slot = self.slot_for(message.generation)
+        if slot is None:
+            return
+        slot.state = CrawlState.FAILED.value
+        slot.ended = self.clock()
+        self.refresh_status()
+        self.org_tree.set_placeholder(NOTHING_CRAWLED)  # the message says why
+        title = "Could not connect" + (f": {slot.name}" if len(self.slots) > 1 else "")
+        self.show_error(title, describe_error(message.error))
 
     def on_crawl_news_pending(self, message: CrawlNewsPending) -> None:
         if self.slot_for(message.generation) is None or self._drain_scheduled:
             return
         self._drain_scheduled = True
+        self.call_later(self._drain_when_quiet)
+
+    def _drain_interval(self) -> float:
         # Each drain costs a frame, and a frame of a big tree costs 20-70 ms: a big org
         # is drained less often (down to 4 a second at 20,000 nodes), so keys pressed
         # meanwhile do not queue behind one repaint after another.
         size_share = min(1.0, len(self.model) / BIG_TREE)
         interval = DRAIN_INTERVAL + (MAX_DRAIN_INTERVAL - DRAIN_INTERVAL) * size_share
-        interval = max(interval, 3 * self._drain_cost)
-        wait = self._last_drain + interval - time.monotonic()
-        if wait > 0:
-            self.set_timer(wait, self._drain_when_quiet)
-        else:
-            self.call_later(self._drain_when_quiet)  # Textual's timers divide by a zero delay
+        return max(interval, 3 * self._drain_cost)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
-            self._last_key = time.monotonic()
+            self._last_key = self.frame_clock()
         await super().on_event(event)
 
     async def _drain_when_quiet(self) -> None:
-        """A drain right after a key would hold up that key's repaint: while someone is
+        """Drain when the interval since the last drain has passed and no key came just
+        now: a drain right after a key would hold up that key's repaint. While someone is
         walking the tree, drains wait for a pause in the keys, but never more than
-        KEYS_HOLD_DRAINS_FOR after the last one."""
-        now = time.monotonic()
-        key_just_now = now - self._last_key < KEY_PAUSE
-        if key_just_now and now - self._last_drain < KEYS_HOLD_DRAINS_FOR:
-            self.set_timer(KEY_PAUSE, self._drain_when_quiet)
+        KEYS_HOLD_DRAINS_FOR after the last one. Every decision is on `frame_clock`; the
+        timers only bring the next look."""
+        now = self.frame_clock()
+        since_drain = now - self._last_drain
+        wait = self._drain_interval() - since_drain
+        if wait <= 0 and now - self._last_key < KEY_PAUSE:
+            wait = min(KEY_PAUSE - (now - self._last_key), KEYS_HOLD_DRAINS_FOR - since_drain)
+        if wait > 0:
+            self.set_timer(max(wait, 0.01), self._drain_when_quiet)
             return
         await self._drain()
 
@@ -342,21 +378,21 @@ class OrgTreeApp(WarmStart):
             self.org_tree.set_placeholder(NOTHING_CRAWLED)  # not "crawling..." forever
         if outcome.state is CrawlState.FAILED:
             title = "The crawl stopped" + (f": {slot.name}" if len(self.slots) > 1 else "")
-            self.show_error(title, self._stopped_message(slot, outcome))
+            self.show_error(title, outcome.message, self._stopped_advice(slot))
 
-    @staticmethod
-    def _stopped_message(slot: OrgSlot, outcome: CrawlOutcome) -> str:
+    def _stopped_advice(self, slot: OrgSlot) -> str:
         if not slot.resumable:
-            return outcome.message
+            return ""
         if slot.shown_cache is not None:
             kept = "The tree from before stays on screen."
         else:
             kept = "What was found stays on screen; branches not listed yet are marked."
-        return f"{outcome.message}\n\n{kept} Press r to resume once this is fixed."
+        resume = "resume them all" if len(self.slots) > 1 else "resume"
+        return f"{kept} Press r to {resume} once this is fixed."
 
     async def _drain(self) -> None:
         self._drain_scheduled = False
-        self._last_drain = time.monotonic()
+        self._last_drain = self.frame_clock()
         nodes, details, incomplete, organization = [], set(), set(), False
         for slot in self.slots:
             if slot.bridge is None:
@@ -370,6 +406,8 @@ class OrgTreeApp(WarmStart):
             incomplete |= news.incomplete
         if organization:
             self._update_header()
+        if organization or any(n.parent_id is None for n in nodes):
+            # An organization drained before its root would leave the root unnamed.
             self._name_roots()
         if not (nodes or details or incomplete):
             return
@@ -385,7 +423,7 @@ class OrgTreeApp(WarmStart):
         arrived_under = any(n.parent_id == shown for n in nodes)  # its direct count moved
         force = shown in details or shown in incomplete or arrived_under
         self.details.refresh_if_changed(self.model, force=force)
-        self._drain_cost = time.monotonic() - self._last_drain
+        self._drain_cost = self.frame_clock() - self._last_drain
 
     def _settle_memory(self) -> None:
         """Each time the tree doubles past 10,000 nodes, move what exists to the garbage
@@ -499,38 +537,41 @@ class OrgTreeApp(WarmStart):
     # -- workers and errors ----------------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place worker outcomes (and failures) are dealt with."""
+        """Exports and cache saves belong to no slot: they report as workers. The event's
+        own state is used (the worker's may have moved on since it was posted)."""
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
         worker = event.worker
         if worker.group == "export":
             self.export_done(worker)
-        elif worker.group in ("cache-load", "cache-save"):
-            self.cache_worker_done(worker)
-        elif worker.group == "identity" and worker.is_finished:
-            slot = self.slot_for(int(worker.name.rpartition("-")[2]))
-            if slot is None:
-                return
-            slot.caller_checked = True
-            if isinstance(worker.result, CallerIdentity):
-                slot.caller = worker.result
-                self._update_header()
-        elif worker.group == "crawl" and event.state is WorkerState.ERROR:
-            slot = self.slot_for(int(worker.name.rpartition("-")[2]))
-            if slot is None or worker.error is None:
-                return
-            slot.state = CrawlState.FAILED.value
-            slot.ended = self.clock()
-            self.org_tree.set_placeholder(NOTHING_CRAWLED)  # the message says why
-            title = "Could not connect" + (f": {slot.name}" if len(self.slots) > 1 else "")
-            self.show_error(title, describe_error(worker.error))
+        elif worker.group == "cache-save":
+            self.cache_saved(worker)
 
-    def show_error(self, title: str, message: str) -> None:
-        self.push_screen(ErrorScreen(title, message), self._error_choice)
+    def show_error(self, title: str, message: str, advice: str = "") -> None:
+        """One error screen at a time: a problem arriving while it is up joins it."""
+        screen = self._error_screen
+        if screen is not None and screen in self.screen_stack:
+            screen.add(title, message, advice)
+            return
+        self._error_screen = ErrorScreen(title, message, advice)
+        self.push_screen(self._error_screen, self._error_choice)
 
     def _error_choice(self, choice: str | None) -> None:
-        if choice == "retry" and not self.resume_crawl():
-            self.start_crawl()
+        self._error_screen = None
+        if choice == "retry":
+            self.retry_failed()
         elif choice == "quit":
             self.action_quit_now()
+
+    def retry_failed(self) -> None:
+        """r on the error screen: resume every crawl that stopped, connect again every
+        organization that could not connect; crawl everything again if neither."""
+        resumed = self.resume_crawl()
+        unopened = [s for s in self.slots if s.state == CrawlState.FAILED.value and not s.resumable]
+        for slot in unopened:
+            self.crawl_slot(slot)
+        if not (resumed or unopened):
+            self.start_crawl()
 
     async def action_quit(self) -> None:
         self.action_quit_now()

@@ -1,14 +1,17 @@
 """`run_tui`: the CLI's way in. `make_app` builds the app for the CLI and the tests alike.
 
-Quitting must end the process within a second even mid-crawl: the crawl is cancelled, the
-asyncio loop is closed without waiting for worker threads, and if a thread is still stuck
-on a network call after a short grace, the process leaves with `os._exit` once the
-terminal has been restored.
+Quitting must end the process within half a second even mid-crawl: the crawl is
+cancelled, the asyncio loop is closed without waiting for worker threads, a cache file
+being written is given time to finish, and if any other thread is still on a network
+call after a very short grace, the process leaves with `os._exit` once the terminal has
+been restored (Textual's own shutdown takes up to 0.2 s of the budget: its input thread
+polls every 0.1 s). `bench/quit_latency.py` measures it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import threading
@@ -18,10 +21,11 @@ from dataclasses import replace
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from orgtree_tui import cache
 from orgtree_tui.crawl.crawler import CrawlOptions
+from orgtree_tui.identity import open_session
 from orgtree_tui.source import DEMO_LABEL, Source, connections, open_connection, open_demo
 from orgtree_tui.ui.app import DETAILS_DELAY, OrgTreeApp
 from orgtree_tui.ui.sources import OrgSource
@@ -29,7 +33,8 @@ from orgtree_tui.ui.sources import OrgSource
 if TYPE_CHECKING:
     from orgtree_tui.cli import Options
 
-EXIT_GRACE = 0.5  # seconds crawl threads get to finish after the app has closed
+EXIT_GRACE = 0.05  # seconds crawl threads get to finish after the app has closed
+SAVE_GRACE = 5.0  # seconds a cache file being written gets (50,000 nodes: about 0.5 s)
 
 
 def make_app(
@@ -37,6 +42,7 @@ def make_app(
     crawl_options: CrawlOptions | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
+    frame_clock: Callable[[], float] = time.monotonic,
     today: Callable[[], date] = date.today,
     export_dir: Path | None = None,
     details_delay: float | None = DETAILS_DELAY,
@@ -56,6 +62,7 @@ def make_app(
     return OrgTreeApp(
         sources,
         clock=clock,
+        frame_clock=frame_clock,
         today=today,
         export_dir=export_dir,
         details_delay=details_delay,
@@ -101,7 +108,17 @@ def app_for_options(options: Options) -> OrgTreeApp:
     )
 
 
-def run_tui(options: Options) -> int:
+def check_profiles(options: Options) -> None:
+    """An unknown --profile (or AWS_PROFILE) is a usage error before the screen opens, as
+    for `export`: the profile's session is made (config files only, no network call)."""
+    if options.demo:
+        return
+    for conn in connections(options):
+        open_session(replace(conn, role_arn=None))  # raises ConnectionSettingsError
+
+
+def run_tui(options: Options) -> NoReturn:
+    check_profiles(options)
     app = app_for_options(options)
     loop = asyncio.new_event_loop()
     try:
@@ -112,11 +129,15 @@ def run_tui(options: Options) -> int:
         # asyncio.run, which would wait for the crawl workers' threads.
         loop.close()
     code = app.return_code or 0
-    if not wait_for_threads(EXIT_GRACE):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
+    app.wait_for_saves(SAVE_GRACE)
+    wait_for_threads(EXIT_GRACE)
+    # Leave now. Threads still on a network call would keep the process alive, and the
+    # interpreter's own teardown (boto's and, for the demo, moto's modules) takes another
+    # 0.2-0.4 s; the terminal is restored and every file written, nothing is left to do.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def wait_for_threads(timeout: float) -> bool:

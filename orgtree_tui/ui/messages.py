@@ -1,7 +1,9 @@
-"""Textual messages mirroring the crawl's topics, posted from worker threads to the app.
+"""Textual messages posted from worker threads to the app: the crawl's topics, and what
+the crawl, identity and cache-load workers found.
 
-Every message carries the crawl `generation` it belongs to, so news from a crawl that a
-re-crawl replaced is recognised and dropped.
+Every message carries the slot `generation` it belongs to, so news from a crawl that a
+re-crawl replaced, or from a slot that a profile switch replaced, is recognised and
+dropped. Nothing is routed by a worker's name or a slot's index.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from orgtree_tui.cache import LoadResult
     from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome
     from orgtree_tui.crawl.stats import CrawlStats
+    from orgtree_tui.identity import CallerIdentity
     from orgtree_tui.ui.bridge import CrawlBridge
 
 
@@ -60,3 +64,30 @@ class CrawlFinished(Message):
         super().__init__()
         self.generation = generation
         self.outcome = outcome
+
+
+class CrawlCouldNotStart(Message):
+    """Opening the source (or re-reading credentials for a resume) raised: say why."""
+
+    def __init__(self, generation: int, error: Exception) -> None:
+        super().__init__()
+        self.generation = generation
+        self.error = error
+
+
+class CallerKnown(Message):
+    """Who the crawl runs as, for the header (None: STS would not say)."""
+
+    def __init__(self, generation: int, caller: CallerIdentity | None) -> None:
+        super().__init__()
+        self.generation = generation
+        self.caller = caller
+
+
+class CacheLoaded(Message):
+    """The cached tree for one slot was read (or found missing or unusable)."""
+
+    def __init__(self, generation: int, result: LoadResult) -> None:
+        super().__init__()
+        self.generation = generation
+        self.result = result

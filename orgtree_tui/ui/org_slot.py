@@ -1,8 +1,9 @@
 """One organization in the app: its session, the crawl on it, and what is on screen for it.
 
 The app holds one slot per `--profile` (one for the default chain or the demo). A slot is
-UI-thread state only: worker threads reach it through messages carrying its generation,
-which every (re)start of its crawl renews, so news from a replaced crawl is recognised.
+UI-thread state only: worker threads (crawl, identity, cache load) reach it through
+messages carrying its generation. Generations are unique across slots, and each re-crawl
+renews the slot's, so news from a replaced crawl or a replaced slot finds no slot.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class OrgSlot:
     label: str  # profile, endpoint or "demo": known before connecting
     cache_source: str | None = None  # None: this slot neither reads nor writes the cache
     profile: str | None = None
-    generation: int = 0
+    generation: int = 0  # given when the slot is made, renewed by each crawl after the first
+    crawl_requested: bool = False
     crawler: Crawler | None = None
     bridge: CrawlBridge | None = None
     state: str = "connecting"

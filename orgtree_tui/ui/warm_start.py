@@ -7,11 +7,13 @@ way); everything here decides on the UI thread.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from textual import work
 from textual.worker import Worker, WorkerState
 
 from orgtree_tui import cache
@@ -20,6 +22,7 @@ from orgtree_tui.crawl.crawler import CrawlOutcome, CrawlState
 from orgtree_tui.exporters.escape import visible
 from orgtree_tui.model import OrgTree
 from orgtree_tui.ui.actions import UserActions
+from orgtree_tui.ui.messages import CacheLoaded
 from orgtree_tui.ui.org_slot import OrgSlot
 
 FINISHED = (CrawlState.COMPLETE, CrawlState.INCOMPLETE)
@@ -32,6 +35,7 @@ class WarmStart(UserActions):
     cache_ttl: timedelta | None
     cache_shown_at: float | None = None  # clock() when a cached tree first showed
     last_changes: Changes | None = None  # what the last refresh changed
+    _saves: list[threading.Event]  # one per cache save started, set when it ended
 
     def crawl_slot(self, slot: OrgSlot) -> None:
         raise NotImplementedError
@@ -40,6 +44,9 @@ class WarmStart(UserActions):
         raise NotImplementedError
 
     def _update_header(self) -> None:
+        raise NotImplementedError
+
+    def slot_for(self, generation: int) -> OrgSlot | None:
         raise NotImplementedError
 
     @property
@@ -71,29 +78,30 @@ class WarmStart(UserActions):
             self.crawl_slot(slot)
             return
         slot.state = "loading cache"
-        future = slot.cache_future
-        self.run_worker(
-            future.result if future is not None else partial(cache.load, slot.cache_source),
-            name=f"cache-load-{self.slots.index(slot)}",
-            group="cache-load",
-            thread=True,
-            exit_on_error=False,
-        )
+        self._load_cache(slot.generation, slot.cache_future, slot.cache_source)
 
-    def cache_worker_done(self, worker: Worker[object]) -> None:
-        if worker.group == "cache-save":
-            if worker.state is WorkerState.ERROR:
-                text = visible(str(worker.error))
-                self.notify(text, title="Cache not saved", severity="warning", markup=False)
-            return
-        if worker.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
-            return
-        index = int(worker.name.rpartition("-")[2])
-        if index >= len(self.slots):
-            return
-        result = worker.result
-        loaded = result if isinstance(result, cache.LoadResult) else cache.LoadResult(None)
-        self._show_cached(self.slots[index], loaded)
+    @work(thread=True, group="cache-load", exit_on_error=False)
+    def _load_cache(
+        self, generation: int, future: Future[cache.LoadResult] | None, source: str
+    ) -> None:
+        """Worker thread: the cached tree, tagged with the slot generation it was read for:
+        by the time it arrives, a profile switch or an `r` may have replaced that slot."""
+        try:
+            result = future.result() if future is not None else cache.load(source)
+        except Exception as exc:  # an unreadable cache is no reason not to crawl
+            result = cache.LoadResult(None, warning=f"{type(exc).__name__}: {exc}")
+        self.post_message(CacheLoaded(generation, result))
+
+    def on_cache_loaded(self, message: CacheLoaded) -> None:
+        slot = self.slot_for(message.generation)
+        if slot is None or slot.state != "loading cache":
+            return  # stale: that slot is gone, or it crawls already
+        self._show_cached(slot, message.result)
+
+    def cache_saved(self, worker: Worker[object]) -> None:
+        if worker.state is WorkerState.ERROR:
+            text = visible(str(worker.error))
+            self.notify(text, title="Cache not saved", severity="warning", markup=False)
 
     def _show_cached(self, slot: OrgSlot, result: cache.LoadResult) -> None:
         if result.message is not None:
@@ -150,6 +158,25 @@ class WarmStart(UserActions):
             complete=outcome.state is CrawlState.COMPLETE,
             crawled_at=datetime.now(UTC),
         )
+        saved = threading.Event()
+        self._saves.append(saved)
+
+        def save_and_say_so() -> object:
+            try:
+                return save()
+            finally:
+                saved.set()
+
         self.run_worker(
-            save, name="cache-save", group="cache-save", thread=True, exit_on_error=False
+            save_and_say_so,
+            name="cache-save",
+            group="cache-save",
+            thread=True,
+            exit_on_error=False,
         )
+
+    def wait_for_saves(self, timeout: float) -> bool:
+        """After the app closed: let cache files being written finish (quitting may skip
+        every other thread). True when none is left within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        return all(s.wait(max(0.0, deadline - time.monotonic())) for s in self._saves)

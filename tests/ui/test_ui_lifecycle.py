@@ -6,9 +6,11 @@ import os
 import pty
 import random
 import select
+import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import botocore.exceptions as bexc
@@ -29,7 +31,10 @@ def crawl_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("orgtree-crawl")]
 
 
-def wait_threads_gone(timeout: float) -> list[threading.Thread]:
+def wait_threads_gone(timeout: float = 10.0) -> list[threading.Thread]:
+    """The crawl threads still alive after waiting up to `timeout` seconds for them to end
+    (a bound for a busy machine, not a speed: a cancel ends them once the calls on the
+    wire return)."""
     deadline = time.monotonic() + timeout
     while crawl_threads() and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -54,50 +59,108 @@ async def test_quit_mid_crawl_leaves_no_crawl_thread(org: SampleOrg, key: str) -
         await wait_for(pilot, lambda: app.state == "crawling" and app.model.totals().ous > 0)
         assert crawl_threads()
         await pilot.press(key)
-        quit_at = time.monotonic()
     assert app.return_code == 0
-    assert wait_threads_gone(1.0 - (time.monotonic() - quit_at)) == []
+    assert wait_threads_gone() == [], "crawl threads still running 10 s after quitting"
     assert app.session.crawler is not None and app.session.crawler.cancel_event.is_set()
 
 
-@pytest.mark.slow
-def test_the_process_is_gone_within_a_second_of_q() -> None:
-    """The real thing: `orgtree-tui --demo` on a pty, q mid-crawl, the process exits."""
-    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40")
+def app_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40", **extra)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH")]))
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: become the app
-        os.execvpe(sys.executable, [sys.executable, "-m", "orgtree_tui", "--demo"], env)
-    seen = b""
-    try:
-        deadline = time.monotonic() + 30
-        while b"crawling" not in seen and time.monotonic() < deadline:
-            if select.select([fd], [], [], 0.1)[0]:
-                seen += _read(fd)
-        assert b"crawling" in seen, "the app never started crawling"
-        time.sleep(0.5)  # well into the crawl: calls in flight
-        os.write(fd, b"q")
-        quit_at = time.monotonic()
-        exited_after = None
-        while time.monotonic() - quit_at < 3:
-            if select.select([fd], [], [], 0.02)[0]:
-                chunk = _read(fd)
-                seen += chunk
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            if done:
-                exited_after = time.monotonic() - quit_at
-                break
-        assert exited_after is not None, "the app did not exit"
-        assert exited_after < 1.0
-        seen += _drain(fd)
-        assert b"\x1b[?1049l" in seen  # the terminal left the alternate screen: restored
-    finally:
+    return env
+
+
+@pytest.mark.slow
+def test_q_ends_the_process_while_its_calls_are_still_on_the_wire(tmp_path: Path) -> None:
+    """The real thing: `orgtree-tui` on a pty against the simulated endpoint, which holds
+    every ListAccountsForParent call; q mid-crawl ends the process without those calls
+    ever being answered, and the terminal is restored. Speed: bench/quit_latency.py."""
+    held, release = threading.Semaphore(0), threading.Event()
+
+    def hold_accounts(operation: str) -> Fault | None:
+        if operation == "ListAccountsForParent":
+            held.release()
+            release.wait(30)
+        return None
+
+    with SimServer(latency=(0.05, 0.1), seed=11) as server:
+        build_org(server.admin_client(), SPEC)
+        server.middleware.fault = hold_accounts
+        env = app_env(
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_CONFIG_FILE=str(tmp_path / "none"),
+            AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        )
+        env.pop("AWS_PROFILE", None)
+        argv = [sys.executable, "-m", "orgtree_tui", "--endpoint-url", server.endpoint_url]
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: become the app
+            os.execvpe(sys.executable, [*argv, "--no-cache"], env)
+        seen = b""
         try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(fd)
+            deadline = time.monotonic() + 60
+            while b"crawling" not in seen and time.monotonic() < deadline:
+                if select.select([fd], [], [], 0.1)[0]:
+                    seen += _read(fd)
+            assert b"crawling" in seen, "the app never started crawling"
+            assert held.acquire(timeout=30), "no ListAccountsForParent call reached the sim"
+            os.write(fd, b"q")
+            status, output = _wait_for_exit(pid, fd, timeout=10)
+            seen += output
+            assert status is not None, "the app was still running 10 s after q"
+            assert not release.is_set()  # its held calls were never answered
+            assert os.waitstatus_to_exitcode(status) == 0
+            seen += _drain(fd)
+            assert b"\x1b[?1049l" in seen  # the terminal left the alternate screen: restored
+        finally:
+            release.set()
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            os.close(fd)
+
+
+def _wait_for_exit(pid: int, fd: int, timeout: float) -> tuple[int | None, bytes]:
+    """The child's wait status once it exits (None if it is still running after
+    `timeout` seconds), and what it wrote meanwhile."""
+    output = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.02)[0]:
+            output += _read(fd)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status, output
+    return None, output
+
+
+@pytest.mark.parametrize("how", ["--profile", "AWS_PROFILE"])
+def test_an_unknown_profile_is_one_line_and_status_2_before_any_screen(
+    tmp_path: Path, how: str
+) -> None:
+    config = tmp_path / "config"
+    config.write_text("[profile real]\nregion = us-east-1\n")
+    env = app_env(AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(config))
+    env.pop("AWS_PROFILE", None)
+    argv = [sys.executable, "-m", "orgtree_tui", "--no-cache"]
+    if how == "--profile":
+        argv += ["--profile", "no-such-profile"]
+    else:
+        env["AWS_PROFILE"] = "no-such-profile"
+    try:
+        done = subprocess.run(
+            argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the app opened instead of refusing the profile") from None
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert stderr.count("\n") == 1 and "unknown AWS profile 'no-such-profile'" in stderr
+    assert "Traceback" not in stderr
+    assert done.stdout == b""  # no screen was drawn
 
 
 def _drain(fd: int) -> bytes:
@@ -187,9 +250,8 @@ async def test_quit_under_a_throttle_storm_is_at_once() -> None:
                 pilot, lambda: app.stats.total_throttled >= 3 and app.state == "crawling", 20
             )
             await pilot.press("q")
-            quit_at = time.monotonic()
         assert app.return_code == 0
-        assert wait_threads_gone(1.0 - (time.monotonic() - quit_at)) == []
+        assert wait_threads_gone() == [], "crawl threads still running 10 s after quitting"
 
 
 async def test_the_theme_from_the_settings_is_used(org: SampleOrg) -> None:

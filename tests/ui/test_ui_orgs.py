@@ -6,27 +6,50 @@ each management account, as `--profile a --profile b` would on a real machine.""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
 from test_multi_org import ACCOUNTS
 from textual.app import App, ComposeResult
-from ui_support import SIZE, TODAY, crawled, wait_for
+from textual.widgets import Label, Static
+from ui_support import FAST, SIZE, TODAY, GatedClient, crawled, wait_for
 
+from orgtree_tui import cache
+from orgtree_tui.aws import Connection, OrgClient
 from orgtree_tui.cli import parse_args
+from orgtree_tui.crawl.crawler import CrawlOptions
 from orgtree_tui.forest import Forest
+from orgtree_tui.locations import CACHE_DIR_ENV
 from orgtree_tui.model import Node, NodeType, OrgTree
+from orgtree_tui.source import Source, open_connection
 from orgtree_tui.ui.app import OrgTreeApp
-from orgtree_tui.ui.launch import app_for_options
+from orgtree_tui.ui.launch import app_for_options, make_app
+from orgtree_tui.ui.screens.error import ErrorScreen
 from orgtree_tui.ui.screens.profile_picker import ProfilePicker
+from orgtree_tui.ui.sources import OrgSource
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 
 
-def app_on(*argv: str) -> OrgTreeApp:
-    app = app_for_options(parse_args([*argv, "--no-cache"]))
+def app_on(*argv: str, cache_on: bool = False) -> OrgTreeApp:
+    """The app as the CLI makes it; `cache_on`: with the cache, the default."""
+    app = app_for_options(parse_args([*argv] if cache_on else [*argv, "--no-cache"]))
     app.clock = lambda: 0.0
     app.today = lambda: TODAY
     return app
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_DIR_ENV, str(home))
+    return home
+
+
+def roots_shown(app: OrgTreeApp) -> set[str]:
+    return {tn.data for tn in app.org_tree.root.children if tn.data is not None}
 
 
 def notes(app: OrgTreeApp) -> list[str]:
@@ -65,8 +88,11 @@ async def test_each_organization_is_its_own_top_level_node(
         assert document["organization"]["management_account_id"] == ACCOUNTS["org-b"]
 
 
-async def test_the_profile_picker_crawls_the_profiles_picked(orgs: dict[str, str]) -> None:
-    app = app_on("--profile", "org-a")
+@pytest.mark.parametrize("cache_on", [False, True], ids=["no-cache", "cache"])
+async def test_the_profile_picker_crawls_the_profiles_picked(
+    orgs: dict[str, str], cache_home: Path, cache_on: bool
+) -> None:
+    app = app_on("--profile", "org-a", cache_on=cache_on)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         assert [s.profile for s in app.slots] == ["org-a"]
@@ -78,6 +104,7 @@ async def test_the_profile_picker_crawls_the_profiles_picked(orgs: dict[str, str
         await pilot.press("down", "down", "down", "space", "ctrl+s")
         await wait_for(pilot, lambda: len(app.slots) == 2)
         await crawled(pilot)
+        assert [s.state for s in app.slots] == ["complete", "complete"]
         assert [s.profile for s in app.slots] == ["org-a", "org-b"]
         assert {r.id for r in app.model.roots()} == {s.tree.roots()[0].id for s in app.slots}
         assert {s.tree.organization.id for s in app.slots if s.tree.organization} == {
@@ -159,3 +186,197 @@ async def test_organizations_keep_profile_order_whichever_answers_first() -> Non
         await view.add_nodes([root(first, "r-zzzz")])
         await pilot.pause()
         assert [tn.data for tn in view.root.children] == ["r-zzzz", "r-aaaa"]
+
+
+async def test_a_profile_picked_with_the_cache_on_is_crawled_at_once(
+    orgs: dict[str, str], cache_home: Path
+) -> None:
+    """The default path: the cache is on, and the one profile picked has no cache yet."""
+    app = app_on("--profile", "org-a", cache_on=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await pilot.press("P")
+        assert isinstance(app.screen, ProfilePicker)
+        # Un-pick org-a, pick org-b: one organization, crawled in org-a's place.
+        await pilot.press("down", "down", "space", "down", "space", "ctrl+s")
+        await wait_for(pilot, lambda: [s.profile for s in app.slots] == ["org-b"])
+        await crawled(pilot)  # no r pressed
+        assert app.state == "complete", app.status_bar.text.plain
+        org = app.slots[0].tree.organization
+        assert org is not None and org.id == orgs["org-b"]
+
+
+async def test_a_cache_load_still_running_when_profiles_switch_is_dropped(
+    orgs: dict[str, str], cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """org-a's cached tree is still being read when org-b replaces org-a: it must never
+    show, under org-b's label or anywhere."""
+    first = app_on("--profile", "org-a", cache_on=True)
+    async with first.run_test(size=SIZE) as pilot:  # an earlier session cached org-a
+        await crawled(pilot)
+        await wait_for(pilot, lambda: cache.load("profile org-a").cached is not None)
+        org_a_root = first.model.roots()[0].id
+        await pilot.press("q")
+
+    real_load = cache.load
+    release, loads_done = threading.Event(), threading.Event()
+
+    def slow_load(source: str) -> cache.LoadResult:
+        if source == "profile org-a":  # a big cache file on a slow disk
+            assert release.wait(10), "the test never released org-a's cache load"
+            try:
+                return real_load(source)
+            finally:
+                loads_done.set()
+        return real_load(source)
+
+    monkeypatch.setattr(cache, "load", slow_load)
+    app = app_on("--profile", "org-a", cache_on=True)
+    shown: list[set[str]] = []
+    real_show_model = app.show_model
+
+    def recording_show_model(*, placeholder: str = "") -> None:
+        real_show_model(placeholder=placeholder)
+        shown.append({r.id for r in app.model.roots()})
+
+    app.show_model = recording_show_model  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.state == "loading cache")
+            await pilot.press("P")
+            await pilot.press("down", "down", "space", "down", "space", "ctrl+s")
+            await wait_for(pilot, lambda: [s.profile for s in app.slots] == ["org-b"])
+            await crawled(pilot)
+            release.set()
+            assert loads_done.wait(10), "org-a's cache load never returned"
+            # Its result comes back through the worker: wait until every load has reported.
+            await wait_for(
+                pilot,
+                lambda: all(w.is_finished for w in app.workers if w.group == "cache-load"),
+            )
+            await pilot.pause()
+            await crawled(pilot)
+            assert all(org_a_root not in roots for roots in shown), shown
+            assert org_a_root not in roots_shown(app)
+            assert app.slots[0].shown_cache is None
+            org = app.slots[0].tree.organization
+            assert org is not None and org.id == orgs["org-b"]
+            assert app.state == "complete"
+    finally:
+        release.set()
+
+
+async def test_enter_in_the_profile_picker_crawls_what_is_picked(orgs: dict[str, str]) -> None:
+    app = app_on("--profile", "org-a")
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await pilot.press("P")
+        picker = app.screen
+        assert isinstance(picker, ProfilePicker)
+        hints = " ".join(str(label.render()) for label in picker.query(Label))
+        await pilot.press("down", "down", "down", "space", "enter")  # pick org-b, confirm
+        await wait_for(pilot, lambda: not isinstance(app.screen, ProfilePicker))
+        await crawled(pilot)
+        assert [s.profile for s in app.slots] == ["org-a", "org-b"]
+        assert "space picks" in hints and "enter crawls" in hints, hints  # the keys are shown
+
+
+class ExpiringClient:
+    """An OrgClient whose credentials expire after its first `good` calls, until the user
+    logs in again (`login` set)."""
+
+    def __init__(self, inner: OrgClient, login: threading.Event, good: int = 3) -> None:
+        self.inner, self.login, self.good = inner, login, good
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        with self._lock:
+            self.calls += 1
+            expired = self.calls > self.good and not self.login.is_set()
+        if expired:
+            raise ClientError(
+                {"Error": {"Code": "ExpiredTokenException", "Message": "token expired"}},
+                operation,
+            )
+        return self.inner.call(operation, **params)
+
+
+def expiring_source(profile: str, login: threading.Event) -> OrgSource:
+    conn = Connection(profile=profile)
+
+    def open_source() -> Source:
+        opened = open_connection(conn, workers=2)
+        # No session: a resume keeps this client (it stands for the renewed credentials).
+        return Source(ExpiringClient(opened.client, login), conn, conn.describe())
+
+    options = CrawlOptions(quotas=FAST, workers=2, details=False)
+    return OrgSource(open_source, conn.describe(), None, options, profile)
+
+
+async def test_organizations_failing_together_share_one_error_screen_and_r_resumes_all(
+    orgs: dict[str, str],
+) -> None:
+    login = threading.Event()
+    sources = [expiring_source(p, login) for p in ("org-a", "org-b")]
+    app = make_app(sources, clock=lambda: 0.0, today=lambda: TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(
+            pilot,
+            lambda: (
+                [s.state for s in app.slots] == ["failed", "failed"]
+                and isinstance(app.screen, ErrorScreen)
+            ),
+        )
+        await pilot.pause()
+        screens = [s for s in app.screen_stack if isinstance(s, ErrorScreen)]
+        assert len(screens) == 1, screens
+        text = str(screens[0].query_one("#error-message", Static).render())
+        assert "profile org-a" in text and "profile org-b" in text, text
+        stopped = [s.crawler for s in app.slots]
+        assert all(c is not None and c.resumable for c in stopped)
+
+        login.set()  # the user ran `aws sso login`
+        await pilot.press("r")
+        await wait_for(pilot, lambda: [s.state for s in app.slots] == ["complete", "complete"])
+        assert not any(isinstance(s, ErrorScreen) for s in app.screen_stack)
+        assert [s.crawler for s in app.slots] == stopped, "resumed, not crawled from scratch"
+        found = {s.tree.organization.id for s in app.slots if s.tree.organization}
+        assert found == {orgs["org-a"], orgs["org-b"]}
+
+
+async def test_a_root_arriving_after_its_organization_is_named(orgs: dict[str, str]) -> None:
+    """DescribeOrganization answers (and is drawn) before ListRoots: the root, drawn
+    later, still says which organization it is."""
+    clients: list[GatedClient] = []
+
+    def gated_source(profile: str) -> OrgSource:
+        conn = Connection(profile=profile)
+
+        def open_source() -> Source:
+            opened = open_connection(conn, workers=2)
+            client = GatedClient(opened.client, hold=lambda op, params: op == "ListRoots")
+            clients.append(client)
+            return Source(client, conn, conn.describe())
+
+        options = CrawlOptions(quotas=FAST, workers=2, details=False)
+        return OrgSource(open_source, conn.describe(), None, options, profile)
+
+    app = make_app([gated_source(p) for p in ("org-a", "org-b")], clock=lambda: 0.0)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            # The header names both organizations: their news has been drawn, roots held.
+            await wait_for(pilot, lambda: all(orgs[p] in app.sub_title for p in orgs))
+            assert not app.org_tree.root.children or all(
+                tn.data is None for tn in app.org_tree.root.children
+            )
+            for client in clients:
+                client.release()
+            await crawled(pilot)
+            labels = [str(tn.label) for tn in app.org_tree.root.children]
+            assert len(labels) == 2
+            for label, profile in zip(labels, ("org-a", "org-b"), strict=True):
+                assert f"{orgs[profile]} (profile {profile})" in label, labels
+    finally:
+        for client in clients:
+            client.release()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from botocore.exceptions import ClientError
+from textual.pilot import Pilot
 from ui_support import (
     MARKUP_NAME,
     SIZE,
+    FrameClock,
     GatedClient,
+    HeldParents,
     SampleOrg,
     app_for,
     crawled,
@@ -18,8 +23,8 @@ from ui_support import (
 )
 
 from orgtree_tui.aws import OrgClient
-from orgtree_tui.model import NodeType
-from orgtree_tui.ui.app import KEY_PAUSE, KEYS_HOLD_DRAINS_FOR
+from orgtree_tui.model import Node, NodeType
+from orgtree_tui.ui.app import DRAIN_INTERVAL, KEY_PAUSE, KEYS_HOLD_DRAINS_FOR, OrgTreeApp
 from orgtree_tui.ui.labels import INCOMPLETE_MARK
 
 
@@ -70,25 +75,75 @@ async def test_tree_fills_in_while_the_crawl_runs(org: SampleOrg) -> None:
         client.release()
 
 
-async def test_news_is_drained_at_most_twenty_times_a_second(org: SampleOrg) -> None:
-    client = GatedClient(OrgClient(org.client), delay=0.002)
-    app = app_for(client)
-    drains = 0
-    async with app.run_test(size=SIZE) as pilot:
-        real_drain = app._drain
+@dataclass
+class Drains:
+    at: list[float] = field(default_factory=list)  # the frame clock at each drain done
+    looks: int = 0  # looks at whether to drain (a drain, or a timer for the next look)
+    drawn: set[str] = field(default_factory=set)  # ids handed to the tree widget
 
-        async def counting_drain() -> None:
-            nonlocal drains
-            drains += 1
-            await real_drain()
 
-        app._drain = counting_drain  # type: ignore[method-assign]
-        started = time.monotonic()
-        await crawled(pilot)
-        elapsed = time.monotonic() - started
-    assert app.model.totals().accounts == 31
-    # One drain per 50 ms window, plus the final flush on FINISHED.
-    assert 1 <= drains <= elapsed * 20 + 2
+def count_drains(app: OrgTreeApp, frames: FrameClock) -> Drains:
+    seen = Drains()
+    drains = seen.at
+    real_drain, real_look = app._drain, app._drain_when_quiet
+    real_add = app.org_tree.add_nodes
+
+    async def drain() -> None:
+        started = frames.now
+        await real_drain()  # counted once done: it awaits while adding nodes in chunks
+        drains.append(started)
+
+    async def look() -> None:
+        seen.looks += 1
+        await real_look()
+
+    async def add_nodes(nodes: Sequence[Node]) -> None:
+        seen.drawn.update(n.id for n in nodes)
+        await real_add(nodes)
+
+    app._drain = drain  # type: ignore[method-assign]
+    app._drain_when_quiet = look  # type: ignore[method-assign]
+    app.org_tree.add_nodes = add_nodes  # type: ignore[method-assign]
+    return seen
+
+
+async def looked_again(pilot: Pilot[Any], seen: Drains, times: int = 3) -> None:
+    """Wait until the app has looked `times` more times at news waiting to be drained."""
+    before = seen.looks
+    await wait_for(pilot, lambda: seen.looks >= before + times)
+
+
+def held_accounts(org: SampleOrg, *parents: str) -> set[str]:
+    return {n.id for p in parents for n in org.truth.children(p) if n.type == "ACCOUNT"}
+
+
+async def test_news_is_drained_at_most_once_a_drain_interval(org: SampleOrg) -> None:
+    prod = org.ou("Prod")
+    late = held_accounts(org, prod)
+    client = HeldParents(OrgClient(org.client), prod)
+    frames = FrameClock()
+    app = app_for(client, details=False, frame_clock=frames)
+    seen = count_drains(app, frames)
+    drains = seen.at
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            # The frame clock stands still: after the first drain, news waits however much
+            # of it arrives and however long the machine takes.
+            await wait_for(pilot, lambda: len(app.model) == len(org.truth.nodes) - len(late))
+            await looked_again(pilot, seen)
+            assert drains == [1000.0]
+            assert len(seen.drawn) < len(app.model)  # news is waiting
+            frames.advance(DRAIN_INTERVAL * 0.8)
+            await looked_again(pilot, seen)
+            assert drains == [1000.0]
+            frames.advance(DRAIN_INTERVAL * 0.4)  # now an interval has passed
+            await wait_for(pilot, lambda: len(drains) == 2)
+            assert seen.drawn == {n.id for n in app.model.nodes()}
+            client.release()
+            await crawled(pilot)  # the end drains what is left, whatever the clock says
+            assert seen.drawn == set(org.truth.nodes)
+    finally:
+        client.release()
 
 
 async def test_cursor_stays_put_while_nodes_arrive_above_it(org: SampleOrg) -> None:
@@ -193,35 +248,57 @@ async def test_a_filter_typed_mid_crawl_picks_up_later_matches(org: SampleOrg) -
 
 
 async def test_drains_wait_for_a_pause_in_the_keys(org: SampleOrg) -> None:
-    # About 70 calls, 0.1 s each, two at a time: a crawl of some 3.5 s to walk through.
-    client = GatedClient(OrgClient(org.client), delay=0.1)
-    app = app_for(client, workers=2)
-    drains: list[tuple[float, float]] = []  # (when, how long after the last key)
-    async with app.run_test(size=SIZE) as pilot:
-        real_drain = app._drain
+    # Accounts held back, released one parent at a time; Sandbox's until the end (the
+    # crawl's end drains whatever is left at once).
+    prod, security, sandbox = org.ou("Prod"), org.ou("Security"), org.ou("Sandbox")
+    late = held_accounts(org, prod, security, sandbox)
+    client = HeldParents(OrgClient(org.client), prod, security, sandbox)
+    frames = FrameClock()
+    app = app_for(client, details=False, frame_clock=frames)
+    seen = count_drains(app, frames)
+    drains = seen.at
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            # Everything but the held accounts arrives and is drawn (the clock moves on
+            # a second at each look, so no drain waits for it).
+            everything_else = len(org.truth.nodes) - len(late)
+            await wait_for(
+                pilot, lambda: frames.advance(1.0) and len(seen.drawn) == everything_else
+            )
+            # Half a second after the last drain, a key; then news.
+            frames.now = drains[-1] + 0.5
+            await pilot.press("j")
+            assert app._last_key == frames.now  # the app saw the key
+            drawn = len(drains)
+            client.release(prod)
+            await wait_for(
+                pilot, lambda: len(app.model) == everything_else + len(held_accounts(org, prod))
+            )
+            await looked_again(pilot, seen)
+            assert len(drains) == drawn, "a drain came right after a key"
+            # A pause in the keys: the news is drawn.
+            frames.advance(KEY_PAUSE + 0.01)  # (a margin for float rounding)
+            await wait_for(pilot, lambda: len(drains) == drawn + 1)
+            assert seen.drawn >= held_accounts(org, prod)
 
-        async def timed_drain() -> None:
-            now = time.monotonic()
-            drains.append((now, now - app._last_key))
-            await real_drain()
-
-        app._drain = timed_drain  # type: ignore[method-assign]
-        await wait_for(pilot, lambda: len(app.model) > 0)
-        start = time.monotonic()
-        while time.monotonic() - start < 2.0:
-            await pilot.press("j" if len(drains) % 2 else "k")
-        end = time.monotonic()
-        assert app.state == "crawling"  # the keys came while news kept arriving
-        assert app._last_key > start  # the app saw them
-        during = [(t, since_key) for t, since_key in drains if start < t <= end]
-        # A drain comes in a pause between keys, or when the last drain is a second old.
-        previous = max((t for t, _ in drains if t <= start), default=start)
-        for t, since_key in during:
-            assert since_key >= KEY_PAUSE or t - previous >= KEYS_HOLD_DRAINS_FOR, during
-            previous = t
-        # Left alone it drains 20 times a second.
-        assert len(during) <= (end - start) * 20 / 4, during
-        await crawled(pilot)
-        after = len(drains)
-    assert app.model.totals().accounts == 31
-    assert after > len(during)  # once the keys stopped, the tree caught up
+            # Keys that keep coming hold drains back for at most KEYS_HOLD_DRAINS_FOR.
+            last_drain = drains[-1]
+            frames.now = last_drain + 0.5
+            await pilot.press("k")
+            client.release(security)
+            await wait_for(
+                pilot,
+                lambda: len(app.model) == len(org.truth.nodes) - len(held_accounts(org, sandbox)),
+            )
+            await looked_again(pilot, seen)
+            assert len(drains) == drawn + 1, "a drain came right after a key"
+            frames.now = last_drain + KEYS_HOLD_DRAINS_FOR + 0.01
+            await pilot.press("j")  # a key just now, but the tree has waited long enough
+            await wait_for(pilot, lambda: len(drains) == drawn + 2)
+            assert drains[-1] - last_drain >= KEYS_HOLD_DRAINS_FOR
+            assert seen.drawn >= held_accounts(org, security)
+            client.release(sandbox)
+            await crawled(pilot)
+            assert seen.drawn == set(org.truth.nodes)
+    finally:
+        client.release()

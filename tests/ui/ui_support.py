@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
@@ -72,10 +73,48 @@ class GatedClient:
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         self.calls.append(operation)
         if self.hold(operation, params):
-            self.gate.wait(10)
+            self.gate.wait(60)  # released by the test (in a finally); a bound, not a speed
         if self.delay:
             time.sleep(self.delay)
         return self.inner.call(operation, **params)
+
+
+class HeldParents(GatedClient):
+    """An OrgClient that holds the listing of accounts under chosen parents, each until
+    `release(parent_id)`: their accounts arrive when the test says so."""
+
+    def __init__(self, inner: OrgClient, *parent_ids: str) -> None:
+        super().__init__(inner)
+        self.gates = {p: threading.Event() for p in parent_ids}
+
+    def release(self, parent_id: str | None = None) -> None:
+        for p, gate in self.gates.items():
+            if parent_id is None or p == parent_id:
+                gate.set()
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        lists_accounts = operation == "ListAccountsForParent" or (
+            operation == "ListChildren" and params.get("ChildType") == "ACCOUNT"
+        )
+        gate = self.gates.get(str(params.get("ParentId"))) if lists_accounts else None
+        if gate is not None:
+            gate.wait(60)
+        return super().call(operation, **params)
+
+
+class FrameClock:
+    """The app's frame clock, moved by the test: drains and key pauses are decided on
+    it, so a busy machine changes only how soon the app looks, never what it decides."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> bool:
+        self.now += seconds
+        return True
 
 
 def app_for(
@@ -97,11 +136,15 @@ def app_for(
     return make_app(lambda: source, options, **kwargs)
 
 
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Let the app run until `condition()` holds. The timeout is a bound for a busy
+    machine, not a speed: it only matters when something never happens."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
+            code = condition.__code__
+            where = f"{Path(code.co_filename).name}:{code.co_firstlineno}"
+            raise AssertionError(f"waited {timeout:g} s for the condition at {where}")
         await pilot.pause(0.02)
 
 

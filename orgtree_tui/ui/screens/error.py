@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
@@ -14,7 +14,9 @@ from orgtree_tui.exporters.escape import visible
 
 
 class ErrorScreen(ModalScreen[str]):
-    """Dismisses with "retry", "quit" or "close"."""
+    """Dismisses with "retry", "quit" or "close". One screen for every problem at hand:
+    organizations that fail together are listed together, and one r retries them all
+    (a stack of screens made a second r start over what the first had resumed)."""
 
     BINDINGS = [
         Binding("r", "choose('retry')", "Retry"),
@@ -22,18 +24,46 @@ class ErrorScreen(ModalScreen[str]):
         Binding("q", "choose('quit')", "Quit"),
     ]
 
-    def __init__(self, title: str, message: str) -> None:
+    def __init__(self, title: str, message: str, advice: str = "") -> None:
         super().__init__()
-        self.title_text = title
-        self.message = message
+        # title -> (what went wrong, what to do), in arrival order
+        self.problems: dict[str, tuple[str, str]] = {title: (message, advice)}
+
+    def add(self, title: str, message: str, advice: str = "") -> None:
+        """Another problem (or news of one already listed, which replaces it). The same
+        advice for several problems is given once, after them."""
+        self.problems[title] = (message, advice)
+        if self.is_mounted:
+            self.query_one("#error-title", Label).update(self._title())
+            self.query_one("#error-message", Static).update(self._text())
+            self.query_one("#error-keys", Label).update(self._keys())
+
+    def _title(self) -> Text:
+        if len(self.problems) == 1:
+            return Text(next(iter(self.problems)))
+        return Text(f"{len(self.problems)} organizations need attention")
+
+    def _text(self) -> Text:
+        several = len(self.problems) > 1
+        paragraphs: list[Text] = []
+        for title, (message, _) in self.problems.items():
+            paragraph = Text(visible(title) + "\n", style="bold") if several else Text()
+            paragraph.append("\n".join(map(visible, message.splitlines())))
+            paragraphs.append(paragraph)
+        advice = dict.fromkeys(a for _, a in self.problems.values() if a)
+        paragraphs.extend(Text(visible(a)) for a in advice)
+        return Text("\n\n").join(paragraphs)
+
+    def _keys(self) -> Text:
+        retry = "r retries them all" if len(self.problems) > 1 else "r retry"
+        return Text(f"{retry} · esc close · q quit", style="dim")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="error-dialog", classes="dialog"):
-            yield Label(Text(self.title_text), classes="dialog-title", id="error-title")
-            yield Static(
-                Text("\n".join(map(visible, self.message.splitlines()))), id="error-message"
-            )
-            yield Label(Text("r retry · esc close · q quit", style="dim"))
+            yield Label(self._title(), classes="dialog-title", id="error-title")
+            with VerticalScroll(id="error-scroll"):
+                yield Static(self._text(), id="error-message")
+            yield Label(self._keys(), id="error-keys")
         yield Footer()
 
     def action_choose(self, choice: str) -> None:

@@ -8,9 +8,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, SelectionList
+from textual.widgets import Button, Footer, Label, SelectionList
 
 from orgtree_tui.exporters.escape import visible
+
+
+class ProfileList(SelectionList[str]):
+    """Space picks; enter confirms (a SelectionList's own enter toggles the option, which
+    un-picked the profile someone meant to crawl)."""
+
+    BINDINGS = [
+        Binding("space", "select", "Pick"),
+        Binding("enter", "screen.crawl", "Crawl"),
+    ]
 
 
 class ProfilePicker(ModalScreen[tuple[str, ...] | None]):
@@ -18,7 +28,7 @@ class ProfilePicker(ModalScreen[tuple[str, ...] | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "crawl", "Crawl"),
+        Binding("ctrl+s", "crawl", "Crawl", show=False),
     ]
 
     def __init__(self, profiles: list[str], current: tuple[str, ...]) -> None:
@@ -30,12 +40,16 @@ class ProfilePicker(ModalScreen[tuple[str, ...] | None]):
         with Vertical(classes="dialog", id="profile-dialog"):
             yield Label("Crawl with which AWS profiles?", classes="dialog-title")
             choices = [(Text(visible(p)), p, p in self.current) for p in self.profiles]
-            yield SelectionList[str](*choices, id="profiles")
-            yield Label(Text("space picks · several picks: one organization each", style="dim"))
+            yield ProfileList(*choices, id="profiles")
+            yield Label(
+                Text("space picks · enter crawls · several: one organization each", style="dim"),
+                id="profile-keys",
+            )
             yield Label("", id="profile-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Crawl (ctrl+s)", variant="primary", id="crawl")
+                yield Button("Crawl (enter)", variant="primary", id="crawl")
                 yield Button("Cancel (esc)", id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()
