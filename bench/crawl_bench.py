@@ -2,9 +2,10 @@
 
     python bench/crawl_bench.py [--orgs seed,large] [--inherited 1,4,8] [--modes per-op,shared]
 
-Prints one table. The endpoint is moto's server behind the throttling middleware (latency
-100-200 ms, AWS's documented token buckets; "shared" makes the operations on one quota row
-share one bucket). Every run is checked against the ground truth the org was built from.
+Prints one table. The endpoint is moto's server behind the strict simulated endpoint: AWS's paging
+(at most 20 items a page, an empty page with a NextToken now and then, bound NextTokens),
+latency 100-200 ms, AWS's documented token buckets ("shared" makes the operations on one quota
+row share one bucket). Every run is checked against the ground truth the org was built from.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class Row:
     nodes: str
     tag_sets: str
     bound: float
+    node_count: int = 0
+    outcome: str = "-"
 
     @property
     def ratio(self) -> float:
@@ -101,6 +104,8 @@ def run_ours(server: SimServer, truth: GroundTruth, workers: int, shared: bool) 
         nodes=f"{found}/{len(truth.nodes)}",
         tag_sets=f"{tag_sets}/{len(truth.nodes)}",
         bound=quota_bound(accepted, shared),
+        node_count=len(truth.nodes),
+        outcome=outcome.state.value,
     )
 
 
@@ -121,6 +126,7 @@ def run_inherited(server: SimServer, truth: GroundTruth, workers: int, shared: b
         nodes=f"{found}/{len(truth.nodes)}",
         tag_sets=f"{tags_ok}/{len(truth.nodes)}",
         bound=quota_bound(accepted, shared),
+        node_count=len(truth.nodes),
     )
 
 
@@ -160,7 +166,8 @@ def bench_org(
 
 HEADER = (
     "| org | design | buckets | structure complete (s) | full crawl (s) | API calls | "
-    "throttled | failed calls | nodes found | tag sets found | quota bound (s) | full / bound |"
+    "calls / node | throttled | failed calls | nodes found | tag sets found | crawl says | "
+    "quota bound (s) | full / bound |"
 )
 
 
@@ -168,8 +175,8 @@ def render_row(row: Row) -> str:
     structure = f"{row.structure:.1f}" if row.structure is not None else "never"
     return (
         f"| {row.org} | {row.design} | {row.mode} | {structure} | {row.full:.1f} | {row.calls} | "
-        f"{row.throttled} | {row.failed} | {row.nodes} | {row.tag_sets} | {row.bound:.1f} | "
-        f"{row.ratio:.2f} |"
+        f"{row.calls / max(1, row.node_count):.2f} | {row.throttled} | {row.failed} | "
+        f"{row.nodes} | {row.tag_sets} | {row.outcome} | {row.bound:.1f} | {row.ratio:.2f} |"
     )
 
 
@@ -187,7 +194,7 @@ def main() -> None:
     for name in args.orgs.split(","):
         rows += bench_org(name, specs[name], inherited, modes, args.workers)
     print(HEADER)
-    print("|" + "---|" * 12)
+    print("|" + "---|" * 14)
     for row in rows:
         print(render_row(row))
 
