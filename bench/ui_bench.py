@@ -67,9 +67,11 @@ from textual.screen import Screen
 from textual.widgets.tree import TreeNode
 
 from orgtree_tui import cache
-from orgtree_tui.aws import READ_ONLY_OPERATIONS, Connection, make_client
+from orgtree_tui.aws import READ_ONLY_OPERATIONS, make_client
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl.crawler import CrawlOptions
 from orgtree_tui.export import export_subtree
+from orgtree_tui.identity import open_session
 from orgtree_tui.locations import CACHE_DIR_ENV
 from orgtree_tui.model import Node, OrgTree
 from orgtree_tui.quotas import Quota
@@ -346,7 +348,9 @@ def crawl_options(args: argparse.Namespace) -> CrawlOptions:
 
 async def stream(args: argparse.Namespace, org: Org, results: Results) -> OrgTree:
     conn = Connection(endpoint_url=org.endpoint, access_key="testing", secret_key="testing")
-    source = Source(make_client(conn, max_pool=args.workers), conn, LABEL)
+    source = Source(
+        make_client(conn, session=open_session(conn), max_pool=args.workers), conn, LABEL
+    )
     app = make_app(lambda: source, crawl_options(args))
     screen, drained = ScreenWatch(app), DrainCount(app, org.nodes)
     model, stalls = ModelWatch(app, org.nodes), StallProbe()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from orgtree_tui import __version__
-from orgtree_tui.aws import (
+from orgtree_tui.connection import (
     DEFAULT_REGION,
     DEFAULT_SESSION_NAME,
     ConnectionSettingsError,

@@ -23,7 +23,11 @@ from orgtree_tui.arguments import (
     build_parser,
     one_line,
 )
-from orgtree_tui.aws import DEFAULT_SESSION_NAME, ConnectionSettingsError, validate_endpoint_url
+from orgtree_tui.connection import (
+    DEFAULT_SESSION_NAME,
+    ConnectionSettingsError,
+    validate_endpoint_url,
+)
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
 from orgtree_tui.identity import IdentityError
 from orgtree_tui.locations import cache_dir, settings_file

@@ -22,12 +22,14 @@ import networkx as nx
 import pytest
 
 from orgtree_tui import cache
-from orgtree_tui.aws import Connection, make_client
+from orgtree_tui.aws import make_client
 from orgtree_tui.cli import main
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
 from orgtree_tui.crawl.subscribers import BranchError
 from orgtree_tui.export import render
+from orgtree_tui.identity import open_session
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
 
@@ -57,7 +59,9 @@ def every_node(built: Built) -> set[str]:
 
 def crawler_for(server: SimServer, **options: Any) -> Crawler:
     conn = Connection(endpoint_url=server.endpoint_url, access_key="testing", secret_key="testing")
-    return Crawler(make_client(conn), CrawlOptions(**options), connection=conn)
+    return Crawler(
+        make_client(conn, session=open_session(conn)), CrawlOptions(**options), connection=conn
+    )
 
 
 def refuse_first(server: SimServer, operation: str, times: int) -> None:

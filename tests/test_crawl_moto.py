@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from orgtree_tui.aws import OrgClient, WriteRefusedError
+from orgtree_tui.aws import OrgClient
+from orgtree_tui.connection import WriteRefusedError
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
 from orgtree_tui.model import DetailState, Node, NodeType

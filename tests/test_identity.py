@@ -16,15 +16,9 @@ import pytest
 from moto import mock_aws
 from test_cli import one_error_line
 
-from orgtree_tui.aws import (
-    Connection,
-    ConnectionSettingsError,
-    ErrorKind,
-    WriteRefusedError,
-    classify,
-    explain,
-)
+from orgtree_tui.aws_errors import ErrorKind, classify, explain
 from orgtree_tui.cli import main
+from orgtree_tui.connection import Connection, ConnectionSettingsError, WriteRefusedError
 from orgtree_tui.identity import (
     IdentityError,
     caller_identity,

@@ -11,7 +11,8 @@ import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from orgtree_tui.aws import Connection, explain
+from orgtree_tui.aws_errors import explain
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.engine import (
     DEFAULT_DEADLINE,

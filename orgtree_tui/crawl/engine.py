@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
-from orgtree_tui.aws import ErrorKind, classify, error_code
+from orgtree_tui.aws_errors import ErrorKind, classify, error_code
 from orgtree_tui.crawl.ratelimit import RateLimiter
 from orgtree_tui.crawl.stats import CrawlStats
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pubsub.core.publisher import Publisher
 
-from orgtree_tui.aws import ErrorKind
+from orgtree_tui.aws_errors import ErrorKind
 from orgtree_tui.crawl import parse, topics
 from orgtree_tui.crawl.accounts import AccountPlacer
 from orgtree_tui.crawl.engine import DETAILS, POLICIES, STRUCTURE, URGENT, CallError, Task

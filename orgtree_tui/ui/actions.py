@@ -16,7 +16,7 @@ from textual.app import App
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from orgtree_tui.aws import ConnectionSettingsError
+from orgtree_tui.connection import ConnectionSettingsError
 from orgtree_tui.console import console_url
 from orgtree_tui.export import FORMATS, ExportError, ExportResult, export_subtree
 from orgtree_tui.exporters.escape import visible

@@ -13,8 +13,10 @@ from textual.pilot import Pilot
 from ui_support import SIZE, SPEC, GatedClient, SampleOrg, app_for, crawled, shown_ids, wait_for
 
 from orgtree_tui import cache
-from orgtree_tui.aws import Connection, OrgClient, make_client
+from orgtree_tui.aws import OrgClient, make_client
+from orgtree_tui.connection import Connection
 from orgtree_tui.demo import build_org
+from orgtree_tui.identity import open_session
 from orgtree_tui.locations import CACHE_DIR_ENV
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
@@ -159,7 +161,9 @@ async def test_expired_credentials_keep_the_tree_and_r_resumes() -> None:
             return None
 
         server.middleware.fault = hook
-        app = app_for(make_client(conn), workers=2, details=False, connection=conn)
+        app = app_for(
+            make_client(conn, session=open_session(conn)), workers=2, details=False, connection=conn
+        )
         async with app.run_test(size=SIZE) as pilot:
             await crawled(pilot)
             assert app.state == "failed"
