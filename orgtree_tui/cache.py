@@ -34,10 +34,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from orgtree_tui.export import ExportError, write_atomic
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.gaps import Missing
 from orgtree_tui.locations import cache_dir
 from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
+from orgtree_tui.text import visible
 
 FORMAT_VERSION = 1
 NODE_FIELDS = tuple(f.name for f in fields(Node))

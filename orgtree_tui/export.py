@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TextIO
 
 from orgtree_tui.exporters import as_csv, as_dot, as_graphml, as_json, as_mermaid, as_text
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.exporters.snapshot import Snapshot, take_snapshot
 from orgtree_tui.model import NodeType, OrgTree
+from orgtree_tui.text import visible
 
 FORMATS = ("json", "csv", "text", "mermaid", "dot", "graphml")
 

@@ -19,7 +19,7 @@ from orgtree_tui.identity import CallerIdentity, caller_identity, open_session
 if TYPE_CHECKING:
     import boto3
 
-    from orgtree_tui.cli import Options
+    from orgtree_tui.options import Options
 
 DEMO_CREDENTIALS = ("testing", "testing")
 DEMO_LABEL = "demo organization (simulated)"

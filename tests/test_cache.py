@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orgtree_tui import cache, locations
-from orgtree_tui.cli import main
 from orgtree_tui.export import render
 from orgtree_tui.gaps import Missing
+from orgtree_tui.main import main
 from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
 from orgtree_tui.sim.server import SimServer
 

@@ -23,13 +23,13 @@ import pytest
 
 from orgtree_tui import cache
 from orgtree_tui.aws import make_client
-from orgtree_tui.cli import main
 from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
 from orgtree_tui.crawl.subscribers import BranchError
 from orgtree_tui.export import render
 from orgtree_tui.identity import open_session
+from orgtree_tui.main import main
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
 

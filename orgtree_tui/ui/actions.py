@@ -19,10 +19,10 @@ from textual.worker import Worker, WorkerState
 from orgtree_tui.connection import ConnectionSettingsError
 from orgtree_tui.console import console_url
 from orgtree_tui.export import FORMATS, ExportError, ExportResult, export_subtree
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import list_profiles
 from orgtree_tui.model import OrgTree
+from orgtree_tui.text import visible
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.browser import browser_available, open_in_browser
 from orgtree_tui.ui.filtering import find_matches

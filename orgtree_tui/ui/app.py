@@ -26,11 +26,11 @@ from textual.worker import Worker, WorkerState
 
 from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome, CrawlState
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import CallerIdentity
 from orgtree_tui.model import DetailState, OrgTree
 from orgtree_tui.source import DEMO_LABEL
+from orgtree_tui.text import visible
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.bridge import CrawlBridge
 from orgtree_tui.ui.filtering import find_matches

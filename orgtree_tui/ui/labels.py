@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.gaps import Missing
 from orgtree_tui.model import Node, NodeType, OrgTree
+from orgtree_tui.text import visible
 from orgtree_tui.wording import plural
 
 __all__ = ["node_label", "plural"]

@@ -27,7 +27,7 @@ from orgtree_tui.ui.app import DETAILS_DELAY, OrgTreeApp
 from orgtree_tui.ui.sources import OrgSource
 
 if TYPE_CHECKING:
-    from orgtree_tui.cli import Options
+    from orgtree_tui.options import Options
 
 EXIT_GRACE = 0.5  # seconds crawl threads get to finish after the app has closed
 

@@ -11,7 +11,7 @@ from textual.widgets import Footer, Label, Static
 
 from orgtree_tui.aws_errors import explain
 from orgtree_tui.connection import ConnectionSettingsError
-from orgtree_tui.exporters.escape import visible
+from orgtree_tui.text import visible
 
 
 class ErrorScreen(ModalScreen[str]):

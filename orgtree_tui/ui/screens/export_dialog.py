@@ -22,8 +22,8 @@ from orgtree_tui.export import (
     check_destination,
     default_filename,
 )
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.model import NodeType, OrgTree
+from orgtree_tui.text import visible
 from orgtree_tui.ui.labels import plural
 from orgtree_tui.ui.screens.confirm import ConfirmScreen
 

@@ -12,8 +12,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.model import DetailState, Node, NodeType, OrgTree, Policy
+from orgtree_tui.text import visible
 
 LOADING = "loading..."
 NOT_FETCHED = "not fetched (r crawls)"  # no crawl is running that would fetch it
