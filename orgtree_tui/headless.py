@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from orgtree_tui import cache
+from orgtree_tui.cache import store
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlOutcome, CrawlState
 from orgtree_tui.export import (
@@ -217,12 +217,12 @@ def _export_cached(options: Options) -> int:
     ages: list[timedelta] = []
     for label in source_labels(options):
         try:
-            cached = cache.load_for_export(cache.source_for(label, details=options.details))
-        except cache.CacheError as exc:
+            cached = store.load_for_export(store.source_for(label, details=options.details))
+        except store.CacheError as exc:
             raise HeadlessError(str(exc)) from None
-        if not cache.is_fresh(cached, options.cache_ttl):
+        if not store.is_fresh(cached, options.cache_ttl):
             raise HeadlessError(
-                f"the cached tree for {label} is {cache.age_text(cached.age)} old, older than"
+                f"the cached tree for {label} is {store.age_text(cached.age)} old, older than"
                 " --cache-ttl; export without --cached to crawl again"
             )
         # Saved as incomplete: its gaps say what is missing (a stopped crawl leaves its
@@ -230,18 +230,18 @@ def _export_cached(options: Options) -> int:
         finished = cached.complete or bool(cached.tree.gaps())
         crawled.append(Crawled(label, cached.tree, finished))
         ages.append(cached.age)
-    oldest = cache.age_text(max(ages))
+    oldest = store.age_text(max(ages))
     return _write(options, crawled, summary=f"from the cache, crawled {oldest} ago")
 
 
 def _save_cache(item: Crawled, *, details: bool) -> None:
     try:
-        cache.save(
+        store.save(
             item.tree,
-            source=cache.source_for(item.label, details=details),
+            source=store.source_for(item.label, details=details),
             complete=item.finished and not item.tree.gaps(),
             crawled_at=datetime.now(UTC),
         )
-    except cache.CacheError as exc:
+    except store.CacheError as exc:
         # The export itself is what was asked for; a cache that cannot be written is a note.
         sys.stderr.write(f"{PROG}: warning: {one_line(str(exc))}\n")

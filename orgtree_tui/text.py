@@ -42,3 +42,9 @@ def one_line(text: str) -> str:
         ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
         for ch in text
     )
+
+
+def short(text: str, limit: int = 120) -> str:
+    """`visible(text)`, cut to `limit` characters with "..." when longer: a quote in a message."""
+    text = visible(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -21,8 +21,8 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from orgtree_tui import cache
 from orgtree_tui.aws import make_client
+from orgtree_tui.cache import store
 from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
@@ -151,10 +151,10 @@ def test_a_policy_whose_targets_failed_makes_the_crawl_incomplete(
     assert doc["incomplete"]["policy_targets"] == {"p-deleted1": "failed"}
 
     # A warm start keeps it.
-    path = cache.save(
+    path = store.save(
         crawler.tree, source="profile x", complete=False, crawled_at=_now(), path=tmp_path / "c"
     )
-    cached = cache.load("profile x", path=path).cached
+    cached = store.load("profile x", path=path).cached
     assert cached is not None
     again = json.loads(render(cached.tree, root, "json", complete=True))
     assert again["incomplete"] == doc["incomplete"]

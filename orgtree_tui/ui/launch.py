@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orgtree_tui import cache
+from orgtree_tui.cache import store as cache
 from orgtree_tui.crawl.crawler import CrawlOptions
 from orgtree_tui.source import DEMO_LABEL, Source, connections, open_connection, open_demo
 from orgtree_tui.ui.app import DETAILS_DELAY, OrgTreeApp

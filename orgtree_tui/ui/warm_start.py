@@ -14,7 +14,7 @@ from functools import partial
 
 from textual.worker import Worker, WorkerState
 
-from orgtree_tui import cache
+from orgtree_tui.cache import store as cache
 from orgtree_tui.changes import Changes, refresh_changes
 from orgtree_tui.crawl.crawler import CrawlOutcome, CrawlState
 from orgtree_tui.model import OrgTree
