@@ -26,7 +26,7 @@ from orgtree_tui.cache import store
 from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
-from orgtree_tui.crawl.subscribers import BranchError
+from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.export import render
 from orgtree_tui.identity import open_session
 from orgtree_tui.main import main

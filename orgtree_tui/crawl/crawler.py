@@ -23,9 +23,11 @@ from orgtree_tui.crawl.engine import (
     LoopState,
     TaskLoop,
 )
+from orgtree_tui.crawl.model_writer import ModelWriter
+from orgtree_tui.crawl.planner import Planner
 from orgtree_tui.crawl.ratelimit import RateLimiter
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.crawl.subscribers import BranchError, ModelWriter, Planner
+from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.gaps import Gaps, Missing
 from orgtree_tui.model import DetailState, OrgTree
 from orgtree_tui.quotas import Quota

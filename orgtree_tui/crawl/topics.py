@@ -12,6 +12,7 @@ subscriber (a progress display, say) must not starve the model or stop the crawl
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from pubsub.core.listener import IListenerExcHandler
@@ -30,6 +31,21 @@ DETAIL_STATE = "crawl.detail_state"
 BRANCH_ERROR = "crawl.branch_error"
 PROGRESS = "crawl.progress"
 FINISHED = "crawl.finished"
+
+
+@dataclass(frozen=True, slots=True)
+class BranchError:
+    """Part of the organization that could not be fetched."""
+
+    node_id: str
+    # "structure", "tags", "policies" (ListPolicies: node_id "") or "policy_targets"
+    # (ListTargetsForPolicy of the policy whose id is node_id)
+    part: str
+    operation: str
+    code: str
+    message: str
+    denied: bool
+
 
 ALL_TOPICS = (
     ORGANIZATION,
@@ -132,7 +148,7 @@ class TopicTree:
             """A call failed for good; the crawl goes on without that part."""
 
             def msgDataSpec(error):
-                """- error: engine.BranchError"""
+                """- error: topics.BranchError"""
 
         class progress:
             """A snapshot of the task loop's counters."""
@@ -144,7 +160,7 @@ class TopicTree:
             """The crawl ended: complete, incomplete, cancelled or failed."""
 
             def msgDataSpec(outcome):
-                """- outcome: subscribers.CrawlOutcome"""
+                """- outcome: crawler.CrawlOutcome"""
 
 
 log = logging.getLogger(__name__)
