@@ -24,8 +24,8 @@ from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions
 from orgtree_tui.demo import GroundTruth, OrgSpec, build_org, large_spec, seed_spec
 from orgtree_tui.identity import open_session
-from orgtree_tui.model import Node
 from orgtree_tui.quotas import QUOTA_ROWS, quota_for, row_of
+from orgtree_tui.records import Node
 from orgtree_tui.sim.server import SimServer
 
 SETTLE = 2.0  # seconds between runs so the server's buckets refill

@@ -73,8 +73,9 @@ from orgtree_tui.crawl.crawler import CrawlOptions
 from orgtree_tui.export import export_subtree
 from orgtree_tui.identity import open_session
 from orgtree_tui.locations import CACHE_DIR_ENV
-from orgtree_tui.model import Node, OrgTree
+from orgtree_tui.model import OrgTree
 from orgtree_tui.quotas import Quota
+from orgtree_tui.records import Node
 from orgtree_tui.source import Source
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.launch import make_app

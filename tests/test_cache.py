@@ -24,7 +24,8 @@ from orgtree_tui.cache import store
 from orgtree_tui.export import render
 from orgtree_tui.gaps import Missing
 from orgtree_tui.main import main
-from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import DetailState, Node, NodeType, Organization, Policy
 from orgtree_tui.sim.server import SimServer
 
 from orgs import OrgBuilder

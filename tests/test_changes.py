@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from orgtree_tui.cache import store
 from orgtree_tui.changes import Changes, diff
-from orgtree_tui.model import Node, NodeType, OrgTree
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Node, NodeType
 
 ROOT = "r-root"
 

@@ -14,8 +14,8 @@ from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
 from orgtree_tui.identity import open_session
-from orgtree_tui.model import DetailState, NodeType
 from orgtree_tui.quotas import Quota
+from orgtree_tui.records import DetailState, NodeType
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
 

@@ -14,7 +14,7 @@ from orgtree_tui.aws import make_client
 from orgtree_tui.connection import Connection
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
 from orgtree_tui.identity import open_session
-from orgtree_tui.model import DetailState
+from orgtree_tui.records import DetailState
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
 

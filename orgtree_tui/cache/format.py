@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from orgtree_tui.gaps import Missing
-from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import DetailState, Node, NodeType, Organization, Policy
 from orgtree_tui.text import short
 
 FORMAT_VERSION = 1

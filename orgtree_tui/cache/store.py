@@ -32,7 +32,8 @@ from urllib.parse import urlsplit, urlunsplit
 from orgtree_tui.cache.format import STRUCTURE_ONLY, FormatError, decode, encode
 from orgtree_tui.export import ExportError, write_atomic
 from orgtree_tui.locations import cache_dir
-from orgtree_tui.model import Organization, OrgTree
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Organization
 from orgtree_tui.text import short, visible
 
 DEFAULT_SOURCE = "default credentials"

@@ -22,7 +22,7 @@ from pubsub.core.publisher import Publisher
 
 from orgtree_tui.crawl import parse, topics
 from orgtree_tui.crawl.engine import STRUCTURE, CallError, Task
-from orgtree_tui.model import NodeType
+from orgtree_tui.records import NodeType
 
 Submit = Callable[[Task], bool]
 OnFailure = Callable[[str, CallError], None]

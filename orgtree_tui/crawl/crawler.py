@@ -29,8 +29,9 @@ from orgtree_tui.crawl.ratelimit import RateLimiter
 from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.gaps import Gaps, Missing
-from orgtree_tui.model import DetailState, OrgTree
+from orgtree_tui.model import OrgTree
 from orgtree_tui.quotas import Quota
+from orgtree_tui.records import DetailState
 
 LISTING_OPERATIONS = frozenset(
     {"ListOrganizationalUnitsForParent", "ListAccountsForParent", "ListChildren"}

@@ -7,7 +7,8 @@ from pubsub.core.publisher import Publisher
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.gaps import Missing
-from orgtree_tui.model import DetailState, Node, Organization, OrgTree, Policy
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import DetailState, Node, Organization, Policy
 
 
 class ModelWriter:

@@ -18,7 +18,7 @@ from orgtree_tui.crawl.accounts import AccountPlacer
 from orgtree_tui.crawl.engine import DETAILS, STRUCTURE, CallError, Task
 from orgtree_tui.crawl.policy_map import PolicyMap
 from orgtree_tui.crawl.topics import BranchError
-from orgtree_tui.model import DetailState, Node, NodeType
+from orgtree_tui.records import DetailState, Node, NodeType
 
 Submit = Callable[[Task], bool]
 Forget = Callable[[Hashable], None]

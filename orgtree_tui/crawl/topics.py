@@ -76,25 +76,25 @@ class TopicTree:
             """DescribeOrganization answered."""
 
             def msgDataSpec(organization):
-                """- organization: model.Organization"""
+                """- organization: records.Organization"""
 
         class root:
             """A root was listed."""
 
             def msgDataSpec(node):
-                """- node: model.Node of type ROOT"""
+                """- node: records.Node of type ROOT"""
 
         class organizational_unit:
             """An OU was listed under its parent."""
 
             def msgDataSpec(node):
-                """- node: model.Node of type ORGANIZATIONAL_UNIT"""
+                """- node: records.Node of type ORGANIZATIONAL_UNIT"""
 
         class account:
             """An account was listed under its parent."""
 
             def msgDataSpec(node):
-                """- node: model.Node of type ACCOUNT"""
+                """- node: records.Node of type ACCOUNT"""
 
         class parentage:
             """Every page of one child listing of a parent has arrived."""
@@ -102,7 +102,7 @@ class TopicTree:
             def msgDataSpec(parent_id, child_type, child_ids):
                 """
                 - parent_id: the root or OU listed
-                - child_type: model.NodeType of the children (OU or ACCOUNT)
+                - child_type: records.NodeType of the children (OU or ACCOUNT)
                 - child_ids: tuple of every child id, in the order AWS gave them
                 """
 
@@ -121,7 +121,7 @@ class TopicTree:
             def msgDataSpec(node_id, policies):
                 """
                 - node_id: root, OU or account id
-                - policies: tuple of model.Policy
+                - policies: tuple of records.Policy
                 """
 
         class policy_targets:
@@ -130,7 +130,7 @@ class TopicTree:
 
             def msgDataSpec(policy, target_ids):
                 """
-                - policy: model.Policy
+                - policy: records.Policy
                 - target_ids: tuple of root, OU and account ids on that page
                 """
 
@@ -141,7 +141,7 @@ class TopicTree:
                 """
                 - node_id: the node
                 - detail: "tags" or "policies"
-                - state: model.DetailState
+                - state: records.DetailState
                 """
 
         class branch_error:

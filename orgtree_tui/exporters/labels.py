@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
-from orgtree_tui.model import NodeType
+from orgtree_tui.records import NodeType
 
 
 def markers(entry: Entry) -> str:

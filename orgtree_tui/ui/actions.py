@@ -21,8 +21,8 @@ from orgtree_tui.console import console_url
 from orgtree_tui.export import FORMATS, ExportError, ExportResult, export_subtree
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import list_profiles
-from orgtree_tui.model import OrgTree
 from orgtree_tui.text import visible
+from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.browser import browser_available, open_in_browser
 from orgtree_tui.ui.filtering import find_matches
@@ -38,7 +38,7 @@ from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 class UserActions(App[int]):
     _export_was_complete = False
     pick_profiles: Callable[[tuple[str, ...]], list[OrgSource]] | None
-    model: OrgTree
+    model: TreeView
     filter_text: str
     matches: list[str]
     today: Callable[[], date]

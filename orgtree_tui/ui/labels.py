@@ -6,8 +6,9 @@ from __future__ import annotations
 from rich.text import Text
 
 from orgtree_tui.gaps import Missing
-from orgtree_tui.model import Node, NodeType, OrgTree
+from orgtree_tui.records import Node, NodeType
 from orgtree_tui.text import visible
+from orgtree_tui.tree_view import TreeView
 from orgtree_tui.wording import plural
 
 __all__ = ["node_label", "plural"]
@@ -20,7 +21,7 @@ CHANGE_STYLE = "bold green"
 
 
 def node_label(
-    tree: OrgTree, node: Node, *, match: bool = False, change: str = "", note: str = ""
+    tree: TreeView, node: Node, *, match: bool = False, change: str = "", note: str = ""
 ) -> Text:
     """`change`: what the last refresh did to the node ("new", "moved", "renamed");
     `note`: which organization a root belongs to, when several are shown."""
@@ -47,7 +48,7 @@ def node_label(
     return label
 
 
-def _detail_marks(tree: OrgTree, node: Node, label: Text) -> None:
+def _detail_marks(tree: TreeView, node: Node, label: Text) -> None:
     """`⚠ tags failed`, `⚠ SCPs not permitted`, or `⚠ tags, SCPs failed` when both agree."""
     tags, policies = tree.detail_gaps(node.id)
     words = {

@@ -12,7 +12,7 @@ from rich.text import Text
 from ui_support import SIZE, SampleOrg, app_for, crawled
 
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.model import Counts
+from orgtree_tui.records import Counts
 from orgtree_tui.text import visible
 from orgtree_tui.ui.widgets.status_bar import StatusLine, render_status
 

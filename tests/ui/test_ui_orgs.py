@@ -15,7 +15,8 @@ from ui_support import SIZE, TODAY, crawled, wait_for
 
 from orgtree_tui.cli import parse_args
 from orgtree_tui.forest import Forest
-from orgtree_tui.model import Node, NodeType, OrgTree
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Node, NodeType
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.launch import app_for_options
 from orgtree_tui.ui.screens.profile_picker import ProfilePicker

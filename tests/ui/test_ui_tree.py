@@ -18,7 +18,7 @@ from ui_support import (
 )
 
 from orgtree_tui.aws import OrgClient
-from orgtree_tui.model import NodeType
+from orgtree_tui.records import NodeType
 from orgtree_tui.ui.app import KEY_PAUSE, KEYS_HOLD_DRAINS_FOR
 from orgtree_tui.ui.labels import INCOMPLETE_MARK
 

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.model import Counts
+from orgtree_tui.records import Counts
 from orgtree_tui.text import visible
 from orgtree_tui.ui.labels import plural
 
