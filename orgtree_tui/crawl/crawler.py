@@ -14,19 +14,12 @@ from enum import StrEnum
 from orgtree_tui.aws_errors import explain
 from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
-from orgtree_tui.crawl.engine import (
-    DEFAULT_DEADLINE,
-    DEFAULT_WORKERS,
-    URGENT,
-    CallError,
-    Client,
-    LoopState,
-    TaskLoop,
-)
+from orgtree_tui.crawl.engine import DEFAULT_DEADLINE, DEFAULT_WORKERS, LoopState, TaskLoop
 from orgtree_tui.crawl.model_writer import ModelWriter
 from orgtree_tui.crawl.planner import Planner
 from orgtree_tui.crawl.ratelimit import RateLimiter
 from orgtree_tui.crawl.stats import CrawlStats
+from orgtree_tui.crawl.task import URGENT, CallError, Client
 from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.gaps import Gaps, Missing
 from orgtree_tui.model import OrgTree

@@ -15,8 +15,8 @@ from pubsub.core.publisher import Publisher
 from orgtree_tui.aws_errors import ErrorKind
 from orgtree_tui.crawl import parse, topics
 from orgtree_tui.crawl.accounts import AccountPlacer
-from orgtree_tui.crawl.engine import DETAILS, STRUCTURE, CallError, Task
 from orgtree_tui.crawl.policy_map import PolicyMap
+from orgtree_tui.crawl.task import DETAILS, STRUCTURE, CallError, Task
 from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.records import DetailState, Node, NodeType
 

@@ -21,7 +21,7 @@ from pubsub.core.publisher import Publisher
 
 from orgtree_tui.aws_errors import ErrorKind
 from orgtree_tui.crawl import parse, topics
-from orgtree_tui.crawl.engine import POLICIES, URGENT, CallError, Task
+from orgtree_tui.crawl.task import POLICIES, URGENT, CallError, Task
 from orgtree_tui.records import Policy
 
 SCP = "SERVICE_CONTROL_POLICY"
