@@ -26,13 +26,13 @@ from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.browser import browser_available, open_in_browser
 from orgtree_tui.ui.filtering import find_matches
-from orgtree_tui.ui.labels import plural
 from orgtree_tui.ui.screens.export_dialog import ExportDialog, ExportRequest
 from orgtree_tui.ui.screens.help import HelpScreen
 from orgtree_tui.ui.screens.profile_picker import ProfilePicker
 from orgtree_tui.ui.sources import OrgSource
 from orgtree_tui.ui.widgets.filter_bar import FilterBar
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
+from orgtree_tui.wording import plural
 
 
 class UserActions(App[int]):

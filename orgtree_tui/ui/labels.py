@@ -9,9 +9,8 @@ from orgtree_tui.gaps import Missing
 from orgtree_tui.records import Node, NodeType
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
-from orgtree_tui.wording import plural
 
-__all__ = ["node_label", "plural"]
+__all__ = ["node_label"]
 
 INCOMPLETE_MARK = "⚠ incomplete"
 # Tags or SCPs that were asked for and refused or failed (not those still on their way).

@@ -25,8 +25,8 @@ from orgtree_tui.export import (
 from orgtree_tui.records import NodeType
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
-from orgtree_tui.ui.labels import plural
 from orgtree_tui.ui.screens.confirm import ConfirmScreen
+from orgtree_tui.wording import plural
 
 
 @dataclass(frozen=True, slots=True)
