@@ -1,4 +1,4 @@
-"""The organization tree: frozen node records and a thread-safe index of what the crawl found.
+"""The organization tree: a thread-safe index of the records the crawl found (see records).
 
 The crawl writes from its dispatcher thread while the UI and exporters read from theirs, so
 every public method takes the tree's lock and returns immutable values or fresh copies.
