@@ -18,9 +18,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orgtree_tui import cache
+from orgtree_tui.cache import store as cache
 from orgtree_tui.changes import diff
-from orgtree_tui.model import Node, NodeType, OrgTree, Policy
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Node, NodeType, Policy
 
 TARGETS = {"diff": 0.5, "cache save": 1.0, "cache load": 1.0}  # seconds
 OUS, ACCOUNTS = 2_000, 50_000

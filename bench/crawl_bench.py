@@ -19,12 +19,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.inherited import inherited_crawl
-from orgtree_tui.aws import Connection, make_client
+from orgtree_tui.aws import make_client
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions
 from orgtree_tui.demo import GroundTruth, OrgSpec, build_org, large_spec, seed_spec
-from orgtree_tui.model import Node
+from orgtree_tui.identity import open_session
 from orgtree_tui.quotas import QUOTA_ROWS, quota_for, row_of
+from orgtree_tui.records import Node
 from orgtree_tui.sim.server import SimServer
 
 SETTLE = 2.0  # seconds between runs so the server's buckets refill
@@ -72,7 +74,10 @@ def accepted_calls(server: SimServer) -> tuple[dict[str, int], int, int]:
 
 def run_ours(server: SimServer, truth: GroundTruth, workers: int, shared: bool) -> Row:
     conn = Connection(endpoint_url=server.endpoint_url, access_key="testing", secret_key="x")
-    crawler = Crawler(make_client(conn, max_pool=workers), CrawlOptions(workers=workers))
+    crawler = Crawler(
+        make_client(conn, session=open_session(conn), max_pool=workers),
+        CrawlOptions(workers=workers),
+    )
     expected = len(truth.nodes)
     placed: dict[str, float] = {}
     started = time.monotonic()

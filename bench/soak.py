@@ -16,9 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orgtree_tui.aws import Connection, make_client
+from orgtree_tui.aws import make_client
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions
 from orgtree_tui.demo import OrgSpec, build_org
+from orgtree_tui.identity import open_session
 from orgtree_tui.sim.server import SimServer
 
 
@@ -45,7 +47,7 @@ def main() -> int:
         conn = Connection(endpoint_url=server.endpoint_url, access_key="t", secret_key="t")
         for run in range(1, args.runs + 1):
             server.middleware.reset_stats()
-            crawler = Crawler(make_client(conn), CrawlOptions())
+            crawler = Crawler(make_client(conn, session=open_session(conn)), CrawlOptions())
             outcome = crawler.run()
             check = truth.compare(crawler.tree)
             stats = server.middleware.stats()

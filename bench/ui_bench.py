@@ -29,7 +29,7 @@ How each number is measured (all on `time.monotonic`):
   not shown within 10 s counts as 10 s. The same is done for 30 keys once the crawl is over.
 - exports: `export_subtree` of the whole crawled tree to JSON and to CSV files in a
   temporary directory (snapshot, render and atomic write), after the crawl.
-- warm start: the crawled tree is saved with `cache.save` into a temporary cache directory
+- warm start: the crawled tree is saved with `store.save` into a temporary cache directory
   ($ORGTREE_TUI_CACHE_DIR; the user's cache is never touched) and dropped, then a new app
   is made with `cache_source` (and a TTL, so no refresh crawl starts); from the moment it
   starts (`run_test`) to the first screen update after the app set `cache_shown_at` (the
@@ -66,13 +66,16 @@ from textual import events
 from textual.screen import Screen
 from textual.widgets.tree import TreeNode
 
-from orgtree_tui import cache
-from orgtree_tui.aws import READ_ONLY_OPERATIONS, Connection, make_client
+from orgtree_tui.aws import READ_ONLY_OPERATIONS, make_client
+from orgtree_tui.cache import store
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl.crawler import CrawlOptions
 from orgtree_tui.export import export_subtree
+from orgtree_tui.identity import open_session
 from orgtree_tui.locations import CACHE_DIR_ENV
-from orgtree_tui.model import Node, OrgTree
+from orgtree_tui.model import OrgTree
 from orgtree_tui.quotas import Quota
+from orgtree_tui.records import Node
 from orgtree_tui.source import Source
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.launch import make_app
@@ -346,7 +349,9 @@ def crawl_options(args: argparse.Namespace) -> CrawlOptions:
 
 async def stream(args: argparse.Namespace, org: Org, results: Results) -> OrgTree:
     conn = Connection(endpoint_url=org.endpoint, access_key="testing", secret_key="testing")
-    source = Source(make_client(conn, max_pool=args.workers), conn, LABEL)
+    source = Source(
+        make_client(conn, session=open_session(conn), max_pool=args.workers), conn, LABEL
+    )
     app = make_app(lambda: source, crawl_options(args))
     screen, drained = ScreenWatch(app), DrainCount(app, org.nodes)
     model, stalls = ModelWatch(app, org.nodes), StallProbe()
@@ -390,7 +395,7 @@ def _no_crawl() -> Source:
 async def warm_start(args: argparse.Namespace, expected: int, results: Results) -> None:
     """The cache must already hold the tree (see `run`)."""
     started = time.monotonic()
-    loaded = cache.load(LABEL)
+    loaded = store.load(LABEL)
     results.cache_load = time.monotonic() - started
     if loaded.cached is None or len(loaded.cached.tree) != expected:
         raise SystemExit(f"the cache did not load back: {loaded.message}")
@@ -529,7 +534,7 @@ async def run(args: argparse.Namespace, org: Org, directory: Path) -> Results:
     exports(tree, directory, results)
     results.rss_exports = peak_rss_mb()
     started = time.monotonic()
-    cache.save(tree, source=LABEL, complete=True, crawled_at=datetime.now(UTC))
+    store.save(tree, source=LABEL, complete=True, crawled_at=datetime.now(UTC))
     results.cache_save = time.monotonic() - started
     results.rss_save = peak_rss_mb()
     # A warm start is a new process with one tree in memory: drop the crawled one first.

@@ -1,3 +1,3 @@
-from orgtree_tui.cli import main
+from orgtree_tui.main import main
 
 raise SystemExit(main())

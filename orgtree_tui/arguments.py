@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from orgtree_tui import __version__
-from orgtree_tui.aws import (
+from orgtree_tui.connection import (
     DEFAULT_REGION,
     DEFAULT_SESSION_NAME,
     ConnectionSettingsError,
@@ -24,13 +24,10 @@ from orgtree_tui.aws import (
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
 from orgtree_tui.export import FORMATS as EXPORT_FORMATS
 from orgtree_tui.identity import validate_external_id, validate_role_arn, validate_session_name
+from orgtree_tui.options import EXIT_INCOMPLETE, EXIT_USAGE, PROG
 from orgtree_tui.settings import check_workers, parse_duration
+from orgtree_tui.text import one_line
 
-PROG = "orgtree-tui"
-EXIT_USAGE = 2  # bad input, or a crawl that could not be done: one line on stderr
-EXIT_INCOMPLETE = 3  # `export` wrote its output, but something is missing from it
-EXIT_INTERRUPTED = 130  # ctrl+c, as a shell reports SIGINT
-EXIT_PIPE = 141  # stdout closed early (`| head`), as a shell reports SIGPIPE
 # A region's shape (eu-west-1, us-gov-west-1, ap-southeast-5), not a list that goes stale.
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 # The ids `--subtree` can name, as the Organizations API documents them; anything else that
@@ -39,14 +36,6 @@ SUBTREE_ID = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|[0-9
 SUBTREE_FORMS = (
     "a root id (r-...), an OU id (ou-...-...), a 12-digit account id or a name path like /Root/OU"
 )
-
-
-def one_line(text: str) -> str:
-    """Control characters from user input shown as escapes, so an error stays one line."""
-    return "".join(
-        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
-        for ch in text
-    )
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,25 +1,19 @@
-"""AWS access: one boto3 Organizations client, read-only by construction, and error classes.
+"""AWS access: one boto3 Organizations client, read-only by construction.
 
 Every call goes through `OrgClient.call`, which refuses any operation not on the allow-list
 before it is signed or sent; a botocore `before-call` hook refuses it again in case someone
-reaches the raw client. Sessions, roles and STS (with its own allow-list) are `identity`'s.
+reaches the raw client. Sessions, roles and STS (with its own allow-list) are `identity`'s:
+the caller opens the session there and hands it to `make_client`.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import os
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
 
-from orgtree_tui.aws_errors import ErrorKind as ErrorKind
-from orgtree_tui.aws_errors import classify as classify
-from orgtree_tui.aws_errors import error_code as error_code
-from orgtree_tui.aws_errors import explain as explain
+from orgtree_tui.connection import DEFAULT_REGION, Connection, WriteRefusedError, endpoint_for
 
 # The only operations orgtree-tui ever sends. Everything here is List*/Describe*.
 READ_ONLY_OPERATIONS = frozenset(
@@ -43,57 +37,6 @@ READ_ONLY_OPERATIONS = frozenset(
 
 # AWS's largest page for every Organizations List call; fewer pages means fewer calls.
 PAGE_SIZE = 20
-
-DEFAULT_REGION = "us-east-1"
-DEFAULT_SESSION_NAME = "orgtree-tui"
-
-
-class WriteRefusedError(RuntimeError):
-    """An operation outside the read-only allow-list was attempted."""
-
-
-class ConnectionSettingsError(ValueError):
-    """A connection setting (profile, endpoint URL, region) is unusable; one-line message."""
-
-
-@dataclass(frozen=True, slots=True)
-class Connection:
-    profile: str | None = None
-    region: str = DEFAULT_REGION
-    endpoint_url: str | None = None
-    # Explicit keys are for the demo and tests; real use goes through the credential chain.
-    access_key: str | None = None
-    secret_key: str | None = None
-    # Assumed on top of the profile's credentials before anything else is called.
-    role_arn: str | None = None
-    external_id: str | None = None
-    role_session_name: str = DEFAULT_SESSION_NAME
-
-    def describe(self) -> str:
-        if self.endpoint_url:
-            # Two profiles on one endpoint are two organizations: both need telling apart.
-            base = (
-                f"profile {self.profile} @ {self.endpoint_url}"
-                if self.profile
-                else self.endpoint_url
-            )
-        else:
-            profile = self.profile or os.environ.get("AWS_PROFILE")
-            base = f"profile {profile}" if profile else "default credentials"
-        return f"{base} as {self.role_arn}" if self.role_arn else base
-
-
-def validate_endpoint_url(url: str) -> str:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ConnectionSettingsError(
-            f"invalid endpoint URL {url!r}: expected http(s)://host[:port]"
-        )
-    try:
-        parsed.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError as exc:
-        raise ConnectionSettingsError(f"invalid endpoint URL {url!r}: {exc}") from None
-    return url
 
 
 def client_config(max_pool: int) -> Config:
@@ -149,37 +92,15 @@ def _refuse_writes(model: Any, **_: Any) -> None:
         raise WriteRefusedError(f"refusing {model.name}: orgtree-tui is read-only")
 
 
-def endpoint_for(conn: Connection) -> str | None:
-    """The connection's endpoint URL, else AWS_ENDPOINT_URL, checked; None means AWS."""
-    endpoint = conn.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
-    return validate_endpoint_url(endpoint) if endpoint else None
-
-
-def is_loopback(url: str) -> bool:
-    """True for an endpoint on this machine (localhost, 127.0.0.0/8, ::1): a simulator."""
-    host = urlparse(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def make_client(
-    conn: Connection, *, max_pool: int = 8, session: boto3.session.Session | None = None
+    conn: Connection, *, session: boto3.session.Session, max_pool: int = 8
 ) -> OrgClient:
-    """Build the one shared client. boto3 Sessions are not thread-safe, clients are.
-    `session` defaults to `identity.open_session(conn)` (which assumes conn.role_arn)."""
-    endpoint = endpoint_for(conn)
-    if session is None:
-        from orgtree_tui.identity import open_session  # identity builds on this module
-
-        session = open_session(conn)
+    """Build the one shared client from `session` (`identity.open_session(conn)`, which
+    assumes conn.role_arn). boto3 Sessions are not thread-safe, clients are."""
     raw = session.client(
         "organizations",
         region_name=conn.region,
-        endpoint_url=endpoint,
+        endpoint_url=endpoint_for(conn),
         config=client_config(max_pool),
     )
     return OrgClient(raw)

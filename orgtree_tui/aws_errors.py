@@ -3,20 +3,17 @@
 `classify` sorts botocore's exceptions into kinds the task loop acts on; `explain` turns one
 into a sentence or two that says what to do, naming the profile's `aws sso login` (or
 `aws login`, for botocore's login provider) when a login has expired, and the clock when a
-signature was refused because the request time was too far off. Re-exported by `aws`,
-where the rest of the app imports them from.
+signature was refused because the request time was too far off.
 """
 
 from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import TYPE_CHECKING
 
 import botocore.exceptions as bexc
 
-if TYPE_CHECKING:
-    from orgtree_tui.aws import Connection
+from orgtree_tui.connection import Connection
 
 
 class ErrorKind(Enum):

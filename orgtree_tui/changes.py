@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from orgtree_tui.model import OrgTree
+from orgtree_tui.tree_view import TreeView
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class Changes:
         return ", ".join(f"{n:,} {what}" for n, what in counts if n) or "no changes"
 
 
-def diff(old: OrgTree, new: OrgTree) -> Changes:
+def diff(old: TreeView, new: TreeView) -> Changes:
     """Nodes are matched by id; a node can be both moved and renamed. `added` and `removed`
     come sorted."""
     # One locked copy of each tree, so a crawl still writing cannot skew the comparison.
@@ -65,7 +65,7 @@ def diff(old: OrgTree, new: OrgTree) -> Changes:
     )
 
 
-def refresh_changes(old: OrgTree, new: OrgTree) -> Changes:
+def refresh_changes(old: TreeView, new: TreeView) -> Changes:
     """`diff`, except that nodes under a branch the new crawl could not list are unknown,
     not removed."""
     changes = diff(old, new)

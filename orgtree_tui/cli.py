@@ -1,79 +1,37 @@
-"""Command line: `orgtree-tui` opens the TUI, `orgtree-tui export` crawls and writes headlessly.
+"""Command line: parse, dispatch, and format every error as one line.
 
-Every user mistake ends with one line on stderr and exit status 2, never a traceback. The
-flags themselves are declared in `arguments`; this module checks how they combine, lays
-them over the settings file and dispatches.
+`orgtree-tui export` crawls and writes headlessly; with no command, the `tui` callable that
+`orgtree_tui.main` hands in opens the app (this module never imports the UI). Every user
+mistake ends with one line on stderr and exit status 2, never a traceback: the layers below
+raise, this module writes the line. The flags themselves are declared in `arguments`; this
+module checks how they combine and lays them over the settings file.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
-from orgtree_tui.arguments import (
-    EXIT_INCOMPLETE,
+from orgtree_tui.arguments import build_parser
+from orgtree_tui.connection import ConnectionSettingsError, validate_endpoint_url
+from orgtree_tui.crawl.engine import DEFAULT_WORKERS
+from orgtree_tui.headless import HeadlessError, run_export
+from orgtree_tui.identity import IdentityError
+from orgtree_tui.locations import cache_dir, settings_file
+from orgtree_tui.options import (
     EXIT_INTERRUPTED,
     EXIT_PIPE,
     EXIT_USAGE,
     PROG,
-    build_parser,
-    one_line,
+    Options,
+    UsageError,
 )
-from orgtree_tui.aws import DEFAULT_SESSION_NAME, ConnectionSettingsError, validate_endpoint_url
-from orgtree_tui.crawl.engine import DEFAULT_WORKERS
-from orgtree_tui.identity import IdentityError
-from orgtree_tui.locations import cache_dir, settings_file
 from orgtree_tui.settings import Settings, SettingsError, load_settings, render_settings
+from orgtree_tui.text import one_line
 
-__all__ = [
-    "EXIT_INCOMPLETE",
-    "EXIT_PIPE",
-    "EXIT_USAGE",
-    "PROG",
-    "Options",
-    "UsageError",
-    "build_parser",
-    "main",
-    "one_line",
-    "parse_args",
-]
-
-
-class UsageError(Exception):
-    """Bad input: reported as one line and exit status 2."""
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    """What the command line (over the settings file) asked for, checked."""
-
-    command: str | None
-    profile: str | None  # the first of `profiles`, for code that knows one organization
-    region: str
-    endpoint_url: str | None
-    demo: bool
-    workers: int
-    details: bool
-    subtree: str | None = None
-    format: str = "json"
-    output: Path | None = None
-    force: bool = False
-    quiet: bool = False
-    cache: bool = True
-    cache_ttl: timedelta | None = None
-    cached: bool = False
-    allow_incomplete: bool = False  # `export` exits 0, not 3, when the output lacks something
-    profiles: tuple[str, ...] = ()  # one organization each; empty: the default chain
-    role_arn: str | None = None
-    external_id: str | None = None
-    role_session_name: str = DEFAULT_SESSION_NAME
-    export_dir: Path | None = None  # default directory of the TUI's export dialog
-    theme: str | None = None  # a Textual built-in theme name (see settings.THEMES)
-    print_settings: bool = False
+# What opens the app: `orgtree_tui.main` passes the UI's; the CLI itself knows no UI.
+RunTui = Callable[[Options], int]
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -152,26 +110,20 @@ def fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, tui: RunTui) -> int:
     try:
         options = parse_args(argv)
         if options.print_settings:
             return print_settings()
         if options.command == "export":
-            from orgtree_tui.headless import run_export
-
             try:
                 code = run_export(options)
                 sys.stdout.flush()  # a closed pipe shows here, not at exit
             except BrokenPipeError:
                 return closed_pipe()
             return code
-        from orgtree_tui.ui.launch import run_tui
-
-        return run_tui(options)
-    except UsageError as exc:
-        return fail(str(exc))
-    except (ConnectionSettingsError, IdentityError) as exc:
+        return tui(options)
+    except (UsageError, ConnectionSettingsError, IdentityError, HeadlessError) as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")

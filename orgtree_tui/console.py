@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from orgtree_tui.model import Node, NodeType, Organization
+from orgtree_tui.records import Node, NodeType, Organization
 
 # partition -> console host serving Organizations
 CONSOLE_HOSTS = {

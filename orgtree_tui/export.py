@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import TextIO
 
 from orgtree_tui.exporters import as_csv, as_dot, as_graphml, as_json, as_mermaid, as_text
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.exporters.snapshot import Snapshot, take_snapshot
-from orgtree_tui.model import NodeType, OrgTree
+from orgtree_tui.records import NodeType
+from orgtree_tui.text import visible
+from orgtree_tui.tree_view import TreeView
 
 FORMATS = ("json", "csv", "text", "mermaid", "dot", "graphml")
 
@@ -68,13 +69,13 @@ class ExportResult:
     missing: str = field(default="", compare=False)
 
 
-def render(tree: OrgTree, root_id: str, fmt: str, *, complete: bool) -> str:
+def render(tree: TreeView, root_id: str, fmt: str, *, complete: bool) -> str:
     """The subtree under root_id as text. `complete` says whether the crawl had finished."""
     return _RENDERERS[_check_format(fmt)](_snapshot(tree, root_id, complete=complete))
 
 
 def export_subtree(
-    tree: OrgTree,
+    tree: TreeView,
     root_id: str,
     fmt: str,
     path: Path | None,
@@ -93,7 +94,7 @@ def export_subtree(
 class Part:
     """One organization's share of a grouped export: its tree and the subtree to write."""
 
-    tree: OrgTree
+    tree: TreeView
     root_id: str
     complete: bool = True
 
@@ -177,7 +178,7 @@ def write_atomic(path: Path, text: str, *, force: bool) -> None:
     _fsync_directory(target.parent)
 
 
-def default_filename(tree: OrgTree, node_id: str, fmt: str, today: date) -> str:
+def default_filename(tree: TreeView, node_id: str, fmt: str, today: date) -> str:
     """`<name-slug>-<YYYY-MM-DD>.<ext>`, falling back to the id when the name has no
     ASCII letters or digits (say, an all-CJK name)."""
     ext = EXTENSIONS[_check_format(fmt)]
@@ -238,7 +239,7 @@ def _check_format(fmt: str) -> str:
     return fmt
 
 
-def _snapshot(tree: OrgTree, root_id: str, *, complete: bool) -> Snapshot:
+def _snapshot(tree: TreeView, root_id: str, *, complete: bool) -> Snapshot:
     try:
         return take_snapshot(tree, root_id, complete=complete)
     except KeyError:

@@ -5,7 +5,8 @@ which read an `OrgTree`; a Forest answers those reads by asking the organization
 the node. Ids never clash across organizations (AWS ids are global), and when the same
 organization is reached twice its nodes are answered by the first.
 
-Read-only: each organization's own OrgTree is what its crawler writes to.
+Read-only: each organization's own OrgTree is what its crawler writes to. A Forest is no
+OrgTree: both answer `tree_view.TreeView`, which is what readers take.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 
 from orgtree_tui.gaps import KINDS, Gaps, Missing
-from orgtree_tui.model import Counts, Details, DetailState, Node, Organization, OrgTree, Policy
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Counts, Details, Node, Organization
 
 _EMPTY = OrgTree()
 
 
-class Forest(OrgTree):
+class Forest:
+    """A `TreeView` over several OrgTrees; it has no writes (each tree's crawl writes)."""
+
     def __init__(self, trees: Sequence[OrgTree]) -> None:
-        # No super().__init__(): a Forest keeps no nodes of its own.
         self.trees = list(trees)
 
     def owner(self, node_id: str) -> OrgTree:
@@ -30,50 +33,10 @@ class Forest(OrgTree):
                 return tree
         return _EMPTY
 
-    # -- writes go to an organization's own tree -------------------------------------------
-
-    def set_organization(self, organization: Organization) -> None:
-        raise TypeError("a Forest is read-only")
-
-    def add(self, node: Node) -> bool:
-        raise TypeError("a Forest is read-only")
-
-    def remove(self, node_id: str) -> None:
-        raise TypeError("a Forest is read-only")
-
-    def mark_incomplete(
-        self, node_id: str, reason: str, *, cause: Missing = Missing.FAILED
-    ) -> None:
-        raise TypeError("a Forest is read-only")
-
-    def clear_incomplete(self, node_id: str) -> None:
-        raise TypeError("a Forest is read-only")
-
-    def set_tags(self, node_id: str, tags: dict[str, str]) -> None:
-        raise TypeError("a Forest is read-only")
-
-    def set_details_wanted(self, wanted: bool) -> None:
-        raise TypeError("a Forest is read-only")
-
-    def mark_policy_targets_missing(self, policy_id: str, reason: Missing) -> None:
-        raise TypeError("a Forest is read-only")
-
-    def clear_policy_targets_missing(self, policy_id: str) -> None:
-        raise TypeError("a Forest is read-only")
-
-    def set_tags_state(self, node_id: str, state: DetailState) -> None:
-        raise TypeError("a Forest is read-only")
-
-    def set_policies(self, node_id: str, policies: tuple[Policy, ...]) -> None:
-        raise TypeError("a Forest is read-only")
-
-    def set_policies_state(self, node_id: str, state: DetailState) -> None:
-        raise TypeError("a Forest is read-only")
-
     # -- reads -----------------------------------------------------------------------------
 
     @property
-    def organization(self) -> Organization | None:  # type: ignore[override]
+    def organization(self) -> Organization | None:
         """The first organization's record (each root's own is `owner(root).organization`)."""
         return next((t.organization for t in self.trees if t.organization), None)
 

@@ -5,13 +5,17 @@ was listed and, when the crawl was asked for details, every node's tags and SCPs
 every SCP's targets were listed. The crawl outcome, the CLI's exit status and stderr line,
 every export format and the TUI's status bar all read the same `Gaps`.
 
-A leaf: the model stores `Missing` reasons, everything else reads `Gaps`.
+Below the model (it reads only the records): the model stores `Missing` reasons and
+detail states, everything else reads `Gaps`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from orgtree_tui.records import DetailState
 
 
 class Missing(StrEnum):
@@ -88,3 +92,38 @@ class Gaps:
 def said(reason: Missing) -> str:
     """How a person reads the reason (`not permitted` for DENIED)."""
     return _SAID[reason]
+
+
+# Why a detail in this state is missing (LOADED: it is not).
+MISSING_DETAIL = {
+    DetailState.PENDING: Missing.NOT_FETCHED,
+    DetailState.DENIED: Missing.DENIED,
+    DetailState.FAILED: Missing.FAILED,
+}
+
+
+def find_gaps(
+    ids: Iterable[str],
+    states: Mapping[str, tuple[DetailState, DetailState]],
+    causes: Mapping[str, Missing],
+    policy_targets: Mapping[str, Missing],
+    *,
+    details_wanted: bool,
+) -> Gaps:
+    """The gaps of the nodes `ids` (in the order given), from their (tags, policies)
+    states; the exporters' snapshot calls it on its own copy so a file is one moment."""
+    ids = list(ids)
+    structure = {i: causes[i] for i in ids if i in causes}
+    if not details_wanted:
+        return Gaps(structure=structure)
+    tags: dict[str, Missing] = {}
+    policies: dict[str, Missing] = {}
+    for node_id in ids:
+        tags_state, policies_state = states[node_id]
+        why = MISSING_DETAIL.get(tags_state)
+        if why is not None:
+            tags[node_id] = why
+        why = MISSING_DETAIL.get(policies_state)
+        if why is not None:
+            policies[node_id] = why
+    return Gaps(structure, tags, policies, dict(sorted(policy_targets.items())))

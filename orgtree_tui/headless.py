@@ -1,5 +1,8 @@
 """`orgtree-tui export`: crawl, pick the subtree, write it. No TUI involved.
 
+What cannot be done raises `HeadlessError` (one line; the CLI writes it and exits 2); what
+was done returns its exit status, with the summary and any warnings on stderr.
+
 Several `--profile`s crawl several organizations at once, each with its own client, task
 loop and rate limits, on its own thread, and write one grouped document.
 """
@@ -10,10 +13,8 @@ import sys
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
-from orgtree_tui import cache
-from orgtree_tui.cli import one_line
+from orgtree_tui.cache import store
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlOutcome, CrawlState
 from orgtree_tui.export import (
@@ -25,16 +26,15 @@ from orgtree_tui.export import (
     export_subtree,
 )
 from orgtree_tui.model import OrgTree
+from orgtree_tui.options import EXIT_INCOMPLETE, EXIT_OK, PROG, Options
 from orgtree_tui.progress import ProgressLine
 from orgtree_tui.source import Source, open_sources, source_labels
+from orgtree_tui.text import one_line
 from orgtree_tui.wording import plural
 
-if TYPE_CHECKING:
-    from orgtree_tui.cli import Options
 
-EXIT_OK = 0
-EXIT_ERROR = 2
-EXIT_INCOMPLETE = 3  # the output was written, but it lacks something (see orgtree_tui.gaps)
+class HeadlessError(Exception):
+    """The export could not be done (nothing was written); a one-line message."""
 
 
 @dataclass(frozen=True)
@@ -48,20 +48,15 @@ class Crawled:
     finished: bool
 
 
-def _error(message: str) -> int:
-    sys.stderr.write(f"orgtree-tui: error: {one_line(message)}\n")
-    return EXIT_ERROR
-
-
 def run_export(options: Options) -> int:
     if options.output is not None:
         if options.output.exists() and not options.output.is_dir() and not options.force:
-            return _error(f"{options.output} already exists; use --force to overwrite it")
+            raise HeadlessError(f"{options.output} already exists; use --force to overwrite it")
         try:
             # Fail before a crawl that could take minutes, not after it.
             check_destination(options.output, force=options.force)
         except ExportError as exc:
-            return _error(str(exc))
+            raise HeadlessError(str(exc)) from None
     if options.cached:
         return _export_cached(options)
     sources = open_sources(options)
@@ -84,7 +79,7 @@ def run_export(options: Options) -> int:
             if outcome.state not in (CrawlState.FAILED, CrawlState.CANCELLED):
                 _save_cache(item, details=options.details)
     if failures:
-        return _error("; ".join(failures))
+        raise HeadlessError("; ".join(failures))
     calls = sum(outcome.stats.total_calls for _, _, outcome in results)
     elapsed = max(outcome.stats.elapsed for _, _, outcome in results)
     return _write(options, crawled, summary=f"{calls} API calls, {elapsed:.1f}s")
@@ -158,16 +153,16 @@ def _write(options: Options, crawled: list[Crawled], *, summary: str) -> int:
         else:
             roots = item.tree.roots()
             if not roots:
-                return _error(f"{item.label}: the organization has no root")
+                raise HeadlessError(f"{item.label}: the organization has no root")
             root_id = roots[0].id
         parts.append(Part(item.tree, root_id, item.finished))
     if not parts:
         where = "this organization" if len(crawled) == 1 else "any of the organizations"
-        return _error(f"no root, OU or account {options.subtree!r} in {where}")
+        raise HeadlessError(f"no root, OU or account {options.subtree!r} in {where}")
     try:
         result = _export(options, parts, grouped=len(crawled) > 1)
     except ExportError as exc:
-        return _error(str(exc))
+        raise HeadlessError(str(exc)) from None
     if not options.quiet:
         where = str(result.path) if result.path else "stdout"
         orgs = f" from {len(parts)} organizations" if len(crawled) > 1 else ""
@@ -181,9 +176,9 @@ def _write(options: Options, crawled: list[Crawled], *, summary: str) -> int:
         return EXIT_OK
     # Said even with -q: a script must not take a partial export for the whole thing.
     if options.allow_incomplete:
-        sys.stderr.write(f"orgtree-tui: warning: incomplete: {result.missing}\n")
+        sys.stderr.write(f"{PROG}: warning: incomplete: {result.missing}\n")
         return EXIT_OK
-    sys.stderr.write(f"orgtree-tui: incomplete: {result.missing}\n")
+    sys.stderr.write(f"{PROG}: incomplete: {result.missing}\n")
     return EXIT_INCOMPLETE
 
 
@@ -196,7 +191,7 @@ def _warn_same_organization(crawled: list[Crawled]) -> None:
             continue
         if org.id in seen:
             sys.stderr.write(
-                f"orgtree-tui: warning: {one_line(seen[org.id])} and {one_line(item.label)}"
+                f"{PROG}: warning: {one_line(seen[org.id])} and {one_line(item.label)}"
                 f" reach the same organization {org.id}; it is exported twice\n"
             )
         else:
@@ -222,12 +217,12 @@ def _export_cached(options: Options) -> int:
     ages: list[timedelta] = []
     for label in source_labels(options):
         try:
-            cached = cache.load_for_export(cache.source_for(label, details=options.details))
-        except cache.CacheError as exc:
-            return _error(str(exc))
-        if not cache.is_fresh(cached, options.cache_ttl):
-            return _error(
-                f"the cached tree for {label} is {cache.age_text(cached.age)} old, older than"
+            cached = store.load_for_export(store.source_for(label, details=options.details))
+        except store.CacheError as exc:
+            raise HeadlessError(str(exc)) from None
+        if not store.is_fresh(cached, options.cache_ttl):
+            raise HeadlessError(
+                f"the cached tree for {label} is {store.age_text(cached.age)} old, older than"
                 " --cache-ttl; export without --cached to crawl again"
             )
         # Saved as incomplete: its gaps say what is missing (a stopped crawl leaves its
@@ -235,18 +230,18 @@ def _export_cached(options: Options) -> int:
         finished = cached.complete or bool(cached.tree.gaps())
         crawled.append(Crawled(label, cached.tree, finished))
         ages.append(cached.age)
-    oldest = cache.age_text(max(ages))
+    oldest = store.age_text(max(ages))
     return _write(options, crawled, summary=f"from the cache, crawled {oldest} ago")
 
 
 def _save_cache(item: Crawled, *, details: bool) -> None:
     try:
-        cache.save(
+        store.save(
             item.tree,
-            source=cache.source_for(item.label, details=details),
+            source=store.source_for(item.label, details=details),
             complete=item.finished and not item.tree.gaps(),
             crawled_at=datetime.now(UTC),
         )
-    except cache.CacheError as exc:
+    except store.CacheError as exc:
         # The export itself is what was asked for; a cache that cannot be written is a note.
-        sys.stderr.write(f"orgtree-tui: warning: {one_line(str(exc))}\n")
+        sys.stderr.write(f"{PROG}: warning: {one_line(str(exc))}\n")

@@ -24,12 +24,12 @@ from botocore.credentials import (
     RefreshableCredentials,
 )
 
-from orgtree_tui.aws import (
+from orgtree_tui.aws_errors import explain
+from orgtree_tui.connection import (
     Connection,
     ConnectionSettingsError,
     WriteRefusedError,
     endpoint_for,
-    explain,
     is_loopback,
     validate_endpoint_url,
 )

@@ -1,4 +1,4 @@
-"""The organization tree: frozen node records and a thread-safe index of what the crawl found.
+"""The organization tree: a thread-safe index of the records the crawl found (see records).
 
 The crawl writes from its dispatcher thread while the UI and exporters read from theirs, so
 every public method takes the tree's lock and returns immutable values or fresh copies.
@@ -7,88 +7,23 @@ every public method takes the tree's lock and returns immutable values or fresh 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from enum import Enum, StrEnum
 
-from orgtree_tui.gaps import Gaps, Missing
-
-
-class NodeType(StrEnum):
-    ROOT = "ROOT"
-    ORGANIZATIONAL_UNIT = "ORGANIZATIONAL_UNIT"
-    ACCOUNT = "ACCOUNT"
-
-
-# Children sort OUs first, then accounts; roots never appear as children.
-_TYPE_ORDER = {NodeType.ROOT: 0, NodeType.ORGANIZATIONAL_UNIT: 1, NodeType.ACCOUNT: 2}
-
-
-@dataclass(frozen=True, slots=True)
-class Node:
-    id: str
-    type: NodeType
-    name: str
-    arn: str
-    parent_id: str | None
-    email: str | None = None
-    state: str | None = None
-    joined_method: str | None = None
-    joined_timestamp: datetime | None = None
-
-    @property
-    def is_account(self) -> bool:
-        return self.type is NodeType.ACCOUNT
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Organization:
-    id: str
-    arn: str
-    management_account_id: str
-    management_account_email: str = ""
-    feature_set: str = ""
-
-
-class DetailState(Enum):
-    """Where a node's tags or policies stand."""
-
-    PENDING = "pending"
-    LOADED = "loaded"
-    DENIED = "not permitted"
-    FAILED = "failed"
-
-
-_MISSING_DETAIL = {
-    DetailState.PENDING: Missing.NOT_FETCHED,
-    DetailState.DENIED: Missing.DENIED,
-    DetailState.FAILED: Missing.FAILED,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Details:
-    tags: dict[str, str] | None
-    tags_state: DetailState
-    policies: tuple[Policy, ...] | None
-    policies_state: DetailState
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    ous: int
-    accounts: int
-
-
-def sort_key(node: Node) -> tuple[int, str, str]:
-    return (_TYPE_ORDER[node.type], node.name.casefold(), node.id)
+from orgtree_tui.counts import SubtreeCounts
+from orgtree_tui.details import DetailTable
+from orgtree_tui.gaps import MISSING_DETAIL, Gaps, Missing, find_gaps
+from orgtree_tui.paths import escape_segment, split_path
+from orgtree_tui.records import (
+    Counts,
+    Details,
+    DetailState,
+    Node,
+    NodeType,
+    Organization,
+    Policy,
+    sort_key,
+)
 
 
 @dataclass
@@ -111,16 +46,10 @@ class OrgTree:
         self._nodes: dict[str, Node] = {}
         self._children: dict[str, _Children] = {}
         self._roots: list[str] = []
-        self._tags: dict[str, dict[str, str]] = {}
-        self._tags_state: dict[str, DetailState] = {}
-        self._policies: dict[str, tuple[Policy, ...]] = {}
-        self._policies_state: dict[str, DetailState] = {}
+        self._details = DetailTable()
         self._incomplete: dict[str, str] = {}
         self._version = 0
-        # Subtree counts kept up to date on every change, not recomputed: while a crawl
-        # streams 50,000 accounts, every label and details render asks for them.
-        self._below: dict[str, list[int]] = {}  # id -> [OUs, accounts] at every depth below
-        self._total = [0, 0]  # [OUs, accounts] in the whole tree
+        self._counts = SubtreeCounts(self._nodes)
 
     # -- writes -------------------------------------------------------------------------
 
@@ -136,15 +65,13 @@ class OrgTree:
                 return False
             moved = old is not None and old.parent_id != node.parent_id
             if old is not None and moved:
-                self._count_under(old.parent_id, self._weight(old), -1)
+                self._counts.detach(old)
                 self._unlink(old)
             if old is None:
-                ous, accounts = _own_weight(node)
-                self._total[0] += ous
-                self._total[1] += accounts
+                self._counts.created(node)
             self._nodes[node.id] = node
             if old is None or moved:
-                self._count_under(node.parent_id, self._weight(node), 1)
+                self._counts.attach(node)
             if node.parent_id is None:
                 if node.id not in self._roots:
                     self._roots.append(node.id)
@@ -174,44 +101,7 @@ class OrgTree:
                     kids.ids.add(node.id)
                     kids.ordered = None
             self._version += 1
-            self._recount()
-
-    def _recount(self) -> None:
-        """All counts from scratch, children before parents: one step per node."""
-        nodes, children = self._nodes, self._children
-        # Every parent id, present or not, from the top down (parents that have not
-        # arrived yet hold what was counted under them, like the incremental count).
-        order = [*self._roots, *(p for p in children if p not in nodes)]
-        for parent_id in order:  # grows while it is read: a breadth-first walk
-            kids = children.get(parent_id)
-            if kids is not None:
-                order.extend(kids.ids)
-        if len(order) < len(nodes) + sum(1 for p in children if p not in nodes):
-            self._recount_slowly()  # a cycle (bad data) hides nodes from the walk
-            return
-        below: dict[str, list[int]] = {}
-        total = [0, 0]
-        for node_id in reversed(order):
-            node = nodes.get(node_id)
-            mine = below.get(node_id)
-            if node is None:
-                continue
-            ous, accounts = _own_weight(node)
-            total[0] += ous
-            total[1] += accounts
-            if node.parent_id is not None:
-                up = below.setdefault(node.parent_id, [0, 0])
-                up[0] += ous + (mine[0] if mine else 0)
-                up[1] += accounts + (mine[1] if mine else 0)
-        self._below, self._total = below, total
-
-    def _recount_slowly(self) -> None:
-        self._below, self._total = {}, [0, 0]
-        for node in self._nodes.values():
-            ous, accounts = _own_weight(node)
-            self._total[0] += ous
-            self._total[1] += accounts
-            self._count_under(node.parent_id, (ous, accounts), 1)
+            self._counts.recount(self._roots, {p: k.ids for p, k in self._children.items()})
 
     def remove(self, node_id: str) -> None:
         """Drop a node and everything under it."""
@@ -219,38 +109,16 @@ class OrgTree:
             node = self._nodes.get(node_id)
             if node is None:
                 return
-            self._count_under(node.parent_id, self._weight(node), -1)
+            self._counts.detach(node)
             for gone in list(self._walk_ids(node_id)):
-                ous, accounts = _own_weight(self._nodes[gone])
-                self._total[0] -= ous
-                self._total[1] -= accounts
-                self._below.pop(gone, None)
+                self._counts.deleted(self._nodes[gone])
                 self._nodes.pop(gone, None)
                 self._children.pop(gone, None)
-                for table in (self._tags, self._tags_state, self._policies, self._policies_state):
-                    table.pop(gone, None)
+                self._details.forget(gone)
                 self._incomplete.pop(gone, None)
                 self._incomplete_cause.pop(gone, None)
             self._unlink(node)
             self._version += 1
-
-    def _weight(self, node: Node) -> tuple[int, int]:
-        """What the node brings to its ancestors' counts: itself and all below it."""
-        ous, accounts = _own_weight(node)
-        below = self._below.get(node.id)
-        return (ous + below[0], accounts + below[1]) if below else (ous, accounts)
-
-    def _count_under(self, parent_id: str | None, weight: tuple[int, int], sign: int) -> None:
-        # Up the parent chain as far as it is known; a parent that arrives later brings
-        # what was counted under it. The bound stops a cycle from a bad move.
-        steps = 0
-        while parent_id is not None and steps <= len(self._nodes):
-            entry = self._below.setdefault(parent_id, [0, 0])
-            entry[0] += sign * weight[0]
-            entry[1] += sign * weight[1]
-            parent = self._nodes.get(parent_id)
-            parent_id = parent.parent_id if parent is not None else None
-            steps += 1
 
     def _unlink(self, node: Node) -> None:
         if node.parent_id is None:
@@ -264,32 +132,25 @@ class OrgTree:
 
     def set_tags(self, node_id: str, tags: dict[str, str]) -> None:
         with self._lock:
-            self._tags[node_id] = dict(tags)
-            self._tags_state[node_id] = DetailState.LOADED
+            self._details.set_tags(node_id, tags)
 
     def set_tags_state(self, node_id: str, state: DetailState) -> None:
         with self._lock:
-            self._tags_state[node_id] = state
+            self._details.set_tags_state(node_id, state)
 
     def set_policies(self, node_id: str, policies: tuple[Policy, ...]) -> None:
         with self._lock:
-            self._policies[node_id] = tuple(sorted(policies, key=lambda p: (p.name, p.id)))
-            self._policies_state[node_id] = DetailState.LOADED
+            self._details.set_policies(node_id, policies)
 
     def add_policy_attachments(self, policy: Policy, node_ids: Iterable[str]) -> None:
         """One page of a policy's targets: add it to each node's list so far. The state is
         left alone (PENDING until `set_policies` gives the final list)."""
         with self._lock:
-            for node_id in node_ids:
-                attached = self._policies.get(node_id, ())
-                if policy not in attached:
-                    self._policies[node_id] = tuple(
-                        sorted((*attached, policy), key=lambda p: (p.name, p.id))
-                    )
+            self._details.add_policy_attachments(policy, node_ids)
 
     def set_policies_state(self, node_id: str, state: DetailState) -> None:
         with self._lock:
-            self._policies_state[node_id] = state
+            self._details.set_policies_state(node_id, state)
 
     def set_details_many(
         self,
@@ -300,17 +161,7 @@ class OrgTree:
         """set_tags, set_policies and the states (tags, policies; None: leave) of many
         nodes under one lock."""
         with self._lock:
-            for node_id, found in tags.items():
-                self._tags[node_id] = dict(found)
-                self._tags_state[node_id] = DetailState.LOADED
-            for node_id, attached in policies.items():
-                self._policies[node_id] = tuple(sorted(attached, key=lambda p: (p.name, p.id)))
-                self._policies_state[node_id] = DetailState.LOADED
-            for node_id, (tags_state, policies_state) in states.items():
-                if tags_state is not None:
-                    self._tags_state[node_id] = tags_state
-                if policies_state is not None:
-                    self._policies_state[node_id] = policies_state
+            self._details.set_many(tags, policies, states)
 
     def mark_incomplete(
         self, node_id: str, reason: str, *, cause: Missing = Missing.FAILED
@@ -413,7 +264,7 @@ class OrgTree:
             if node is None:
                 raise KeyError(node_id)
             names = [a.name for a in self.ancestors(node_id)] + [node.name]
-            return "/" + "/".join(_escape_segment(n) for n in names)
+            return "/" + "/".join(escape_segment(n) for n in names)
 
     def walk(self, node_id: str) -> Iterator[Node]:
         """The node and all below it, depth first, in export order."""
@@ -435,7 +286,7 @@ class OrgTree:
         with self._lock:
             if not ref.startswith("/"):
                 return self._nodes.get(ref)
-            segments = _split_path(ref)
+            segments = split_path(ref)
             if not segments:
                 return None
             level = [self._nodes[r] for r in self._roots]
@@ -450,8 +301,7 @@ class OrgTree:
     def counts(self, node_id: str) -> Counts:
         """OUs and accounts below the node, at every depth."""
         with self._lock:
-            below = self._below.get(node_id)
-            return Counts(below[0], below[1]) if below else Counts(0, 0)
+            return self._counts.of(node_id)
 
     def direct_accounts(self, node_id: str) -> int:
         with self._lock:
@@ -462,32 +312,13 @@ class OrgTree:
 
     def details(self, node_id: str) -> Details:
         with self._lock:
-            tags = self._tags.get(node_id)
-            policies = self._policies.get(node_id)
-            return Details(
-                tags=dict(tags) if tags is not None else None,
-                tags_state=self._tags_state.get(node_id, DetailState.PENDING),
-                policies=policies,
-                policies_state=self._policies_state.get(node_id, DetailState.PENDING),
-            )
+            return self._details.of(node_id)
 
     def details_of(self, node_ids: Iterable[str]) -> dict[str, Details]:
         """`details` of many nodes under one lock: one consistent moment, and an export of
         50,000 nodes does not take the lock 50,000 times."""
-        pending = DetailState.PENDING
         with self._lock:
-            tags, tags_state = self._tags, self._tags_state
-            policies, policies_state = self._policies, self._policies_state
-            out: dict[str, Details] = {}
-            for node_id in node_ids:
-                found = tags.get(node_id)
-                out[node_id] = Details(
-                    tags=dict(found) if found is not None else None,
-                    tags_state=tags_state.get(node_id, pending),
-                    policies=policies.get(node_id),
-                    policies_state=policies_state.get(node_id, pending),
-                )
-            return out
+            return self._details.of_many(node_ids)
 
     def incomplete(self) -> dict[str, str]:
         """Nodes whose children could not all be listed, with the reason."""
@@ -504,7 +335,7 @@ class OrgTree:
 
     def totals(self) -> Counts:
         with self._lock:
-            return Counts(self._total[0], self._total[1])
+            return self._counts.totals()
 
     @property
     def details_wanted(self) -> bool:
@@ -526,9 +357,8 @@ class OrgTree:
         with self._lock:
             if not self._details_wanted:
                 return (None, None)
-            tags = self._tags_state.get(node_id, DetailState.PENDING)
-            policies = self._policies_state.get(node_id, DetailState.PENDING)
-            return (_MISSING_DETAIL.get(tags), _MISSING_DETAIL.get(policies))
+            tags, policies = self._details.states(node_id)
+            return (MISSING_DETAIL.get(tags), MISSING_DETAIL.get(policies))
 
     def gaps(self, node_id: str | None = None) -> Gaps:
         """What is missing under this node (None: the whole tree), by kind."""
@@ -538,66 +368,10 @@ class OrgTree:
             else:
                 ids = list(self._walk_ids(node_id))
             # The states alone: no copy of 50,000 nodes' tags at the end of every crawl.
-            pending = DetailState.PENDING
-            tags, policies = self._tags_state, self._policies_state
-            states = {i: (tags.get(i, pending), policies.get(i, pending)) for i in ids}
             return find_gaps(
                 ids,
-                states,
+                self._details.states_of(ids),
                 self.incomplete_causes(),
                 self.policy_targets_missing(),
                 details_wanted=self._details_wanted,
             )
-
-
-def find_gaps(
-    ids: Iterable[str],
-    states: Mapping[str, tuple[DetailState, DetailState]],
-    causes: Mapping[str, Missing],
-    policy_targets: Mapping[str, Missing],
-    *,
-    details_wanted: bool,
-) -> Gaps:
-    """The gaps of the nodes `ids` (in the order given), from their (tags, policies)
-    states; the exporters' snapshot calls it on its own copy so a file is one moment."""
-    ids = list(ids)
-    structure = {i: causes[i] for i in ids if i in causes}
-    if not details_wanted:
-        return Gaps(structure=structure)
-    tags: dict[str, Missing] = {}
-    policies: dict[str, Missing] = {}
-    for node_id in ids:
-        tags_state, policies_state = states[node_id]
-        why = _MISSING_DETAIL.get(tags_state)
-        if why is not None:
-            tags[node_id] = why
-        why = _MISSING_DETAIL.get(policies_state)
-        if why is not None:
-            policies[node_id] = why
-    return Gaps(structure, tags, policies, dict(sorted(policy_targets.items())))
-
-
-def _own_weight(node: Node) -> tuple[int, int]:
-    return (int(node.type is NodeType.ORGANIZATIONAL_UNIT), int(node.type is NodeType.ACCOUNT))
-
-
-def _escape_segment(name: str) -> str:
-    # A "/" inside a name would split the path; AWS allows it in account names.
-    return name.replace("\\", "\\\\").replace("/", "\\/")
-
-
-def _split_path(ref: str) -> list[str]:
-    segments: list[str] = []
-    current: list[str] = []
-    chars = iter(ref.lstrip("/"))
-    for ch in chars:
-        if ch == "\\":
-            current.append(next(chars, ""))
-        elif ch == "/":
-            segments.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    if current:
-        segments.append("".join(current))
-    return [s for s in segments if s != ""]

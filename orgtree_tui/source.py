@@ -12,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from orgtree_tui.aws import Connection, OrgClient, make_client
+from orgtree_tui.aws import OrgClient, make_client
+from orgtree_tui.connection import Connection
 from orgtree_tui.identity import CallerIdentity, caller_identity, open_session
 
 if TYPE_CHECKING:
     import boto3
 
-    from orgtree_tui.cli import Options
+    from orgtree_tui.options import Options
 
 DEMO_CREDENTIALS = ("testing", "testing")
 DEMO_LABEL = "demo organization (simulated)"

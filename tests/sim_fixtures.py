@@ -21,7 +21,8 @@ import pytest
 from botocore.config import Config
 
 from orgtree_tui.demo import GroundTruth
-from orgtree_tui.model import Node, NodeType, OrgTree, Policy
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Node, NodeType, Policy
 from orgtree_tui.sim.paging import paged_operations
 from orgtree_tui.sim.server import SimServer
 

@@ -18,11 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orgtree_tui import cache, locations
-from orgtree_tui.cli import main
+from orgtree_tui import locations
+from orgtree_tui.cache import format as cache_format
+from orgtree_tui.cache import store
 from orgtree_tui.export import render
 from orgtree_tui.gaps import Missing
-from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
+from orgtree_tui.main import main
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import DetailState, Node, NodeType, Organization, Policy
 from orgtree_tui.sim.server import SimServer
 
 from orgs import OrgBuilder
@@ -91,13 +94,13 @@ def assert_same_tree(a: OrgTree, b: OrgTree) -> None:
 
 
 def saved_document() -> dict[str, Any]:
-    path = cache.save(sample_tree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
+    path = store.save(sample_tree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
     document: dict[str, Any] = json.loads(path.read_text())
     return document
 
 
 def write_raw(content: bytes) -> Path:
-    path = cache.cache_path(SOURCE, create=True)
+    path = store.cache_path(SOURCE, create=True)
     path.write_bytes(content)
     return path
 
@@ -108,10 +111,10 @@ def write_raw(content: bytes) -> Path:
 @pytest.mark.parametrize("complete", [True, False])
 def test_round_trip_keeps_everything(complete: bool, cache_home: Path) -> None:
     tree = sample_tree()
-    path = cache.save(tree, source=SOURCE, complete=complete, crawled_at=CRAWLED)
+    path = store.save(tree, source=SOURCE, complete=complete, crawled_at=CRAWLED)
     assert path.parent == cache_home
 
-    result = cache.load(SOURCE)
+    result = store.load(SOURCE)
 
     assert result.warning is None and result.message is None
     cached = result.cached
@@ -128,18 +131,18 @@ def test_round_trip_keeps_everything(complete: bool, cache_home: Path) -> None:
 
 
 def test_an_empty_tree_round_trips() -> None:
-    cache.save(OrgTree(), source=SOURCE, complete=False, crawled_at=CRAWLED)
-    cached = cache.load(SOURCE).cached
+    store.save(OrgTree(), source=SOURCE, complete=False, crawled_at=CRAWLED)
+    cached = store.load(SOURCE).cached
     assert cached is not None
     assert len(cached.tree) == 0 and cached.organization is None
 
 
 def test_file_is_compact_versioned_json() -> None:
     document = saved_document()
-    text = cache.cache_path(SOURCE).read_text()
-    assert document["format_version"] == cache.FORMAT_VERSION == 1
+    text = store.cache_path(SOURCE).read_text()
+    assert document["format_version"] == cache_format.FORMAT_VERSION == 1
     assert "\n" not in text and ", " not in text.replace('", "', "")
-    assert document["columns"] == list(cache.COLUMNS)
+    assert document["columns"] == list(cache_format.COLUMNS)
 
 
 def test_each_policy_is_stored_once() -> None:
@@ -147,61 +150,61 @@ def test_each_policy_is_stored_once() -> None:
     shared = (Policy("p-full", "FullAWSAccessSentinel"),)
     for node in tree.nodes():
         tree.set_policies(node.id, shared)
-    path = cache.save(tree, source=SOURCE, complete=True, crawled_at=CRAWLED)
+    path = store.save(tree, source=SOURCE, complete=True, crawled_at=CRAWLED)
     assert path.read_text().count("FullAWSAccessSentinel") == 1
-    cached = cache.load(SOURCE).cached
+    cached = store.load(SOURCE).cached
     assert cached is not None
     assert all(cached.tree.details(n.id).policies == shared for n in tree.nodes())
 
 
 def test_naive_crawl_time_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone"):
-        cache.save(sample_tree(), source=SOURCE, complete=True, crawled_at=datetime(2024, 1, 1))
+        store.save(sample_tree(), source=SOURCE, complete=True, crawled_at=datetime(2024, 1, 1))
 
 
 # -- files --------------------------------------------------------------------------------
 
 
 def test_file_is_private_and_a_new_cache_dir_is_too(cache_home: Path) -> None:
-    path = cache.save(sample_tree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
+    path = store.save(sample_tree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(cache_home.stat().st_mode) == 0o700
 
 
 def test_overwrite_is_atomic_and_leaves_no_temporary_files(cache_home: Path) -> None:
-    first = cache.save(sample_tree(), source=SOURCE, complete=False, crawled_at=CRAWLED)
+    first = store.save(sample_tree(), source=SOURCE, complete=False, crawled_at=CRAWLED)
     first.chmod(0o644)
     later = CRAWLED + timedelta(hours=1)
-    second = cache.save(sample_tree(), source=SOURCE, complete=True, crawled_at=later)
+    second = store.save(sample_tree(), source=SOURCE, complete=True, crawled_at=later)
     assert first == second
     assert os.listdir(cache_home) == [first.name]
     assert stat.S_IMODE(second.stat().st_mode) == 0o600
-    cached = cache.load(SOURCE).cached
+    cached = store.load(SOURCE).cached
     assert cached is not None and cached.crawled_at == later and cached.complete
 
 
 def test_failed_write_keeps_the_old_cache_and_no_temporary_file(
     cache_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = cache.save(sample_tree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
+    path = store.save(sample_tree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
     before = path.read_bytes()
 
     def fail(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(cache.CacheError, match="No space left"):
-        cache.save(OrgTree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
+    with pytest.raises(store.CacheError, match="No space left"):
+        store.save(OrgTree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
     assert path.read_bytes() == before
     assert os.listdir(cache_home) == [path.name]
 
 
 def test_missing_file_is_no_cache_and_no_warning() -> None:
-    assert cache.load(SOURCE) == cache.LoadResult(None, None)
+    assert store.load(SOURCE) == store.LoadResult(None, None)
 
 
 def test_unreadable_path_is_ignored_with_a_warning(tmp_path: Path) -> None:
-    result = cache.load(SOURCE, path=tmp_path)  # a directory
+    result = store.load(SOURCE, path=tmp_path)  # a directory
     assert result.cached is None
     assert result.message is not None and result.message.startswith("cache ignored: cannot read")
 
@@ -279,7 +282,7 @@ def test_bad_document_is_ignored_with_a_reason(case: str, caplog: pytest.LogCapt
     payload: object = [document] if case == "top level not an object" else document
     write_raw(json.dumps(payload).encode())
 
-    result = cache.load(SOURCE)
+    result = store.load(SOURCE)
 
     assert result.cached is None
     assert result.message is not None and result.message.startswith("cache ignored: ")
@@ -294,18 +297,18 @@ def test_bad_document_is_ignored_with_a_reason(case: str, caplog: pytest.LogCapt
 )
 def test_corrupt_bytes_are_ignored_with_a_reason(content: bytes) -> None:
     write_raw(content)
-    result = cache.load(SOURCE)
+    result = store.load(SOURCE)
     assert result.cached is None
     assert result.warning is not None
 
 
 def test_truncated_file_is_ignored() -> None:
     saved_document()
-    path = cache.cache_path(SOURCE)
+    path = store.cache_path(SOURCE)
     full = path.read_bytes()
     for cut in (1, len(full) // 3, len(full) // 2, len(full) - 1):
         path.write_bytes(full[:cut])
-        result = cache.load(SOURCE)
+        result = store.load(SOURCE)
         assert result.cached is None and result.warning is not None, cut
         assert "not valid JSON" in result.warning
 
@@ -314,7 +317,7 @@ def test_old_format_reason_names_the_versions() -> None:
     document = saved_document()
     document["format_version"] = 0
     write_raw(json.dumps(document).encode())
-    assert cache.load(SOURCE).message == (
+    assert store.load(SOURCE).message == (
         "cache ignored: format version 0; this version of orgtree-tui reads 1"
     )
 
@@ -330,7 +333,7 @@ json_values = st.recursive(
 @given(json_values)
 def test_any_json_is_loaded_or_ignored_never_raised(value: object) -> None:
     write_raw(json.dumps(value).encode())
-    result = cache.load(SOURCE)
+    result = store.load(SOURCE)
     assert (result.cached is None) == (result.warning is not None)
 
 
@@ -354,7 +357,7 @@ def test_a_valid_file_with_one_value_replaced_never_raises(
         container[key] = replacement
         break
     write_raw(json.dumps(document).encode())
-    result = cache.load(SOURCE)
+    result = store.load(SOURCE)
     assert (result.cached is None) == (result.warning is not None)
 
 
@@ -365,50 +368,50 @@ def test_two_sources_do_not_collide() -> None:
     tree_a = sample_tree()
     tree_b = sample_tree()
     tree_b.remove("ou-1")
-    path_a = cache.save(tree_a, source="profile a", complete=True, crawled_at=CRAWLED)
-    path_b = cache.save(tree_b, source="http://localhost:4566", complete=False, crawled_at=CRAWLED)
+    path_a = store.save(tree_a, source="profile a", complete=True, crawled_at=CRAWLED)
+    path_b = store.save(tree_b, source="http://localhost:4566", complete=False, crawled_at=CRAWLED)
     assert path_a != path_b
 
-    a = cache.load("profile a").cached
-    b = cache.load("http://localhost:4566").cached
+    a = store.load("profile a").cached
+    b = store.load("http://localhost:4566").cached
     assert a is not None and b is not None
     assert_same_tree(a.tree, tree_a)
     assert_same_tree(b.tree, tree_b)
-    assert cache.load("profile b") == cache.LoadResult(None, None)
-    assert cache.load("") == cache.LoadResult(None, None)  # the default source
+    assert store.load("profile b") == store.LoadResult(None, None)
+    assert store.load("") == store.LoadResult(None, None)  # the default source
 
 
 def test_a_file_saved_for_another_source_is_not_used() -> None:
-    path = cache.save(sample_tree(), source="profile a", complete=True, crawled_at=CRAWLED)
-    result = cache.load("profile b", path=path)
+    path = store.save(sample_tree(), source="profile a", complete=True, crawled_at=CRAWLED)
+    result = store.load("profile b", path=path)
     assert result.cached is None
     assert result.message == "cache ignored: it was saved for 'profile a', not 'profile b'"
 
 
 def test_org_id_is_checked_once_known() -> None:
-    cache.save(sample_tree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
-    assert cache.load(SOURCE, org_id="o-abc").cached is not None
-    other = cache.load(SOURCE, org_id="o-other")
+    store.save(sample_tree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
+    assert store.load(SOURCE, org_id="o-abc").cached is not None
+    other = store.load(SOURCE, org_id="o-other")
     assert other.cached is None
     assert other.warning == "it is for organization o-abc, not o-other"
 
 
 def test_key_does_not_depend_on_the_cache_dir(tmp_path: Path) -> None:
-    assert cache.cache_key("profile a") == cache.cache_key(" profile a ")
-    assert cache.cache_key("profile a") != cache.cache_key("profile A")
-    assert cache.cache_key("") == cache.cache_key(cache.DEFAULT_SOURCE)
-    assert len(cache.cache_key("x")) == 32
+    assert store.cache_key("profile a") == store.cache_key(" profile a ")
+    assert store.cache_key("profile a") != store.cache_key("profile A")
+    assert store.cache_key("") == store.cache_key(store.DEFAULT_SOURCE)
+    assert len(store.cache_key("x")) == 32
 
 
 def test_credentials_in_an_endpoint_url_are_stripped() -> None:
     leaky = "HTTP://AKIAUSER:s3cret%2Fpass@LocalHost:4566/?X-Amz-Signature=abcd&X-Amz-Security-Token=tok#frag"
-    assert cache.clean_source(leaky) == "http://localhost:4566"
-    path = cache.save(sample_tree(), source=leaky, complete=True, crawled_at=CRAWLED)
+    assert store.clean_source(leaky) == "http://localhost:4566"
+    path = store.save(sample_tree(), source=leaky, complete=True, crawled_at=CRAWLED)
     text = path.read_text()
     for secret in ("AKIAUSER", "s3cret", "Signature", "abcd", "Security-Token", "tok", "frag"):
         assert secret not in text
-    assert path == cache.cache_path("http://localhost:4566")
-    cached = cache.load("http://localhost:4566/").cached
+    assert path == store.cache_path("http://localhost:4566")
+    cached = store.load("http://localhost:4566/").cached
     assert cached is not None and cached.source == "http://localhost:4566"
 
 
@@ -416,7 +419,7 @@ def test_no_credentials_tokens_or_signatures_in_the_file(monkeypatch: pytest.Mon
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIACACHESENTINEL001")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "cache/secret+sentinel")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "cache-session-token-sentinel")
-    path = cache.save(sample_tree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
+    path = store.save(sample_tree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
     text = path.read_text()
     assert "platform" in text  # the file really holds the tags
     for secret in (
@@ -434,30 +437,30 @@ def test_no_credentials_tokens_or_signatures_in_the_file(monkeypatch: pytest.Mon
 
 
 def test_freshness_and_age() -> None:
-    cache.save(sample_tree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
-    cached = cache.load(SOURCE).cached
+    store.save(sample_tree(), source=SOURCE, complete=True, crawled_at=CRAWLED)
+    cached = store.load(SOURCE).cached
     assert cached is not None
     hour = timedelta(hours=1)
-    assert cache.is_fresh(cached, None)
-    assert cache.is_fresh(cached, hour, now=CRAWLED + hour)
-    assert not cache.is_fresh(cached, hour, now=CRAWLED + hour + timedelta(seconds=1))
+    assert store.is_fresh(cached, None)
+    assert store.is_fresh(cached, hour, now=CRAWLED + hour)
+    assert not store.is_fresh(cached, hour, now=CRAWLED + hour + timedelta(seconds=1))
     assert timedelta(0) < cached.age
-    assert not cache.is_fresh(cached, timedelta(days=1))  # CRAWLED lies in the past
+    assert not store.is_fresh(cached, timedelta(days=1))  # CRAWLED lies in the past
 
 
 def test_load_for_export_gives_an_exportable_tree() -> None:
-    cache.save(sample_tree(), source=SOURCE, complete=False, crawled_at=CRAWLED)
-    cached = cache.load_for_export(SOURCE)
+    store.save(sample_tree(), source=SOURCE, complete=False, crawled_at=CRAWLED)
+    cached = store.load_for_export(SOURCE)
     text = render(cached.tree, "r-1", "json", complete=cached.complete)
     assert "ключ" in text or "\\u043a" in text
 
 
 def test_load_for_export_says_why_there_is_no_tree() -> None:
-    with pytest.raises(cache.CacheError, match="no cached tree for profile prod"):
-        cache.load_for_export(SOURCE)
+    with pytest.raises(store.CacheError, match="no cached tree for profile prod"):
+        store.load_for_export(SOURCE)
     write_raw(b"{")
-    with pytest.raises(cache.CacheError, match=r"^cache ignored: .*not valid JSON"):
-        cache.load_for_export(SOURCE)
+    with pytest.raises(store.CacheError, match=r"^cache ignored: .*not valid JSON"):
+        store.load_for_export(SOURCE)
 
 
 # -- locations ----------------------------------------------------------------------------
@@ -549,10 +552,10 @@ def measure_big_org(directory: Path) -> tuple[float, float, int]:
     tree = big_tree()
     path = directory / "big.json"
     start = time.perf_counter()
-    cache.save(tree, source="bench", complete=True, crawled_at=CRAWLED, path=path)
+    store.save(tree, source="bench", complete=True, crawled_at=CRAWLED, path=path)
     saved = time.perf_counter() - start
     start = time.perf_counter()
-    result = cache.load("bench", path=path)
+    result = store.load("bench", path=path)
     loaded = time.perf_counter() - start
     assert result.cached is not None, result.warning
     assert result.cached.tree.totals() == tree.totals()
@@ -615,8 +618,8 @@ def gaps_tree() -> OrgTree:
 
 
 def test_causes_and_policy_targets_round_trip() -> None:
-    cache.save(gaps_tree(), source=SOURCE, complete=False, crawled_at=CRAWLED)
-    cached = cache.load(SOURCE).cached
+    store.save(gaps_tree(), source=SOURCE, complete=False, crawled_at=CRAWLED)
+    cached = store.load(SOURCE).cached
     assert cached is not None
     assert cached.tree.incomplete_causes() == {"ou-1": Missing.FAILED, "ou-2": Missing.DENIED}
     assert cached.tree.policy_targets_missing() == {
@@ -627,20 +630,20 @@ def test_causes_and_policy_targets_round_trip() -> None:
 
 
 def test_a_structure_only_tree_stays_one() -> None:
-    source = cache.source_for(SOURCE, details=False)
-    cache.save(OrgTree(details=False), source=source, complete=True, crawled_at=CRAWLED)
-    cached = cache.load(source).cached
+    source = store.source_for(SOURCE, details=False)
+    store.save(OrgTree(details=False), source=source, complete=True, crawled_at=CRAWLED)
+    cached = store.load(source).cached
     assert cached is not None and cached.tree.details_wanted is False
 
 
 def test_a_file_from_before_the_gap_keys_still_loads() -> None:
-    path = cache.save(gaps_tree(), source=SOURCE, complete=False, crawled_at=CRAWLED)
+    path = store.save(gaps_tree(), source=SOURCE, complete=False, crawled_at=CRAWLED)
     document = json.loads(path.read_text())
     for key in ("incomplete_causes", "policy_targets_missing", "details"):
         document.pop(key)
     document["incomplete"]["r-1"] = "not listed: the crawl stopped (ExpiredTokenException)"
     write_raw(json.dumps(document).encode())
-    cached = cache.load(SOURCE).cached
+    cached = store.load(SOURCE).cached
     assert cached is not None
     # Without causes, the reason text tells: the error code, or that the crawl stopped.
     assert cached.tree.incomplete_causes() == {
@@ -650,10 +653,10 @@ def test_a_file_from_before_the_gap_keys_still_loads() -> None:
     }
     assert cached.tree.policy_targets_missing() == {}
     assert cached.tree.details_wanted is True
-    old_structure_only = cache.source_for(SOURCE, details=False)
+    old_structure_only = store.source_for(SOURCE, details=False)
     document["source"] = old_structure_only
-    cache.cache_path(old_structure_only, create=True).write_text(json.dumps(document))
-    cached = cache.load(old_structure_only).cached
+    store.cache_path(old_structure_only, create=True).write_text(json.dumps(document))
+    cached = store.load(old_structure_only).cached
     assert cached is not None and cached.tree.details_wanted is False
 
 
@@ -670,5 +673,5 @@ def test_bad_gap_keys_are_ignored_with_a_reason(key: str, value: object) -> None
     document = saved_document()
     document[key] = value
     write_raw(json.dumps(document).encode())
-    result = cache.load(SOURCE)
+    result = store.load(SOURCE)
     assert result.cached is None and result.warning is not None

@@ -8,9 +8,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgtree_tui import cache
+from orgtree_tui.cache import store
 from orgtree_tui.changes import Changes, diff
-from orgtree_tui.model import Node, NodeType, OrgTree
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Node, NodeType
 
 ROOT = "r-root"
 
@@ -98,10 +99,10 @@ def test_summary_uses_thousands_separators() -> None:
 
 def test_a_tree_and_its_cached_copy_do_not_differ(tmp_path: Path) -> None:
     tree = build(OUS, ACCOUNTS)
-    path = cache.save(
+    path = store.save(
         tree, source="profile x", complete=True, crawled_at=datetime.now(UTC), path=tmp_path / "c"
     )
-    loaded = cache.load("profile x", path=path).cached
+    loaded = store.load("profile x", path=path).cached
     assert loaded is not None
     assert diff(tree, loaded.tree).is_empty
 

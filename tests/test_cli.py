@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from orgtree_tui import __version__
-from orgtree_tui.cli import UsageError, main, parse_args
+from orgtree_tui.cli import parse_args
+from orgtree_tui.main import main
+from orgtree_tui.options import UsageError
 from orgtree_tui.sim.server import SimServer
 
 from orgs import Built, OrgBuilder

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orgtree_tui.arguments import REGION, SUBTREE_ID
-from orgtree_tui.cli import UsageError, parse_args
+from orgtree_tui.cli import parse_args
 from orgtree_tui.export import FORMATS, ExportError, check_destination, write_atomic
+from orgtree_tui.options import UsageError
 
 FLAGS = [
     "export",

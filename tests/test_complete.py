@@ -21,13 +21,15 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from orgtree_tui import cache
-from orgtree_tui.aws import Connection, make_client
-from orgtree_tui.cli import main
+from orgtree_tui.aws import make_client
+from orgtree_tui.cache import store
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
-from orgtree_tui.crawl.subscribers import BranchError
+from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.export import render
+from orgtree_tui.identity import open_session
+from orgtree_tui.main import main
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
 
@@ -57,7 +59,9 @@ def every_node(built: Built) -> set[str]:
 
 def crawler_for(server: SimServer, **options: Any) -> Crawler:
     conn = Connection(endpoint_url=server.endpoint_url, access_key="testing", secret_key="testing")
-    return Crawler(make_client(conn), CrawlOptions(**options), connection=conn)
+    return Crawler(
+        make_client(conn, session=open_session(conn)), CrawlOptions(**options), connection=conn
+    )
 
 
 def refuse_first(server: SimServer, operation: str, times: int) -> None:
@@ -147,10 +151,10 @@ def test_a_policy_whose_targets_failed_makes_the_crawl_incomplete(
     assert doc["incomplete"]["policy_targets"] == {"p-deleted1": "failed"}
 
     # A warm start keeps it.
-    path = cache.save(
+    path = store.save(
         crawler.tree, source="profile x", complete=False, crawled_at=_now(), path=tmp_path / "c"
     )
-    cached = cache.load("profile x", path=path).cached
+    cached = store.load("profile x", path=path).cached
     assert cached is not None
     again = json.loads(render(cached.tree, root, "json", complete=True))
     assert again["incomplete"] == doc["incomplete"]

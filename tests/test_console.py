@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from orgtree_tui.console import console_url, partition
-from orgtree_tui.model import Node, NodeType, Organization
+from orgtree_tui.records import Node, NodeType, Organization
 
 ORG = Organization("o-abc123", "arn:aws:organizations::111111111111:organization/o-abc123", "1")
 OU = "ou-ab12-cdef3456"

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from orgtree_tui.aws import OrgClient, WriteRefusedError
+from orgtree_tui.aws import OrgClient
+from orgtree_tui.connection import WriteRefusedError
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
-from orgtree_tui.model import DetailState, Node, NodeType
 from orgtree_tui.quotas import Quota
+from orgtree_tui.records import DetailState, Node, NodeType
 from orgtree_tui.sim import ThrottleMiddleware  # noqa: F401 - the package must import cleanly
 
 from conftest import FAST

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
-from orgtree_tui.aws import Connection, make_client
+from orgtree_tui.aws import make_client
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
-from orgtree_tui.model import DetailState, NodeType
+from orgtree_tui.identity import open_session
 from orgtree_tui.quotas import Quota
+from orgtree_tui.records import DetailState, NodeType
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
 
@@ -38,7 +40,7 @@ def small_org_into(org: OrgBuilder) -> Built:
 
 def connect(server: SimServer, workers: int = 8) -> Any:
     conn = Connection(endpoint_url=server.endpoint_url, access_key="testing", secret_key="testing")
-    return make_client(conn, max_pool=workers)
+    return make_client(conn, session=open_session(conn), max_pool=workers)
 
 
 @pytest.fixture

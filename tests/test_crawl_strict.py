@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from orgtree_tui.aws import Connection, make_client
+from orgtree_tui.aws import make_client
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
 from orgtree_tui.demo import seed_spec, start_demo
+from orgtree_tui.identity import open_session
 from orgtree_tui.quotas import DOCUMENTED_QUOTAS, Quota
 from orgtree_tui.sim import SimServer
 
@@ -44,7 +46,7 @@ def test_the_crawler_finds_the_whole_seed_org_on_the_strict_endpoint(shared: boo
         pager.empty_rate = 0.2
         sent: list[tuple[str, Any]] = []
         conn = Connection(endpoint_url=demo.endpoint_url, access_key="testing", secret_key="x")
-        client = make_client(conn, max_pool=8)
+        client = make_client(conn, session=open_session(conn), max_pool=8)
         client.raw.meta.events.register(
             "before-send.organizations",
             lambda request, **_: sent.append(

@@ -18,9 +18,9 @@ from botocore.exceptions import ClientError
 from orgtree_tui.aws import OrgClient
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlOutcome, CrawlState
-from orgtree_tui.crawl.subscribers import BranchError
-from orgtree_tui.model import DetailState, Node, Policy
+from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.quotas import Quota
+from orgtree_tui.records import DetailState, Node, Policy
 
 from conftest import FAST
 from orgs import Built, OrgBuilder

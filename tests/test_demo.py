@@ -25,7 +25,8 @@ from orgtree_tui.demo import (
     seed_spec,
     start_demo,
 )
-from orgtree_tui.model import Node, NodeType, OrgTree, Policy
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Node, NodeType, Policy
 
 from sim_fixtures import NO_RETRY, tree_from_truth
 

@@ -6,9 +6,10 @@ import threading
 from typing import Any
 
 from orgtree_tui.aws import OrgClient
-from orgtree_tui.crawl.engine import DETAILS, STRUCTURE, URGENT, LoopState, Task, TaskLoop
+from orgtree_tui.crawl.engine import LoopState, TaskLoop
 from orgtree_tui.crawl.ratelimit import RateLimiter
 from orgtree_tui.crawl.stats import CrawlStats
+from orgtree_tui.crawl.task import DETAILS, STRUCTURE, URGENT, Task
 
 from conftest import FAST
 from orgs import OrgBuilder

@@ -20,16 +20,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgtree_tui.aws import OrgClient
-from orgtree_tui.crawl.engine import (
-    DETAILS,
-    STRUCTURE,
-    URGENT,
-    CallError,
-    LoopState,
-    Task,
-    TaskLoop,
-)
+from orgtree_tui.crawl.engine import LoopState, TaskLoop
 from orgtree_tui.crawl.ratelimit import RateLimiter
+from orgtree_tui.crawl.task import DETAILS, STRUCTURE, URGENT, CallError, Task
 from orgtree_tui.quotas import Quota
 
 from conftest import FAST

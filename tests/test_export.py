@@ -33,7 +33,8 @@ from orgtree_tui.export import (
     render,
     write_atomic,
 )
-from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import DetailState, Node, NodeType, Organization, Policy
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
-from orgtree_tui.aws import Connection, make_client
+from orgtree_tui.aws import make_client
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
-from orgtree_tui.model import DetailState
+from orgtree_tui.identity import open_session
+from orgtree_tui.records import DetailState
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
 
@@ -43,7 +45,9 @@ def server() -> Iterator[SimServer]:
 
 def crawler_for(server: SimServer, **options: Any) -> Crawler:
     conn = Connection(endpoint_url=server.endpoint_url, access_key="testing", secret_key="testing")
-    return Crawler(make_client(conn), CrawlOptions(**options), connection=conn)
+    return Crawler(
+        make_client(conn, session=open_session(conn)), CrawlOptions(**options), connection=conn
+    )
 
 
 def assert_everything_arrived(crawler: Crawler, built: Built) -> None:

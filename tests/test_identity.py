@@ -16,15 +16,8 @@ import pytest
 from moto import mock_aws
 from test_cli import one_error_line
 
-from orgtree_tui.aws import (
-    Connection,
-    ConnectionSettingsError,
-    ErrorKind,
-    WriteRefusedError,
-    classify,
-    explain,
-)
-from orgtree_tui.cli import main
+from orgtree_tui.aws_errors import ErrorKind, classify, explain
+from orgtree_tui.connection import Connection, ConnectionSettingsError, WriteRefusedError
 from orgtree_tui.identity import (
     IdentityError,
     caller_identity,
@@ -34,6 +27,7 @@ from orgtree_tui.identity import (
     sts_endpoint,
     validate_role_arn,
 )
+from orgtree_tui.main import main
 from orgtree_tui.source import open_connection
 
 ROLE = "arn:aws:iam::111111111111:role/OrgReader"

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from orgtree_tui.exporters import as_json
 from orgtree_tui.exporters.snapshot import take_snapshot
-from orgtree_tui.model import DetailState, Node, NodeType, Organization, OrgTree, Policy
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import DetailState, Node, NodeType, Organization, Policy
 
 names = st.text(min_size=0, max_size=12)  # any unicode, control characters, quotes
 maybe = st.none() | names

@@ -13,14 +13,8 @@ from hypothesis import strategies as st
 
 from orgtree_tui.forest import Forest
 from orgtree_tui.gaps import Missing
-from orgtree_tui.model import (
-    Counts,
-    DetailState,
-    Node,
-    NodeType,
-    OrgTree,
-    Policy,
-)
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Counts, DetailState, Node, NodeType, Policy
 
 ROOT = "r-ab12"
 
@@ -420,5 +414,34 @@ def test_a_forest_answers_gaps_from_each_organization() -> None:
     assert forest.gaps("r-2").tags == {"r-2": Missing.NOT_FETCHED}
     assert forest.gaps().tags == {"111111111111": Missing.FAILED, "r-2": Missing.NOT_FETCHED}
     assert forest.detail_gaps("ou-2") == (None, Missing.DENIED)
-    with pytest.raises(TypeError):
-        forest.mark_policy_targets_missing("p-1", Missing.DENIED)
+    with pytest.raises(AttributeError):  # a Forest has no writers (was: TypeError stubs)
+        forest.mark_policy_targets_missing("p-1", Missing.DENIED)  # type: ignore[attr-defined]
+
+
+# Every writer of OrgTree, written out by hand.
+ORGTREE_WRITERS = [
+    "set_organization",
+    "add",
+    "add_many",
+    "remove",
+    "set_tags",
+    "set_tags_state",
+    "set_policies",
+    "add_policy_attachments",
+    "set_policies_state",
+    "set_details_many",
+    "mark_incomplete",
+    "clear_incomplete",
+    "set_details_wanted",
+    "mark_policy_targets_missing",
+    "clear_policy_targets_missing",
+]
+
+
+def test_a_forest_is_a_read_only_view_not_an_orgtree() -> None:
+    # Forest used to subclass OrgTree without its constructor: add_many([]) ran OrgTree's
+    # and failed on a lock the Forest never made. Now it shares the read-only TreeView.
+    forest = Forest([OrgTree(), OrgTree()])
+    assert not isinstance(forest, OrgTree)
+    assert all(callable(getattr(OrgTree, name)) for name in ORGTREE_WRITERS)
+    assert [name for name in ORGTREE_WRITERS if hasattr(forest, name)] == []

@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgtree_tui.model import Counts, Node, NodeType, OrgTree
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Counts, Node, NodeType
 
 IDS = [f"n{i}" for i in range(10)]
 

@@ -17,10 +17,11 @@ from moto import mock_aws
 from test_cli import one_error_line
 from test_identity import create_org_as
 
-from orgtree_tui.cli import main, parse_args
+from orgtree_tui.cli import parse_args
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler
 from orgtree_tui.crawl.stats import CrawlStats
+from orgtree_tui.main import main
 from orgtree_tui.model import OrgTree
 from orgtree_tui.progress import ProgressLine
 from orgtree_tui.source import connections, open_sources, source_labels, with_profile

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orgtree_tui.cli import main
+from orgtree_tui.main import main
 from orgtree_tui.sim.server import SimServer
 
 from orgs import OrgBuilder

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from test_cli import one_error_line
 
 from orgtree_tui import locations
-from orgtree_tui.cli import main, parse_args
+from orgtree_tui.cli import parse_args
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
 from orgtree_tui.locations import CACHE_DIR_ENV, SETTINGS_FILE_ENV, settings_file
+from orgtree_tui.main import main
 from orgtree_tui.settings import (
     SUGGESTED_THEMES,
     THEMES,

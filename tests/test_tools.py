@@ -24,7 +24,8 @@ from orgtree_tui.aws import READ_ONLY_OPERATIONS
 from orgtree_tui.export import Part, render, render_grouped
 from orgtree_tui.exporters.as_graphml import GRAPH_KEYS, KEYS, NAMESPACE
 from orgtree_tui.identity import STS_OPERATIONS
-from orgtree_tui.model import Node, NodeType, Organization, OrgTree
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Node, NodeType, Organization
 from orgtree_tui.sim.server import SimServer
 
 from orgs import Built, OrgBuilder

@@ -11,23 +11,20 @@ import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from orgtree_tui.aws import Connection, explain
+from orgtree_tui.aws_errors import explain
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
-from orgtree_tui.crawl.engine import (
-    DEFAULT_DEADLINE,
-    DEFAULT_WORKERS,
-    URGENT,
-    CallError,
-    Client,
-    LoopState,
-    TaskLoop,
-)
+from orgtree_tui.crawl.engine import DEFAULT_DEADLINE, DEFAULT_WORKERS, LoopState, TaskLoop
+from orgtree_tui.crawl.model_writer import ModelWriter
+from orgtree_tui.crawl.planner import Planner
 from orgtree_tui.crawl.ratelimit import RateLimiter
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.crawl.subscribers import BranchError, ModelWriter, Planner
+from orgtree_tui.crawl.task import URGENT, CallError, Client
+from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.gaps import Gaps, Missing
-from orgtree_tui.model import DetailState, OrgTree
+from orgtree_tui.model import OrgTree
 from orgtree_tui.quotas import Quota
+from orgtree_tui.records import DetailState
 
 LISTING_OPERATIONS = frozenset(
     {"ListOrganizationalUnitsForParent", "ListAccountsForParent", "ListChildren"}

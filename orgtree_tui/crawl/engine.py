@@ -12,8 +12,6 @@ nothing is queued, waiting or in flight.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import random
 import threading
@@ -22,26 +20,18 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 
-from orgtree_tui.aws import ErrorKind, classify, error_code
+from orgtree_tui.aws_errors import ErrorKind, classify, error_code
+from orgtree_tui.crawl.queues import TaskQueues
 from orgtree_tui.crawl.ratelimit import RateLimiter
-from orgtree_tui.crawl.stats import CrawlStats
-
-# Lower runs first. Structure before details; what the user asks for jumps the queue.
-URGENT = 0
-STRUCTURE = 10
-POLICIES = 20
-DETAILS = 30
+from orgtree_tui.crawl.stats import Counters, CrawlStats, ProgressPacer
+from orgtree_tui.crawl.task import FATAL_KINDS, CallError, Client, Task, release, retry_delay
 
 DEFAULT_WORKERS = 8
 DEFAULT_DEADLINE = 300.0  # seconds a throttled call keeps being retried
-MAX_TRANSIENT_ATTEMPTS = 8
 CANCEL_GRACE = 0.8  # how long `run` waits for in-flight calls after a cancel
-# Failures that stop the whole crawl: nothing else would work either.
-_FATAL_KINDS = (ErrorKind.CREDENTIALS, ErrorKind.NOT_IN_ORGANIZATION)
 
 log = logging.getLogger(__name__)
 
@@ -54,75 +44,12 @@ def _wait(cond: threading.Condition, timeout: float | None) -> object:
     return cond.wait(timeout)
 
 
-class Client(Protocol):
-    def call(self, operation: str, **params: Any) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class CallError:
-    """A call that failed for good."""
-
-    operation: str
-    params: dict[str, Any]
-    code: str
-    message: str
-    kind: ErrorKind
-    exception: BaseException | None = None
-
-
-@dataclass(eq=False)
-class Task:
-    operation: str
-    params: dict[str, Any]
-    priority: int
-    on_result: Callable[[dict[str, Any]], None]
-    on_error: Callable[[CallError], None] = lambda error: None
-    key: Hashable | None = None
-    fatal: bool = False  # a failure ends the whole crawl (nothing to show without it)
-    transient_attempts: int = MAX_TRANSIENT_ATTEMPTS
-    # Other calls that do the same job from other token buckets: the loop sends whichever
-    # has a token first, and `operation`/`params` then say which one went out.
-    alternatives: tuple[tuple[str, dict[str, Any]], ...] = ()
-    choices: tuple[tuple[str, dict[str, Any]], ...] = field(init=False, repr=False)
-    attempts: int = 0
-    first_sent: float | None = None
-    last_sent: float = 0.0
-    seq: int = 0
-    state: str = "new"  # new -> queued -> running -> (queued ->)* done
-
-    def __post_init__(self) -> None:
-        self.choices = ((self.operation, self.params), *self.alternatives)
-
-    def use(self, operation: str) -> None:
-        self.operation, self.params = next(c for c in self.choices if c[0] == operation)
-
-    def rank(self, operation: str) -> int:
-        return next(i for i, c in enumerate(self.choices) if c[0] == operation)
-
-    def offers(self, operation: str) -> bool:
-        return any(c[0] == operation for c in self.choices)
-
-    def drop(self, operation: str) -> None:
-        """Stop offering this call (it was refused); another choice goes out instead."""
-        self.choices = tuple(c for c in self.choices if c[0] != operation)
-        self.operation, self.params = self.choices[0]
-
-
 class LoopState(Enum):
     RUNNING = "running"
     RESUMING = "resuming"  # claimed by a thread that is about to run it again
     FINISHED = "finished"
     CANCELLED = "cancelled"
     ABORTED = "aborted"
-
-
-@dataclass
-class _Counters:
-    done: int = 0
-    retries: int = 0
-    failed: int = 0
-    calls: dict[str, int] = field(default_factory=dict)
-    throttled: dict[str, int] = field(default_factory=dict)
 
 
 class TaskLoop:
@@ -146,27 +73,21 @@ class TaskLoop:
         self.limiter = limiter or RateLimiter()
         self.deadline = deadline
         self.cancel_event = cancel_event or threading.Event()
-        self._on_progress = on_progress
-        self._progress_interval = progress_interval
+        self._progress = ProgressPacer(on_progress, progress_interval)
         self._clock = clock
         self._wait = wait
         self._cond = threading.Condition()
-        self._queues: dict[str, list[tuple[int, int, Task]]] = {}
-        self._delayed: list[tuple[float, int, Task]] = []
+        # Every keyed task ever submitted, which is how repeats are refused.
         self._keys: dict[Hashable, Task] = {}
+        self._tasks = TaskQueues(self._keys)
         self._done: deque[tuple[Task, dict[str, Any] | None, BaseException | None]] = deque()
         self._in_flight: dict[Future[Any], Task] = {}
-        self._seq = itertools.count()
-        self._counters = _Counters()
+        self._counters = Counters()
         self._queued = 0
         self._started: float | None = None
         self._ended: float | None = None
         self._abort_error: CallError | None = None
-        self._last_progress = 0.0
-        self._dirty = True
         self._random = random.Random()
-        # Calls refused (AccessDenied) for a task that had another way: later tasks skip them.
-        self._refused: set[str] = set()
         # Whether the cancel event was set when the loop last stopped: only that cancel is
         # answered by `resume()`; one that arrives after the stop must still win.
         self._stopped_cancelled = False
@@ -180,31 +101,18 @@ class TaskLoop:
         Returns False when the key was already queued, running or done.
         """
         with self._cond:
-            if task.key is not None:
-                known = self._keys.get(task.key)
-                if known is not None:
-                    if known.state in ("queued", "waiting") and task.priority < known.priority:
-                        # A task waiting out a backoff keeps the raise for when it is due.
-                        known.priority = task.priority
-                        if known.state == "queued":
-                            self._push(known)
-                        self._cond.notify()
-                    return False
-                self._keys[task.key] = task
-            task.seq = next(self._seq)
-            self._queued += 1
-            self._push(task)
-            self._dirty = True
+            added = self._tasks.add(task)
+            if added is None:
+                return False  # a repeat, as urgent as the task it repeats: nothing to do
+            if added:
+                self._queued += 1
+                self._progress.dirty = True
             self._cond.notify()
-            return True
+            return added
 
     def has_work(self) -> bool:
         with self._cond:
             return bool(self._queued or self._in_flight or self._done)
-
-    def is_known(self, key: Hashable) -> bool:
-        with self._cond:
-            return key in self._keys
 
     def forget(self, key: Hashable) -> None:
         """Let a finished task's key be submitted again (a chain whose later page failed)."""
@@ -216,13 +124,7 @@ class TaskLoop:
     def unfinished(self) -> list[Task]:
         """Every task queued, waiting for a retry, in flight or not yet handled."""
         with self._cond:
-            found: dict[int, Task] = {}
-            for queue in self._queues.values():
-                for _, _, task in queue:
-                    if task.state == "queued":
-                        found[id(task)] = task
-            for _, _, task in self._delayed:
-                found[id(task)] = task
+            found = {id(task): task for task in self._tasks.waiting()}
             for task in [*self._in_flight.values(), *(t for t, _, _ in self._done)]:
                 found[id(task)] = task
             return list(found.values())
@@ -243,7 +145,7 @@ class TaskLoop:
             # Calls that came back refused while we were stopping get another chance now.
             kept: deque[tuple[Task, dict[str, Any] | None, BaseException | None]] = deque()
             for task, response, exc in self._done:
-                if exc is not None and classify(exc) in _FATAL_KINDS:
+                if exc is not None and classify(exc) in FATAL_KINDS:
                     self._requeue(task)
                 else:
                     kept.append((task, response, exc))
@@ -299,7 +201,7 @@ class TaskLoop:
                     return
                 if self.cancel_event.is_set():
                     continue
-                self._promote_due()
+                self._tasks.promote_due(self._clock())
                 self._dispatch(executor)
                 if not self._queued and not self._in_flight and not self._done:
                     self.state = LoopState.FINISHED
@@ -308,37 +210,11 @@ class TaskLoop:
                     self._wait(self._cond, self._next_wakeup())
             self._publish_progress()
 
-    def _push(self, task: Task) -> None:
-        if len(task.choices) > 1 and self._refused:
-            kept = tuple(c for c in task.choices if c[0] not in self._refused)
-            if kept and len(kept) < len(task.choices):
-                task.choices = kept
-                task.operation, task.params = kept[0]
-        task.state = "queued"
-        entry = (task.priority, task.seq, task)
-        for operation, _ in task.choices:
-            heapq.heappush(self._queues.setdefault(operation, []), entry)
-
-    def _head(self, operation: str) -> Task | None:
-        queue = self._queues.get(operation)
-        while queue:
-            priority, _, task = queue[0]
-            if task.state == "queued" and priority == task.priority and task.offers(operation):
-                return task
-            heapq.heappop(queue)  # stale entry: reprioritised or already taken
-        return None
-
-    def _promote_due(self) -> None:
-        now = self._clock()
-        while self._delayed and self._delayed[0][0] <= now:
-            _, _, task = heapq.heappop(self._delayed)
-            self._push(task)
-
     def _dispatch(self, executor: ThreadPoolExecutor) -> None:
         while len(self._in_flight) < self.workers:
             ready: list[tuple[int, int, int, str, Task]] = []
-            for operation in list(self._queues):
-                head = self._head(operation)
+            for operation in self._tasks.operations():
+                head = self._tasks.head(operation)
                 if head is not None and self.limiter.delay(operation) == 0.0:
                     ready.append((head.priority, head.seq, head.rank(operation), operation, head))
             if not ready:
@@ -358,18 +234,20 @@ class TaskLoop:
             future = executor.submit(self._execute, best)
             self._in_flight[future] = best
             future.add_done_callback(self._future_done)
-            self._dirty = True
+            self._progress.dirty = True
 
     def _next_wakeup(self) -> float | None:
         waits: list[float] = []
-        if self._delayed:
-            waits.append(self._delayed[0][0] - self._clock())
+        due = self._tasks.next_due()
+        if due is not None:
+            waits.append(due - self._clock())
         if len(self._in_flight) < self.workers:
-            for operation in self._queues:
-                if self._head(operation) is not None:
+            for operation in self._tasks.operations():
+                if self._tasks.head(operation) is not None:
                     waits.append(self.limiter.delay(operation))
-        if self._dirty and self._on_progress is not None:
-            waits.append(self._last_progress + self._progress_interval - self._clock())
+        due = self._progress.next_due()
+        if due is not None:
+            waits.append(due - self._clock())
         if not waits:
             return None
         return max(0.001, min(waits))
@@ -396,7 +274,7 @@ class TaskLoop:
 
     def _requeue(self, task: Task) -> None:
         self._queued += 1
-        self._push(task)
+        self._tasks.push(task)
 
     # -- results, on the loop thread ----------------------------------------------------
 
@@ -417,25 +295,25 @@ class TaskLoop:
                 log.exception("result handler of %s failed", task.operation)
                 self._fail(task, handler_exc, ErrorKind.OTHER)
                 return  # not released: a fatal task is kept, whole, for `resume()`
-            _release(task)
+            release(task)
             return
         kind = classify(exc)
         if kind is ErrorKind.DENIED and len(task.choices) > 1:
             # Refused, but another call does the same job: go on with that one.
             with self._cond:
-                self._refused.add(task.operation)
+                self._tasks.refused.add(task.operation)
                 task.drop(task.operation)
                 self._requeue(task)
-                self._dirty = True
+                self._progress.dirty = True
             return
         if kind is ErrorKind.THROTTLED:
             with self._cond:
                 throttled = self._counters.throttled
                 throttled[task.operation] = throttled.get(task.operation, 0) + 1
             self.limiter.on_throttle(task.operation, task.last_sent)
-            self._retry_or_fail(task, exc, kind, backoff=0.05 * 2 ** min(task.attempts, 5))
-        elif kind is ErrorKind.TRANSIENT and task.attempts + 1 < task.transient_attempts:
-            self._retry_or_fail(task, exc, kind, backoff=0.25 * 2 ** min(task.attempts, 4))
+        wait = retry_delay(task, kind)
+        if wait is not None:
+            self._retry_or_fail(task, exc, kind, backoff=wait)
         else:
             self._finish(task)
             self._fail(task, exc, kind)
@@ -453,21 +331,20 @@ class TaskLoop:
         with self._cond:
             self._counters.retries += 1
             self._queued += 1
-            task.state = "waiting"
-            heapq.heappush(self._delayed, (now + delay, task.seq, task))
-            self._dirty = True
+            self._tasks.delay(task, now + delay)
+            self._progress.dirty = True
 
     def _finish(self, task: Task) -> None:
         with self._cond:
             task.state = "done"
             self._counters.done += 1
-            self._dirty = True
+            self._progress.dirty = True
 
     def _fail(self, task: Task, exc: BaseException, kind: ErrorKind) -> None:
         error = CallError(task.operation, dict(task.params), error_code(exc), str(exc), kind, exc)
         with self._cond:
             self._counters.failed += 1
-        fatal = task.fatal or kind in _FATAL_KINDS
+        fatal = task.fatal or kind in FATAL_KINDS
         if fatal:
             with self._cond:
                 if self._abort_error is None:
@@ -497,46 +374,24 @@ class TaskLoop:
     def _snapshot(self) -> CrawlStats:
         now = self._ended if self._ended is not None else self._clock()
         elapsed = now - self._started if self._started is not None else 0.0
-        c = self._counters
-        return CrawlStats(
+        return self._counters.snapshot(
             queued=self._queued,
             in_flight=len(self._in_flight),
-            done=c.done,
             workers=self.workers,
-            calls=dict(c.calls),
-            throttled=dict(c.throttled),
-            retries=c.retries,
-            failed=c.failed,
             elapsed=elapsed,
             rates=self.limiter.rates(),
         )
 
     def _publish_progress(self, force: bool = False) -> None:
-        if self._on_progress is None:
+        listener = self._progress.listener
+        if listener is None:
             return
         now = self._clock()
         with self._cond:
-            if not force and (
-                not self._dirty or now - self._last_progress < self._progress_interval
-            ):
+            if not self._progress.due(now, force=force):
                 return
-            self._dirty = False
-            self._last_progress = now
             snapshot = self._snapshot()
         try:
-            self._on_progress(snapshot)
+            listener(snapshot)
         except Exception:  # progress is for show: a broken listener must not end the crawl
             log.exception("progress listener failed")
-
-
-def _ignore(_: object) -> None:
-    return None
-
-
-def _release(task: Task) -> None:
-    # A finished task stays in the key index (that is how repeats are refused) but need not
-    # keep its callbacks' closures, and what they hold, alive for the rest of the crawl.
-    task.on_result = _ignore
-    task.on_error = _ignore
-    task.params = {}
-    task.choices = ((task.operation, task.params),)

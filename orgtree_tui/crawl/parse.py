@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from orgtree_tui.model import Node, NodeType, Organization, Policy
+from orgtree_tui.records import Node, NodeType, Organization, Policy
 
 
 def organization(record: dict[str, Any]) -> Organization:

@@ -1,7 +1,8 @@
-"""The task loop's counters, as an immutable snapshot that is safe to hand to any thread."""
+"""The task loop's counters, and their immutable snapshot that is safe to hand to any thread."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -25,3 +26,55 @@ class CrawlStats:
     @property
     def total_throttled(self) -> int:
         return sum(self.throttled.values())
+
+
+@dataclass
+class Counters:
+    """What the loop counts as it goes (under its own lock); `snapshot` copies them out."""
+
+    done: int = 0
+    retries: int = 0
+    failed: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+    throttled: dict[str, int] = field(default_factory=dict)
+
+    def snapshot(
+        self, *, queued: int, in_flight: int, workers: int, elapsed: float, rates: dict[str, float]
+    ) -> CrawlStats:
+        return CrawlStats(
+            queued=queued,
+            in_flight=in_flight,
+            done=self.done,
+            workers=workers,
+            calls=dict(self.calls),
+            throttled=dict(self.throttled),
+            retries=self.retries,
+            failed=self.failed,
+            elapsed=elapsed,
+            rates=rates,
+        )
+
+
+class ProgressPacer:
+    """How often the loop hands out a snapshot: when something changed (`dirty`), at most
+    once per `interval` unless forced. Its state is guarded by the loop's lock."""
+
+    def __init__(self, listener: Callable[[CrawlStats], None] | None, interval: float) -> None:
+        self.listener = listener
+        self._interval = interval
+        self._last = 0.0
+        self.dirty = True
+
+    def next_due(self) -> float | None:
+        """When the next snapshot may go out, if one is owed."""
+        if not self.dirty or self.listener is None:
+            return None
+        return self._last + self._interval
+
+    def due(self, now: float, *, force: bool = False) -> bool:
+        """Whether to send a snapshot now; if so, it counts as sent."""
+        if not force and (not self.dirty or now - self._last < self._interval):
+            return False
+        self.dirty = False
+        self._last = now
+        return True

@@ -12,6 +12,7 @@ subscriber (a progress display, say) must not starve the model or stop the crawl
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from pubsub.core.listener import IListenerExcHandler
@@ -30,6 +31,21 @@ DETAIL_STATE = "crawl.detail_state"
 BRANCH_ERROR = "crawl.branch_error"
 PROGRESS = "crawl.progress"
 FINISHED = "crawl.finished"
+
+
+@dataclass(frozen=True, slots=True)
+class BranchError:
+    """Part of the organization that could not be fetched."""
+
+    node_id: str
+    # "structure", "tags", "policies" (ListPolicies: node_id "") or "policy_targets"
+    # (ListTargetsForPolicy of the policy whose id is node_id)
+    part: str
+    operation: str
+    code: str
+    message: str
+    denied: bool
+
 
 ALL_TOPICS = (
     ORGANIZATION,
@@ -60,25 +76,25 @@ class TopicTree:
             """DescribeOrganization answered."""
 
             def msgDataSpec(organization):
-                """- organization: model.Organization"""
+                """- organization: records.Organization"""
 
         class root:
             """A root was listed."""
 
             def msgDataSpec(node):
-                """- node: model.Node of type ROOT"""
+                """- node: records.Node of type ROOT"""
 
         class organizational_unit:
             """An OU was listed under its parent."""
 
             def msgDataSpec(node):
-                """- node: model.Node of type ORGANIZATIONAL_UNIT"""
+                """- node: records.Node of type ORGANIZATIONAL_UNIT"""
 
         class account:
             """An account was listed under its parent."""
 
             def msgDataSpec(node):
-                """- node: model.Node of type ACCOUNT"""
+                """- node: records.Node of type ACCOUNT"""
 
         class parentage:
             """Every page of one child listing of a parent has arrived."""
@@ -86,7 +102,7 @@ class TopicTree:
             def msgDataSpec(parent_id, child_type, child_ids):
                 """
                 - parent_id: the root or OU listed
-                - child_type: model.NodeType of the children (OU or ACCOUNT)
+                - child_type: records.NodeType of the children (OU or ACCOUNT)
                 - child_ids: tuple of every child id, in the order AWS gave them
                 """
 
@@ -105,7 +121,7 @@ class TopicTree:
             def msgDataSpec(node_id, policies):
                 """
                 - node_id: root, OU or account id
-                - policies: tuple of model.Policy
+                - policies: tuple of records.Policy
                 """
 
         class policy_targets:
@@ -114,7 +130,7 @@ class TopicTree:
 
             def msgDataSpec(policy, target_ids):
                 """
-                - policy: model.Policy
+                - policy: records.Policy
                 - target_ids: tuple of root, OU and account ids on that page
                 """
 
@@ -125,14 +141,14 @@ class TopicTree:
                 """
                 - node_id: the node
                 - detail: "tags" or "policies"
-                - state: model.DetailState
+                - state: records.DetailState
                 """
 
         class branch_error:
             """A call failed for good; the crawl goes on without that part."""
 
             def msgDataSpec(error):
-                """- error: engine.BranchError"""
+                """- error: topics.BranchError"""
 
         class progress:
             """A snapshot of the task loop's counters."""
@@ -144,7 +160,7 @@ class TopicTree:
             """The crawl ended: complete, incomplete, cancelled or failed."""
 
             def msgDataSpec(outcome):
-                """- outcome: subscribers.CrawlOutcome"""
+                """- outcome: crawler.CrawlOutcome"""
 
 
 log = logging.getLogger(__name__)

@@ -7,41 +7,12 @@ import random
 import re
 from dataclasses import dataclass, field
 
+from orgtree_tui.demo import names as vocab
 from orgtree_tui.demo.spec import (
     EMAIL_DOMAIN,
     OrgSpec,
 )
 
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(text.split("|"))
-
-
-# What an OU of each kind holds: (child names, the kind of those children).
-_CHILDREN: dict[str, tuple[tuple[str, ...], str]] = {
-    "security": (_names("Log Archive|Security Tooling|Forensics|Break Glass"), "security"),
-    "infra": (_names("Network|Shared Services|Observability|CI-CD|Identity|Backup"), "infra"),
-    "workloads": (_names("Prod|Staging|Dev|Test|QA|Perf"), "env"),
-    "env": (
-        _names(
-            "Payments|Identity|Search|Data Platform|Mobile|Marketing|Logistics|Risk|"
-            "Customer Care|Checkout|Catalog|Billing|Messaging|Analytics|Machine Learning|"
-            "Partner APIs|Reporting|Fraud"
-        ),
-        "bu",
-    ),
-    "bu": (_names("Europe|North America|APAC|LATAM|Middle East|Africa"), "region"),
-    "region": (
-        _names(
-            "Card Issuing|Acquiring|Ledger|Onboarding|Recommendations|Ingestion|Streaming|"
-            "Gateway|Notifications|Pricing|Inventory|Settlement|Compliance|Disputes|Payouts|"
-            "Relevance"
-        ),
-        "team",
-    ),
-    "sandbox": (_names("Engineering|Data Science|Product|Research|Interns"), "dept"),
-    "dept": (_names("Platform|Frontend|Backend|Mobile|ML"), "squad"),
-}
 # How likely a new OU lands under an OU of each kind; kinds not listed get none.
 _OU_WEIGHT = {
     "workloads": 2.0,
@@ -64,71 +35,6 @@ _ACCOUNT_WEIGHT = {
     "dept": 1.5,
     "squad": 1.5,
 }
-_CHAIN = (
-    ("Workloads", "workloads"),
-    ("Prod", "env"),
-    ("Payments", "bu"),
-    ("Europe", "region"),
-    ("Card Issuing", "team"),
-)
-_TOP = (
-    ("Security", "security"),
-    ("Infrastructure", "infra"),
-    ("Sandbox", "sandbox"),
-    ("Suspended", "suspended"),
-    ("Policy Staging", "staging"),
-)
-_REGION_CODES = {
-    "Europe": "eu",
-    "North America": "na",
-    "APAC": "apac",
-    "LATAM": "latam",
-    "Middle East": "me",
-    "Africa": "af",
-}
-_SERVICES = _names("api|web|data|batch|ml|events|core|edge|etl|portal")
-_INFRA_ACCOUNTS = _names(
-    "network-hub|network-egress|shared-services|ci-cd|dns|artifact-registry|observability|"
-    "backup-vault|identity-center"
-)
-_SECURITY_ACCOUNTS = _names("security-tooling|guardduty-admin|forensics|break-glass|security-lake")
-_FIRST = _names(
-    "alice|bob|carol|dmitri|erin|farah|george|hana|ivan|jun|kemal|lena|mateo|nadia|oscar|"
-    "priya|quinn|rosa|sven|tomoko|uma|victor|wen|xavier|yara|zoe"
-)
-_LAST = _names(
-    "smith|garcia|chen|novak|okafor|muller|tanaka|silva|kowalski|nguyen|haddad|johansson|"
-    "rossi|patel|obrien"
-)
-_COST_CENTERS = {
-    "Payments": "CC-1100",
-    "Identity": "CC-1200",
-    "Search": "CC-1300",
-    "Risk": "CC-1400",
-    "Fraud": "CC-1450",
-    "Marketing": "CC-1500",
-}
-_RESTRICTED = {"Payments", "Identity", "Risk", "Fraud", "Billing", "Checkout"}
-# Real AWS accepts any characters in OU and account names; these break naive exporters.
-_FANCY_OU_NAMES = (
-    "\u00dcn\u00efc\u00f8d\u00e9 & Co. (EU)",
-    "Data/Analytics",
-    'R&D "Labs"',
-    "\u6771\u4eac Tokyo",
-    "Back\\slash",
-    "Z\u00fcrich \u2013 Fintech",
-    "Spaced  Out",
-    "\u00e9mojis \U0001f680",
-)
-_FANCY_ACCOUNT_NAMES = (
-    "O'Brien's sandbox",
-    "payments/eu (legacy)",
-    "\u00dcn\u00efc\u00f8d\u00e9-prod",
-    'ACME, Inc. "Prod"',
-    "<b>not html</b>",
-    "tab-free\\path",
-    "na\u00efve caf\u00e9",
-)
 
 
 @dataclass
@@ -201,9 +107,9 @@ def _plan_ous(spec: OrgSpec, rng: random.Random) -> list[_OuPlan]:
         ous.append(_OuPlan(name, parent, level, kind, context))
 
     # The chain first, so the spec's depth is reached even with few OUs.
-    for i, (name, kind) in enumerate(_CHAIN[: min(spec.depth, spec.ous)]):
+    for i, (name, kind) in enumerate(vocab.CHAIN[: min(spec.depth, spec.ous)]):
         add(name, i - 1 if i else None, kind)
-    for name, kind in _TOP:
+    for name, kind in vocab.TOP:
         if len(ous) < spec.ous:
             add(name, None, kind)
     sandbox = next((i for i, ou in enumerate(ous) if ou.kind == "sandbox"), None)
@@ -220,15 +126,15 @@ def _plan_ous(spec: OrgSpec, rng: random.Random) -> list[_OuPlan]:
             add(_unique(f"Unit {len(ous) + 1}", used.get(None, set())), None, "dept")
             continue
         parent = rng.choices([i for i, _ in open_parents], [w for _, w in open_parents])[0]
-        names, kind = _CHILDREN[ous[parent].kind]
+        names, kind = vocab.CHILDREN[ous[parent].kind]
         taken = used.get(parent, set())
         free = [n for n in names if n not in taken]
         name = rng.choice(free) if free else _unique(f"{names[0]} {len(taken) + 1}", taken)
         add(name, parent, kind)
     if spec.fancy_names:
         # Leave the chain and top level alone: they carry the realistic structure.
-        fixed = min(spec.depth, spec.ous) + len(_TOP)
-        for ou, fancy in zip(ous[fixed:], _FANCY_OU_NAMES, strict=False):
+        fixed = min(spec.depth, spec.ous) + len(vocab.TOP)
+        for ou, fancy in zip(ous[fixed:], vocab.FANCY_OU_NAMES, strict=False):
             if fancy not in used.get(ou.parent, set()):
                 used.setdefault(ou.parent, set()).add(fancy)
                 ou.name = fancy
@@ -297,7 +203,7 @@ def _environment(ctx: dict[str, str]) -> str:
 
 def _cost_center(ctx: dict[str, str]) -> str:
     if "bu" in ctx:
-        return _COST_CENTERS.get(ctx["bu"], f"CC-{2000 + 37 * len(ctx['bu']) % 1000}")
+        return vocab.COST_CENTERS.get(ctx["bu"], f"CC-{2000 + 37 * len(ctx['bu']) % 1000}")
     if "security" in ctx:
         return "CC-0900"
     if "sandbox" in ctx:
@@ -309,7 +215,7 @@ def _data_class(ctx: dict[str, str]) -> str:
     if "security" in ctx:
         return "restricted"
     if ctx.get("env") == "Prod":
-        return "restricted" if ctx.get("bu") in _RESTRICTED else "confidential"
+        return "restricted" if ctx.get("bu") in vocab.RESTRICTED else "confidential"
     if "sandbox" in ctx or ctx.get("bu") == "Marketing":
         return "public"
     return "internal"
@@ -342,19 +248,19 @@ def _plan_accounts(
     ]:
         add(name, security)
     for _ in range(spec.wide_parent_accounts):
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        first, last = rng.choice(vocab.FIRST), rng.choice(vocab.LAST)
         add(f"sandbox-{first}-{last}", sandbox, owner=f"{first}.{last}@{EMAIL_DOMAIN}")
     placeable = [
         (i, _ACCOUNT_WEIGHT[ou.kind]) for i, ou in enumerate(ous) if ou.kind in _ACCOUNT_WEIGHT
     ]
     while len(accounts) < members - spec.suspended:
         if not placeable or rng.random() < 0.02:
-            add(f"legacy-{rng.choice(_SERVICES)}", None)
+            add(f"legacy-{rng.choice(vocab.SERVICES)}", None)
             continue
         parent = rng.choices([i for i, _ in placeable], [w for _, w in placeable])[0]
         add(_account_name(ous[parent], rng, per_ou.get(parent, 0)), parent)
     for _ in range(spec.suspended):
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        first, last = rng.choice(vocab.FIRST), rng.choice(vocab.LAST)
         add(
             f"retired-{first}-{last}",
             retired,
@@ -362,7 +268,7 @@ def _plan_accounts(
             owner=f"{first}.{last}@{EMAIL_DOMAIN}",
         )
     if spec.fancy_names:
-        for account, fancy in zip(accounts[2:], _FANCY_ACCOUNT_NAMES, strict=False):
+        for account, fancy in zip(accounts[2:], vocab.FANCY_ACCOUNT_NAMES, strict=False):
             account.name = fancy
     return accounts
 
@@ -378,15 +284,15 @@ def _unique_slug(name: str, taken: set[str]) -> str:
 def _account_name(ou: _OuPlan, rng: random.Random, index: int) -> str:
     ctx = ou.context
     if ou.kind == "infra":
-        return _INFRA_ACCOUNTS[index % len(_INFRA_ACCOUNTS)]
+        return vocab.INFRA_ACCOUNTS[index % len(vocab.INFRA_ACCOUNTS)]
     if ou.kind == "security":
-        return _SECURITY_ACCOUNTS[index % len(_SECURITY_ACCOUNTS)]
+        return vocab.SECURITY_ACCOUNTS[index % len(vocab.SECURITY_ACCOUNTS)]
     if "sandbox" in ctx:
-        return f"sandbox-{rng.choice(_FIRST)}-{rng.choice(_LAST)}"
+        return f"sandbox-{rng.choice(vocab.FIRST)}-{rng.choice(vocab.LAST)}"
     parts = [_slug(ctx.get("team") or ctx.get("bu") or "shared")]
     if "region" in ctx:
-        parts.append(_REGION_CODES.get(ctx["region"], _slug(ctx["region"])))
-    parts.append(_SERVICES[index % len(_SERVICES)])
+        parts.append(vocab.REGION_CODES.get(ctx["region"], _slug(ctx["region"])))
+    parts.append(vocab.SERVICES[index % len(vocab.SERVICES)])
     parts.append(_slug(ctx.get("env", "shared")))
     return "-".join(parts)
 

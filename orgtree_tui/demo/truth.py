@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from orgtree_tui.demo.spec import (
     NodeKind,
 )
-from orgtree_tui.model import Counts, NodeType, OrgTree
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Counts, NodeType
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
-from orgtree_tui.model import DetailState
+from orgtree_tui.records import DetailState
 
 HEADER = (
     "id",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.exporters.labels import diagram_label, organization_line
 from orgtree_tui.exporters.snapshot import Snapshot
-from orgtree_tui.model import NodeType
+from orgtree_tui.records import NodeType
+from orgtree_tui.text import visible
 
 _SHAPES = {
     NodeType.ROOT: "house",

@@ -11,9 +11,9 @@ import re
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
-from orgtree_tui.model import DetailState
+from orgtree_tui.records import DetailState
+from orgtree_tui.text import visible
 
 NAMESPACE = "http://graphml.graphdrawing.org/xmlns"
 _SCHEMA = "http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd"

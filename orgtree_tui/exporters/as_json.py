@@ -7,7 +7,7 @@ from typing import Any
 
 from orgtree_tui.exporters.json_writer import write_document, write_value
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
-from orgtree_tui.model import DetailState, NodeType
+from orgtree_tui.records import DetailState, NodeType
 
 FORMAT_TAG = "orgtree-tui/1"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.exporters.labels import diagram_label, organization_line
 from orgtree_tui.exporters.snapshot import Snapshot
+from orgtree_tui.text import visible
 
 # Inside a quoted label mermaid still reacts to: `"` (ends it), `#` (starts an entity code),
 # `&<>` (labels are HTML), `%` (`%%{init}%%` directives are found anywhere in the text),

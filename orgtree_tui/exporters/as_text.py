@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.exporters.labels import markers, organization_line
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
+from orgtree_tui.text import visible
 
 _TEE, _ELBOW, _PIPE, _SPACE = "├── ", "└── ", "│   ", "    "
 

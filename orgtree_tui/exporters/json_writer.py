@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
-from orgtree_tui.model import DetailState, NodeType
+from orgtree_tui.records import DetailState, NodeType
 
 # What ensure_ascii=False uses: the C encoder when available.
 _str = json.encoder.encode_basestring

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
-from orgtree_tui.model import NodeType
+from orgtree_tui.records import NodeType
 
 
 def markers(entry: Entry) -> str:
@@ -44,7 +44,3 @@ def organization_line(snap: Snapshot) -> str:
     org_id = _UNSAFE_IN_COMMENT.sub("_", org.id)
     management = _UNSAFE_IN_COMMENT.sub("_", org.management_account_id)
     return f"organization {org_id} (management account {management})"
-
-
-def organization_id(snap: Snapshot) -> str:
-    return snap.organization.id if snap.organization else ""

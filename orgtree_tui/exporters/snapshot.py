@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from orgtree_tui.gaps import Gaps
-from orgtree_tui.model import Details, Node, NodeType, Organization, OrgTree, find_gaps
+from orgtree_tui.gaps import Gaps, find_gaps
 
 # The model's own segment escaping, so a derived path is byte-for-byte `OrgTree.path`.
-from orgtree_tui.model import _escape_segment as escape_segment
+from orgtree_tui.paths import escape_segment
+from orgtree_tui.records import Details, Node, NodeType, Organization
+from orgtree_tui.tree_view import TreeView
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ class Snapshot:
         return sum(1 for e in self if e.node.type is node_type)
 
 
-def take_snapshot(tree: OrgTree, root_id: str, *, complete: bool) -> Snapshot:
+def take_snapshot(tree: TreeView, root_id: str, *, complete: bool) -> Snapshot:
     """Raises KeyError when root_id is not in the tree."""
     # walk() copies the subtree under the tree's lock, so the structure is consistent even
     # if the crawl moves or removes nodes before we finish; paths and counts are derived

@@ -16,29 +16,29 @@ from textual.app import App
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from orgtree_tui.aws import ConnectionSettingsError
+from orgtree_tui.connection import ConnectionSettingsError
 from orgtree_tui.console import console_url
 from orgtree_tui.export import FORMATS, ExportError, ExportResult, export_subtree
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import list_profiles
-from orgtree_tui.model import OrgTree
+from orgtree_tui.text import visible
+from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.browser import browser_available, open_in_browser
 from orgtree_tui.ui.filtering import find_matches
-from orgtree_tui.ui.labels import plural
 from orgtree_tui.ui.screens.export_dialog import ExportDialog, ExportRequest
 from orgtree_tui.ui.screens.help import HelpScreen
 from orgtree_tui.ui.screens.profile_picker import ProfilePicker
 from orgtree_tui.ui.sources import OrgSource
 from orgtree_tui.ui.widgets.filter_bar import FilterBar
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
+from orgtree_tui.wording import plural
 
 
 class UserActions(App[int]):
     _export_was_complete = False
     pick_profiles: Callable[[tuple[str, ...]], list[OrgSource]] | None
-    model: OrgTree
+    model: TreeView
     filter_text: str
     matches: list[str]
     today: Callable[[], date]

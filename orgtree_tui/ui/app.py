@@ -27,11 +27,12 @@ from textual.worker import Worker, WorkerState
 
 from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome, CrawlState
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import CallerIdentity
-from orgtree_tui.model import DetailState, OrgTree
+from orgtree_tui.records import DetailState
 from orgtree_tui.source import DEMO_LABEL
+from orgtree_tui.text import visible
+from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.bridge import CrawlBridge
 from orgtree_tui.ui.filtering import find_matches
@@ -99,7 +100,7 @@ class OrgTreeApp(WarmStart):
         self.slots = [self._slot(source) for source in sources]
         for slot in self.slots:
             self.prefetch_cache(slot)
-        self.model: OrgTree = self._combined_model()
+        self.model: TreeView = self._combined_model()
         self.filter_text = ""
         self.matches: list[str] = []
         self._last_drain = -math.inf  # frame_clock() at the last drain and the last key
@@ -435,7 +436,7 @@ class OrgTreeApp(WarmStart):
 
     # -- what is on screen -----------------------------------------------------------------
 
-    def _combined_model(self) -> OrgTree:
+    def _combined_model(self) -> TreeView:
         if len(self.slots) == 1:
             return self.slots[0].tree
         return Forest([s.tree for s in self.slots])

@@ -18,8 +18,8 @@ from textual.message_pump import MessagePump
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.crawl.subscribers import BranchError
-from orgtree_tui.model import DetailState, Node, Organization, Policy
+from orgtree_tui.crawl.topics import BranchError
+from orgtree_tui.records import DetailState, Node, Organization, Policy
 from orgtree_tui.ui.messages import CrawlFinished, CrawlNewsPending, CrawlProgress
 
 

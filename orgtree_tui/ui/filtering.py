@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from orgtree_tui.model import Node, OrgTree
+from orgtree_tui.records import Node
+from orgtree_tui.tree_view import TreeView
 
 
-def node_matches(tree: OrgTree, node: Node, needle: str) -> bool:
+def node_matches(tree: TreeView, node: Node, needle: str) -> bool:
     """Case-insensitive substring match on name, id, email or any tag value."""
     fields = [node.name, node.id, node.email or ""]
     tags = tree.details(node.id).tags
@@ -14,7 +15,7 @@ def node_matches(tree: OrgTree, node: Node, needle: str) -> bool:
     return any(needle in f.casefold() for f in fields)
 
 
-def find_matches(tree: OrgTree, query: str) -> list[str]:
+def find_matches(tree: TreeView, query: str) -> list[str]:
     """Ids of matching nodes in display order (depth first, export order)."""
     needle = query.strip().casefold()
     if not needle:
@@ -25,7 +26,7 @@ def find_matches(tree: OrgTree, query: str) -> list[str]:
     return found
 
 
-def with_ancestors(tree: OrgTree, ids: list[str]) -> set[str]:
+def with_ancestors(tree: TreeView, ids: list[str]) -> set[str]:
     """The matches plus every node on the way down to them."""
     shown = set(ids)
     for node_id in ids:

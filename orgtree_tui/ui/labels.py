@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.gaps import Missing
-from orgtree_tui.model import Node, NodeType, OrgTree
-from orgtree_tui.wording import plural
+from orgtree_tui.records import Node, NodeType
+from orgtree_tui.text import visible
+from orgtree_tui.tree_view import TreeView
 
-__all__ = ["node_label", "plural"]
+__all__ = ["node_label"]
 
 INCOMPLETE_MARK = "⚠ incomplete"
 # Tags or SCPs that were asked for and refused or failed (not those still on their way).
@@ -20,7 +20,7 @@ CHANGE_STYLE = "bold green"
 
 
 def node_label(
-    tree: OrgTree, node: Node, *, match: bool = False, change: str = "", note: str = ""
+    tree: TreeView, node: Node, *, match: bool = False, change: str = "", note: str = ""
 ) -> Text:
     """`change`: what the last refresh did to the node ("new", "moved", "renamed");
     `note`: which organization a root belongs to, when several are shown."""
@@ -47,7 +47,7 @@ def node_label(
     return label
 
 
-def _detail_marks(tree: OrgTree, node: Node, label: Text) -> None:
+def _detail_marks(tree: TreeView, node: Node, label: Text) -> None:
     """`⚠ tags failed`, `⚠ SCPs not permitted`, or `⚠ tags, SCPs failed` when both agree."""
     tags, policies = tree.detail_gaps(node.id)
     words = {

@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from orgtree_tui import cache
+from orgtree_tui.cache import store as cache
 from orgtree_tui.crawl.crawler import CrawlOptions
 from orgtree_tui.identity import open_session
 from orgtree_tui.source import DEMO_LABEL, Source, connections, open_connection, open_demo
@@ -31,7 +31,7 @@ from orgtree_tui.ui.app import DETAILS_DELAY, OrgTreeApp
 from orgtree_tui.ui.sources import OrgSource
 
 if TYPE_CHECKING:
-    from orgtree_tui.cli import Options
+    from orgtree_tui.options import Options
 
 EXIT_GRACE = 0.05  # seconds crawl threads get to finish after the app has closed
 SAVE_GRACE = 5.0  # seconds a cache file being written gets (50,000 nodes: about 0.5 s)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from orgtree_tui.cache import LoadResult
+    from orgtree_tui.cache.store import LoadResult
     from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome
     from orgtree_tui.crawl.stats import CrawlStats
     from orgtree_tui.identity import CallerIdentity

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from orgtree_tui import cache
+from orgtree_tui.cache import store as cache
 from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome, CrawlState
 from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.identity import CallerIdentity

@@ -16,11 +16,11 @@ from functools import partial
 from textual import work
 from textual.worker import Worker, WorkerState
 
-from orgtree_tui import cache
+from orgtree_tui.cache import store as cache
 from orgtree_tui.changes import Changes, refresh_changes
 from orgtree_tui.crawl.crawler import CrawlOutcome, CrawlState
-from orgtree_tui.exporters.escape import visible
 from orgtree_tui.model import OrgTree
+from orgtree_tui.text import visible
 from orgtree_tui.ui.actions import UserActions
 from orgtree_tui.ui.messages import CacheLoaded
 from orgtree_tui.ui.org_slot import OrgSlot

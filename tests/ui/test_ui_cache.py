@@ -12,9 +12,11 @@ import pytest
 from textual.pilot import Pilot
 from ui_support import SIZE, SPEC, GatedClient, SampleOrg, app_for, crawled, shown_ids, wait_for
 
-from orgtree_tui import cache
-from orgtree_tui.aws import Connection, OrgClient, make_client
+from orgtree_tui.aws import OrgClient, make_client
+from orgtree_tui.cache import store
+from orgtree_tui.connection import Connection
 from orgtree_tui.demo import build_org
+from orgtree_tui.identity import open_session
 from orgtree_tui.locations import CACHE_DIR_ENV
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
@@ -44,7 +46,7 @@ async def first_crawl(org: SampleOrg, *, details: bool = True) -> None:
     app = app_for(org.client, cache_source=LABEL, details=details, details_delay=None)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        await wait_for(pilot, lambda: cache.cache_path(LABEL).exists())
+        await wait_for(pilot, lambda: store.cache_path(LABEL).exists())
         await pilot.press("q")
 
 
@@ -101,22 +103,22 @@ async def test_cached_tree_shows_at_once_and_the_refresh_marks_what_changed(
         assert tree.reveal(changed["renamed"])
         label = tree.widget_node(changed["renamed"])
         assert label is not None and "renamed" in str(label.label)
-        await wait_for(pilot, lambda: cache.load(LABEL).cached is not None)
-    saved = cache.load(LABEL).cached
+        await wait_for(pilot, lambda: store.load(LABEL).cached is not None)
+    saved = store.load(LABEL).cached
     assert saved is not None and changed["added"] in saved.tree
 
 
 async def test_a_corrupt_cache_is_ignored_with_a_warning_and_replaced(
     org: SampleOrg, cache_home: Path
 ) -> None:
-    path = cache.cache_path(LABEL, create=True)
+    path = store.cache_path(LABEL, create=True)
     path.write_text('{"format_version": 1, "nodes": [[')
     app = app_for(org.client, cache_source=LABEL)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         assert app.state == "complete"
         assert any("cache ignored" in n for n in notes(app)), notes(app)
-        await wait_for(pilot, lambda: cache.load(LABEL).cached is not None)
+        await wait_for(pilot, lambda: store.load(LABEL).cached is not None)
 
 
 async def shown_from_the_cache_alone(
@@ -162,7 +164,9 @@ async def test_expired_credentials_keep_the_tree_and_r_resumes() -> None:
             return None
 
         server.middleware.fault = hook
-        app = app_for(make_client(conn), workers=2, details=False, connection=conn)
+        app = app_for(
+            make_client(conn, session=open_session(conn)), workers=2, details=False, connection=conn
+        )
         async with app.run_test(size=SIZE) as pilot:
             await crawled(pilot)
             assert app.state == "failed"

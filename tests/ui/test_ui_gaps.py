@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.model import Counts, DetailState, Node, NodeType, OrgTree
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Counts, DetailState, Node, NodeType
 from orgtree_tui.ui.labels import node_label
 from orgtree_tui.ui.widgets.status_bar import StatusLine, render_status
 

@@ -12,8 +12,8 @@ from rich.text import Text
 from ui_support import SIZE, SampleOrg, app_for, crawled
 
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.exporters.escape import visible
-from orgtree_tui.model import Counts
+from orgtree_tui.records import Counts
+from orgtree_tui.text import visible
 from orgtree_tui.ui.widgets.status_bar import StatusLine, render_status
 
 EVIL = "\x1b[31mred\x1b[0m [bold]b[/bold] [link=https://evil.example]click[/link]\x07"

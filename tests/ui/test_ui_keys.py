@@ -9,7 +9,7 @@ from rich.console import Console
 from textual.containers import VerticalScroll
 from ui_support import SIZE, SampleOrg, app_for, crawled, shown_children, shown_ids, wait_for
 
-from orgtree_tui.model import NodeType
+from orgtree_tui.records import NodeType
 from orgtree_tui.source import DEMO_LABEL
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.filtering import find_matches, with_ancestors

@@ -18,8 +18,10 @@ import pytest
 from rich.console import Console
 from ui_support import SIZE, SPEC, GatedClient, SampleOrg, app_for, crawled, wait_for
 
-from orgtree_tui.aws import Connection, ConnectionSettingsError, OrgClient, make_client
+from orgtree_tui.aws import OrgClient, make_client
+from orgtree_tui.connection import Connection, ConnectionSettingsError
 from orgtree_tui.demo import build_org
+from orgtree_tui.identity import open_session
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
 from orgtree_tui.ui.app import NOTHING_CRAWLED
@@ -244,7 +246,7 @@ async def test_quit_under_a_throttle_storm_is_at_once() -> None:
         conn = Connection(
             endpoint_url=server.endpoint_url, access_key="testing", secret_key="testing"
         )
-        app = app_for(make_client(conn), connection=conn)
+        app = app_for(make_client(conn, session=open_session(conn)), connection=conn)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(
                 pilot, lambda: app.stats.total_throttled >= 3 and app.state == "crawling", 20

@@ -17,13 +17,15 @@ from textual.app import App, ComposeResult
 from textual.widgets import Label, Static
 from ui_support import FAST, SIZE, TODAY, GatedClient, crawled, wait_for
 
-from orgtree_tui import cache
-from orgtree_tui.aws import Connection, OrgClient
+from orgtree_tui.aws import OrgClient
+from orgtree_tui.cache import store as cache
 from orgtree_tui.cli import parse_args
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl.crawler import CrawlOptions
 from orgtree_tui.forest import Forest
 from orgtree_tui.locations import CACHE_DIR_ENV
-from orgtree_tui.model import Node, NodeType, OrgTree
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Node, NodeType
 from orgtree_tui.source import Source, open_connection
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.launch import app_for_options, make_app

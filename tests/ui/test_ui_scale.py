@@ -7,7 +7,8 @@ from textual.app import App, ComposeResult
 from textual.widgets.tree import TreeNode
 from ui_support import wait_for
 
-from orgtree_tui.model import Node, NodeType, OrgTree
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Node, NodeType
 from orgtree_tui.ui.widgets.org_tree import CHUNK, LOADING, OrgTreeView
 
 HUGE = 5000

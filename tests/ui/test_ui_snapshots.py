@@ -11,7 +11,7 @@ from typing import Any
 from textual.pilot import Pilot
 from ui_support import SIZE, SampleOrg, app_for, crawled, wait_for
 
-from orgtree_tui.aws import ConnectionSettingsError
+from orgtree_tui.connection import ConnectionSettingsError
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.launch import make_app
 

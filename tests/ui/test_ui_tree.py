@@ -23,7 +23,7 @@ from ui_support import (
 )
 
 from orgtree_tui.aws import OrgClient
-from orgtree_tui.model import Node, NodeType
+from orgtree_tui.records import Node, NodeType
 from orgtree_tui.ui.app import DRAIN_INTERVAL, KEY_PAUSE, KEYS_HOLD_DRAINS_FOR, OrgTreeApp
 from orgtree_tui.ui.labels import INCOMPLETE_MARK
 

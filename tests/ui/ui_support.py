@@ -12,7 +12,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from orgtree_tui.aws import READ_ONLY_OPERATIONS, Connection, OrgClient
+from orgtree_tui.aws import READ_ONLY_OPERATIONS, OrgClient
+from orgtree_tui.connection import Connection
 from orgtree_tui.crawl.crawler import CrawlOptions
 from orgtree_tui.demo import GroundTruth, OrgSpec, build_org, read_truth
 from orgtree_tui.quotas import Quota

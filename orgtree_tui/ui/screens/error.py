@@ -9,8 +9,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
-from orgtree_tui.aws import ConnectionSettingsError, explain
-from orgtree_tui.exporters.escape import visible
+from orgtree_tui.aws_errors import explain
+from orgtree_tui.connection import ConnectionSettingsError
+from orgtree_tui.text import visible
 
 
 class ErrorScreen(ModalScreen[str]):

@@ -22,10 +22,11 @@ from orgtree_tui.export import (
     check_destination,
     default_filename,
 )
-from orgtree_tui.exporters.escape import visible
-from orgtree_tui.model import NodeType, OrgTree
-from orgtree_tui.ui.labels import plural
+from orgtree_tui.records import NodeType
+from orgtree_tui.text import visible
+from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui.screens.confirm import ConfirmScreen
+from orgtree_tui.wording import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
 
     def __init__(
         self,
-        model: OrgTree,
+        model: TreeView,
         node_id: str,
         today: date,
         directory: Path | None = None,

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, SelectionList
 
-from orgtree_tui.exporters.escape import visible
+from orgtree_tui.text import visible
 
 
 class ProfileList(SelectionList[str]):

@@ -12,8 +12,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from orgtree_tui.exporters.escape import visible
-from orgtree_tui.model import DetailState, Node, NodeType, OrgTree, Policy
+from orgtree_tui.records import DetailState, Node, NodeType, Policy
+from orgtree_tui.text import visible
+from orgtree_tui.tree_view import TreeView
 
 LOADING = "loading..."
 NOT_FETCHED = "not fetched (r crawls)"  # no crawl is running that would fetch it
@@ -33,7 +34,7 @@ class DetailsPane(VerticalScroll, can_focus=False):
         self._body = Static(self.rendered, id="details-body")
         self._shown_as: tuple[object, ...] = (None, None, None)
         self._shown_at = 0.0
-        self._model: OrgTree | None = None
+        self._model: TreeView | None = None
         self._lines = 0
         self._refold_pending = False
         # Whether a crawl is there to fetch a node's details when they are asked for.
@@ -42,7 +43,7 @@ class DetailsPane(VerticalScroll, can_focus=False):
     def compose(self) -> ComposeResult:
         yield self._body
 
-    def show(self, model: OrgTree, node_id: str | None) -> None:
+    def show(self, model: TreeView, node_id: str | None) -> None:
         self.node_id = node_id
         node = model.get(node_id) if node_id else None
         self._model = model
@@ -79,7 +80,7 @@ class DetailsPane(VerticalScroll, can_focus=False):
         if self._model is not None and self.node_id is not None:
             self.show(self._model, self.node_id)  # the columns fold to the new width
 
-    def refresh_if_changed(self, model: OrgTree, *, force: bool = False) -> None:
+    def refresh_if_changed(self, model: TreeView, *, force: bool = False) -> None:
         """Render again only if what is shown changed: while a crawl streams, most news is
         about other nodes, and each render re-lays out the pane. Counts that only grew are
         shown at most twice a second (the crawl's end shows the final ones)."""
@@ -92,13 +93,13 @@ class DetailsPane(VerticalScroll, can_focus=False):
             self.show(model, self.node_id)
 
     @staticmethod
-    def _signature(model: OrgTree, node_id: str | None) -> tuple[object, ...]:
+    def _signature(model: TreeView, node_id: str | None) -> tuple[object, ...]:
         if node_id is None:
             return (None, None, None)
         return (model.get(node_id), model.is_incomplete(node_id), model.counts(node_id))
 
 
-def render_details(model: OrgTree, node: Node, width: int = 60, *, pending: str = LOADING) -> Text:
+def render_details(model: TreeView, node: Node, width: int = 60, *, pending: str = LOADING) -> Text:
     """One Text, laid out by hand in columns: a Rich Table costs ten times as much to
     render, and while a big org streams in this pane is rendered again and again."""
     fields: list[tuple[str, str, str]] = []

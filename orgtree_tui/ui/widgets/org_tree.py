@@ -21,7 +21,8 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from orgtree_tui.forest import Forest
-from orgtree_tui.model import Node, NodeType, OrgTree, sort_key
+from orgtree_tui.records import Node, NodeType, sort_key
+from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui.filtering import with_ancestors
 from orgtree_tui.ui.labels import node_label
 
@@ -44,7 +45,7 @@ class OrgTreeView(Tree[str]):
         Binding("c", "collapse_everything", "Collapse"),  # all of it; short for 80 columns
     ]
 
-    def __init__(self, model: OrgTree, *, id: str | None = None) -> None:
+    def __init__(self, model: TreeView, *, id: str | None = None) -> None:
         super().__init__("organization", id=id)
         self.show_root = False
         self.guide_depth = 3
@@ -88,7 +89,7 @@ class OrgTreeView(Tree[str]):
     def expanded_ids(self) -> set[str]:
         return {i for i, tn in self._by_id.items() if tn.is_expanded}
 
-    def reset_model(self, model: OrgTree, *, placeholder: str = "") -> None:
+    def reset_model(self, model: TreeView, *, placeholder: str = "") -> None:
         """Show another crawl's model, keeping what was expanded and selected."""
         self._want_expanded = self.expanded_ids() | self._want_expanded
         self._want_cursor = self.cursor_id or self._want_cursor

@@ -8,9 +8,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.exporters.escape import visible
-from orgtree_tui.model import Counts
-from orgtree_tui.ui.labels import plural
+from orgtree_tui.records import Counts
+from orgtree_tui.text import visible
+from orgtree_tui.wording import plural
 
 _STATE_STYLES = {
     "connecting": "bold cyan",

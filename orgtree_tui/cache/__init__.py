@@ -1,0 +1,1 @@
+"""The last crawled tree on disk: `store` (keys, paths, freshness) and `format` (the file)."""

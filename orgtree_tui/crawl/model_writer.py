@@ -1,0 +1,59 @@
+"""`ModelWriter`: the one listener that turns a crawl's topics into its OrgTree."""
+
+from __future__ import annotations
+
+from pubsub.core.publisher import Publisher
+
+from orgtree_tui.crawl import topics
+from orgtree_tui.crawl.topics import BranchError
+from orgtree_tui.gaps import Missing
+from orgtree_tui.model import OrgTree
+from orgtree_tui.records import DetailState, Node, Organization, Policy
+
+
+class ModelWriter:
+    """Keeps an OrgTree in step with the topics. Subscribe it before anyone else."""
+
+    def __init__(self, tree: OrgTree, publisher: Publisher) -> None:
+        self.tree = tree
+        # pypubsub keeps weak references: the bound methods live as long as this object.
+        publisher.subscribe(self.on_organization, topics.ORGANIZATION)
+        publisher.subscribe(self.on_node, topics.ROOT)
+        publisher.subscribe(self.on_node, topics.ORGANIZATIONAL_UNIT)
+        publisher.subscribe(self.on_node, topics.ACCOUNT)
+        publisher.subscribe(self.on_tags, topics.TAGS)
+        publisher.subscribe(self.on_policies, topics.POLICIES)
+        publisher.subscribe(self.on_policy_targets, topics.POLICY_TARGETS)
+        publisher.subscribe(self.on_detail_state, topics.DETAIL_STATE)
+        publisher.subscribe(self.on_branch_error, topics.BRANCH_ERROR)
+
+    def on_organization(self, organization: Organization) -> None:
+        self.tree.set_organization(organization)
+
+    def on_node(self, node: Node) -> None:
+        self.tree.add(node)
+
+    def on_tags(self, node_id: str, tags: dict[str, str]) -> None:
+        self.tree.set_tags(node_id, tags)
+
+    def on_policies(self, node_id: str, policies: tuple[Policy, ...]) -> None:
+        self.tree.set_policies(node_id, policies)
+
+    def on_policy_targets(self, policy: Policy, target_ids: tuple[str, ...]) -> None:
+        self.tree.add_policy_attachments(policy, target_ids)
+
+    def on_detail_state(self, node_id: str, detail: str, state: DetailState) -> None:
+        if detail == "tags":
+            self.tree.set_tags_state(node_id, state)
+        else:
+            self.tree.set_policies_state(node_id, state)
+
+    def on_branch_error(self, error: BranchError) -> None:
+        cause = Missing.DENIED if error.denied else Missing.FAILED
+        if error.part == "structure":
+            reason = f"{error.operation}: {error.code}"
+            self.tree.mark_incomplete(error.node_id, reason, cause=cause)
+        elif error.part == "policy_targets":
+            # One policy's ListTargetsForPolicy failed: the other attachments stand, and
+            # every node's SCP list may lack this one, which the exports must say.
+            self.tree.mark_policy_targets_missing(error.node_id, cause)

@@ -1,0 +1,195 @@
+"""`Planner`: what each node found makes necessary, queued as tasks.
+
+A root or OU found -> list its OUs and its accounts (every page, see `accounts`) and fetch
+its tags; an account found -> fetch its tags. SCPs are the `PolicyMap`'s, which the planner
+starts once the organization is known and tells of every node found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from pubsub.core.publisher import Publisher
+
+from orgtree_tui.aws_errors import ErrorKind
+from orgtree_tui.crawl import parse, topics
+from orgtree_tui.crawl.accounts import AccountPlacer
+from orgtree_tui.crawl.policy_map import PolicyMap
+from orgtree_tui.crawl.task import DETAILS, STRUCTURE, CallError, Task
+from orgtree_tui.crawl.topics import BranchError
+from orgtree_tui.records import DetailState, Node, NodeType
+
+Submit = Callable[[Task], bool]
+Forget = Callable[[Hashable], None]
+
+
+class Planner:
+    """Queues the calls that what was just found makes necessary."""
+
+    def __init__(
+        self,
+        publisher: Publisher,
+        submit: Submit,
+        *,
+        details: bool,
+        forget: Forget = lambda key: None,
+    ) -> None:
+        self.publisher = publisher
+        self.submit = submit
+        self._forget = forget  # lets a failed chain's first page be asked for again
+        self.details = details
+        self._known: dict[str, NodeType] = {}
+        self.policies = PolicyMap(
+            publisher,
+            submit,
+            known=self._known,
+            forget=forget,
+            detail_failed=self._detail_failed,
+            branch_failed=self._branch_error,
+        )
+        self._accounts = AccountPlacer(
+            publisher,
+            submit,
+            lambda parent_id, error: self._branch_error(parent_id, "structure", error),
+        )
+        publisher.subscribe(self.on_parent, topics.ROOT)
+        publisher.subscribe(self.on_parent, topics.ORGANIZATIONAL_UNIT)
+        publisher.subscribe(self.on_account, topics.ACCOUNT)
+
+    # -- start ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        # Roots and the account stream do not depend on the organization record: ask at once.
+        self._list_roots(None)
+        self._accounts.start_stream()
+        self.submit(
+            Task(
+                "DescribeOrganization",
+                {},
+                STRUCTURE,
+                self._organization_found,
+                key=("organization",),
+                fatal=True,
+                # The first call is where a wrong endpoint shows: say so in a second, not 15.
+                transient_attempts=3,
+            )
+        )
+
+    def _organization_found(self, response: dict[str, Any]) -> None:
+        self.publisher.sendMessage(
+            topics.ORGANIZATION, organization=parse.organization(response["Organization"])
+        )
+        if self.details:
+            self.policies.start()
+
+    def _list_roots(self, token: str | None) -> None:
+        params = {"NextToken": token} if token else {}
+
+        def found(response: dict[str, Any]) -> None:
+            for record in response.get("Roots", []):
+                self.publisher.sendMessage(topics.ROOT, node=parse.root(record))
+            if response.get("NextToken"):
+                self._list_roots(response["NextToken"])
+
+        self.submit(Task("ListRoots", params, STRUCTURE, found, fatal=True))
+
+    # -- structure ----------------------------------------------------------------------
+
+    def on_parent(self, node: Node) -> None:
+        if node.id in self._known:
+            return
+        self._known[node.id] = node.type
+        self._list_ous(node.id, None, [])
+        self._accounts.list_parent(node.id)
+        self._node_found(node)
+
+    def on_account(self, node: Node) -> None:
+        if node.id in self._known:
+            return
+        self._known[node.id] = node.type
+        self._node_found(node)
+
+    def _node_found(self, node: Node) -> None:
+        if not self.details:
+            return
+        self.fetch_tags(node.id, DETAILS)
+        self.policies.node_found(node.id)
+
+    def _list_ous(self, parent_id: str, token: str | None, seen: list[str]) -> None:
+        params: dict[str, Any] = {"ParentId": parent_id}
+        if token:
+            params["NextToken"] = token
+
+        def found(response: dict[str, Any]) -> None:
+            for record in response.get("OrganizationalUnits", []):
+                node = parse.organizational_unit(record, parent_id)
+                seen.append(node.id)
+                self.publisher.sendMessage(topics.ORGANIZATIONAL_UNIT, node=node)
+            # A page can be empty and still carry a NextToken: always follow it.
+            if response.get("NextToken"):
+                self._list_ous(parent_id, response["NextToken"], seen)
+            else:
+                self.publisher.sendMessage(
+                    topics.PARENTAGE,
+                    parent_id=parent_id,
+                    child_type=NodeType.ORGANIZATIONAL_UNIT,
+                    child_ids=tuple(seen),
+                )
+
+        def failed(error: CallError) -> None:
+            self._branch_error(parent_id, "structure", error)
+
+        self.submit(Task("ListOrganizationalUnitsForParent", params, STRUCTURE, found, failed))
+
+    # -- tags ---------------------------------------------------------------------------
+
+    def fetch_tags(self, node_id: str, priority: int) -> None:
+        self._fetch_tags_page(node_id, priority, None, {})
+
+    def _fetch_tags_page(
+        self, node_id: str, priority: int, token: str | None, tags: dict[str, str]
+    ) -> None:
+        params: dict[str, Any] = {"ResourceId": node_id}
+        if token:
+            params["NextToken"] = token
+
+        def found(response: dict[str, Any]) -> None:
+            tags.update(parse.tags(response.get("Tags", [])))
+            if response.get("NextToken"):
+                self._fetch_tags_page(node_id, priority, response["NextToken"], tags)
+            else:
+                self.publisher.sendMessage(topics.TAGS, node_id=node_id, tags=dict(tags))
+
+        def failed(error: CallError) -> None:
+            self._forget(("tags", node_id))  # selected again: the chain starts over
+            self._detail_failed(node_id, "tags", error.kind is ErrorKind.DENIED)
+            self._branch_error(node_id, "tags", error)
+
+        # Only the first page is keyed (that is what a repeat request would resubmit); a
+        # later page is queued once, by the page before it, and needs no key to forget.
+        key = ("tags", node_id) if token is None else None
+        self.submit(Task("ListTagsForResource", params, priority, found, failed, key=key))
+
+    # -- policies: the PolicyMap's ------------------------------------------------------
+
+    def fetch_policies_for(self, node_id: str) -> None:
+        """Policies of one node right now, without waiting for the policy map."""
+        self.policies.fetch_for(node_id)
+
+    # -- errors -------------------------------------------------------------------------
+
+    def _detail_failed(self, node_id: str, detail: str, denied: bool) -> None:
+        state = DetailState.DENIED if denied else DetailState.FAILED
+        self.publisher.sendMessage(topics.DETAIL_STATE, node_id=node_id, detail=detail, state=state)
+
+    def _branch_error(self, node_id: str, part: str, error: CallError) -> None:
+        branch = BranchError(
+            node_id=node_id,
+            part=part,
+            operation=error.operation,
+            code=error.code,
+            message=error.message,
+            denied=error.kind is ErrorKind.DENIED,
+        )
+        self.publisher.sendMessage(topics.BRANCH_ERROR, error=branch)
