@@ -27,13 +27,13 @@ from textual.worker import Worker, WorkerState
 from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome, CrawlState
 from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.exporters.escape import visible
+from orgtree_tui.filtering import NO_MATCHES
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import CallerIdentity
 from orgtree_tui.model import DetailState, OrgTree
 from orgtree_tui.source import DEMO_LABEL
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.bridge import CrawlBridge
-from orgtree_tui.ui.filtering import find_matches
 from orgtree_tui.ui.messages import CrawlFinished, CrawlNewsPending, CrawlProgress, CrawlStarted
 from orgtree_tui.ui.org_slot import OrgSlot, combined_state
 from orgtree_tui.ui.screens.error import ErrorScreen, describe_error
@@ -90,7 +90,7 @@ class OrgTreeApp(WarmStart):
             self.prefetch_cache(slot)
         self.model: OrgTree = self._combined_model()
         self.filter_text = ""
-        self.matches: list[str] = []
+        self.matches = NO_MATCHES
         self._last_drain = 0.0
         self._last_key = 0.0
         self._drain_cost = 0.0  # how long the last drain took
@@ -377,10 +377,8 @@ class OrgTreeApp(WarmStart):
         await tree.add_nodes(nodes)
         self._settle_memory()
         tree.refresh_labels(incomplete)
-        if self.filter_text and (nodes or details):
-            self.matches = find_matches(self.model, self.filter_text)
-            tree.grow_filter(self.matches)
-            self.filter_bar.show_matches(self.filter_text, len(self.matches))
+        if nodes or details:
+            self.filter_news(nodes, details)
         shown = self.details.node_id
         arrived_under = any(n.parent_id == shown for n in nodes)  # its direct count moved
         force = shown in details or shown in incomplete or arrived_under
@@ -408,10 +406,7 @@ class OrgTreeApp(WarmStart):
         self.model = self._combined_model()
         self.org_tree.reset_model(self.model, placeholder=placeholder)
         self._name_roots()
-        if self.filter_text:
-            self.matches = find_matches(self.model, self.filter_text)
-            self.org_tree.set_filter(self.matches)
-            self.filter_bar.show_matches(self.filter_text, len(self.matches))
+        self.filter_forget_model()
 
     def _name_roots(self) -> None:
         """With several organizations, each root says which one it is."""

@@ -20,13 +20,14 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from orgtree_tui.filtering import FilterResult
 from orgtree_tui.forest import Forest
 from orgtree_tui.model import Node, NodeType, OrgTree, sort_key
-from orgtree_tui.ui.filtering import with_ancestors
 from orgtree_tui.ui.labels import node_label
 
 CHUNK = 250  # nodes inserted between yields to the event loop
 LOADING = "loading..."
+OPEN_FIRST = 100  # matches whose branches a filter opens; the rest open when asked
 SortKey = tuple[int, str, str]
 
 
@@ -54,7 +55,7 @@ class OrgTreeView(Tree[str]):
         self._keys: dict[str, list[SortKey]] = {}  # parent id -> keys of placed children
         self._populated: set[str] = set()
         self._visible: set[str] | None = None  # None: no filter
-        self._matches: set[str] = set()
+        self._matches: frozenset[str] = frozenset()
         self._expanded_before_filter: set[str] = set()
         self._want_expanded: set[str] = set()
         self._want_cursor: str | None = None
@@ -164,13 +165,15 @@ class OrgTreeView(Tree[str]):
             note=self._root_notes.get(node.id, ""),
         )
 
-    def set_filter(self, matches: list[str] | None) -> None:
-        """Show only `matches` and their ancestors (None: everything again)."""
+    def set_filter(self, result: FilterResult | None) -> None:
+        """Show only the matches and their ancestors (None: everything again). The way down
+        to the first OPEN_FIRST matches opens; other branches with matches stay closed
+        until asked, so a query matching 50,000 accounts does not build 50,000 lines."""
         cursor = self.cursor_id
-        if matches is None:
+        if result is None:
             if self._visible is None:
                 return
-            self._visible, self._matches = None, set()
+            self._visible, self._matches = None, frozenset()
             self._want_expanded = self._expanded_before_filter
             if cursor is not None:
                 self._want_expanded |= {a.id for a in self.model.ancestors(cursor)}
@@ -178,28 +181,30 @@ class OrgTreeView(Tree[str]):
         else:
             if self._visible is None:
                 self._expanded_before_filter = self.expanded_ids()
-            self._visible = with_ancestors(self.model, matches)
-            self._matches = set(matches)
-            self._want_expanded = set(self._visible)
+            first = result.first(OPEN_FIRST)
+            self._visible = result.shown()
+            self._matches = result.ids
+            self._want_expanded = result.index.with_ancestors(first)
             keep = cursor is not None and cursor in self._matches
-            self._want_cursor = cursor if keep else (matches[0] if matches else None)
+            self._want_cursor = cursor if keep else (first[0] if first else None)
         self._rebuild()
 
-    def grow_filter(self, matches: list[str]) -> None:
+    def grow_filter(self, result: FilterResult) -> None:
         """New matches while crawling: add them (and their ancestors) without a rebuild."""
         if self._visible is None:
             return
-        visible = with_ancestors(self.model, matches)
+        index = result.index
+        visible = result.shown()
         added = visible - self._visible
-        newly_matched = set(matches) - self._matches
-        self._visible, self._matches = visible, set(matches)
-        self._want_expanded |= added
+        newly_matched = result.ids - self._matches
+        self._visible, self._matches = visible, result.ids
+        self._want_expanded |= added & index.with_ancestors(result.first(OPEN_FIRST))
         with self._cursor_kept():
-            for node_id in sorted(added, key=lambda i: len(self.model.ancestors(i))):
+            for node_id in sorted(added, key=lambda i: len(index.path_key(i))):
                 node = self.model.get(node_id)
                 if node is not None:
                     self._place(node)
-        self.refresh_labels(newly_matched)
+        self.refresh_labels(set(newly_matched))
 
     def reveal(self, node_id: str) -> bool:
         """Expand the way down to a node and put the cursor on it."""
@@ -340,6 +345,8 @@ class OrgTreeView(Tree[str]):
             return
         self._populated.add(node_id)
         children = self.model.children(node_id)
+        if self._visible is not None:  # filtered: only what shows, not a chunked fill
+            children = [c for c in children if c.id in self._visible]
         for child in children[:CHUNK]:
             self._place(child)
         if len(children) > CHUNK:
