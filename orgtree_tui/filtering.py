@@ -320,11 +320,13 @@ class FilterIndex:
         """A rename or move changes the keys of the node and all below it."""
         if not self._path_keys:
             return
-        stack = [node_id]
+        stack, seen = [node_id], {node_id}
         while stack:
             current = stack.pop()
             if self._path_keys.pop(current, None) is not None or current == node_id:
-                stack.extend(self._children.get(current, ()))
+                fresh = self._children.get(current, set()) - seen
+                seen |= fresh
+                stack.extend(fresh)
 
 
 NO_MATCHES = FilterResult("", frozenset(), FilterIndex())  # no filter: nothing matched
