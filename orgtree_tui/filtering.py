@@ -8,11 +8,15 @@ keystroke never walks the tree in Python:
 
 - every node's searchable text (its fields, casefolded, joined by a separator no query can
   hold) sits in one flat haystack string, appended to as nodes arrive; a query is a run of
-  C-level `str.find` calls over it, and the Python work is one step per match;
+  C-level `str.find` calls over it, and the Python work is one step per match (a query of
+  one or two characters, which matches much of any tree, is one C-speed pass over the
+  node texts instead);
 - a query that extends the previous one (the user typed one more character) only re-checks
   the previous matches, when there are few of them;
 - ancestors come from the index's own parent links, each climb stopping at the first node
-  already shown, so `shown` costs one step per node shown.
+  already shown, so `shown` costs one step per node shown;
+- display order is a walk down what is shown, children sorted as they are met, stopped
+  once it has what was asked (the first screenful of matches).
 
 A renamed or re-tagged node leaves a dead slot behind in the haystack and gets a new one;
 the haystack is compacted once half of it is dead. Nothing here locks: the index belongs
@@ -21,7 +25,6 @@ to one thread (the UI's), which feeds it from the crawl's drained news.
 
 from __future__ import annotations
 
-import heapq
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +34,7 @@ from orgtree_tui.model import Node, OrgTree, sort_key
 _FIELD = "\x00"  # between a node's fields: a match never spans two of them
 _NODE = "\x01"  # between nodes
 NARROW_UP_TO = 2_000  # previous matches re-checked one by one below this; else a fresh scan
+SWEEP_UP_TO = 2  # characters: queries this short are answered by one pass over the texts
 
 SortKey = tuple[int, str, str]
 PathKey = tuple[tuple[int, SortKey], ...]
@@ -41,23 +45,25 @@ def needle_of(query: str) -> str:
     return query.strip().casefold()
 
 
-def searchable(node: Node, tags: Mapping[str, str] | None) -> str:
-    """The node's fields as one casefolded string, fields apart."""
+def searchable(node: Node, tag_values: Iterable[str] | None) -> str:
+    """The node's fields (and its tags' values) as one casefolded string, fields apart."""
     fields = [node.name, node.id, node.email or ""]
-    if tags:
-        fields.extend(tags.values())
+    if tag_values:
+        fields.extend(tag_values)
     return _FIELD.join(f.casefold() for f in fields)
 
 
 @dataclass
 class FilterResult:
-    """What one query matched. `ids` is unordered; `first` and `ordered` give display order
-    (depth first, export order), worked out only when asked."""
+    """What one query matched: `ids` (unordered) and `shown` (the matches and their
+    ancestors; read-only). `first` and `ordered` give display order (depth first, export
+    order), worked out only when asked, by a walk over what is shown."""
 
     query: str
     ids: frozenset[str]
     index: FilterIndex = field(repr=False)
     version: int = 0  # the index's version when this was computed
+    _shown: set[str] = field(default_factory=set, repr=False)
     _ordered: list[str] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
@@ -67,37 +73,39 @@ class FilterResult:
         return node_id in self.ids
 
     def first(self, count: int) -> list[str]:
-        """The first `count` matches in display order: one step per match, no full sort."""
+        """The first `count` matches in display order: the walk stops once it has them."""
         if self._ordered is not None:
             return self._ordered[:count]
-        return heapq.nsmallest(count, self.ids, key=self.index.path_key)
+        return self.index.in_order(self.ids, self._shown, count)
 
     def ordered(self) -> list[str]:
         """Every match in display order (for n / N)."""
         if self._ordered is None:
-            self._ordered = sorted(self.ids, key=self.index.path_key)
+            self._ordered = self.index.in_order(self.ids, self._shown, len(self.ids))
         return self._ordered
 
     def shown(self) -> set[str]:
-        return self.index.with_ancestors(self.ids)
+        return self._shown
 
 
 class FilterIndex:
     """The filter's view of one tree (or forest): fields, parents and sort keys by id."""
 
     def __init__(self) -> None:
-        self._text: dict[str, str] = {}  # id -> searchable text
-        self._tags: dict[str, dict[str, str]] = {}
+        self._tag_values: dict[str, tuple[str, ...]] = {}  # id -> its tags' values
         self._node: dict[str, Node] = {}
         self._children: dict[str, set[str]] = {}  # parent id -> child ids (present or not)
         self._slot: dict[str, int] = {}  # id -> its live slot in the haystack
         self._slot_ids: list[str | None] = []  # slot -> id (None: dead)
+        self._slot_texts: list[str] = []  # slot -> its searchable text ("": dead)
         self._starts: list[int] = []  # slot -> where its text starts in the haystack
         self._hay = ""
         self._pending: list[str] = []  # texts appended since the haystack was last joined
         self._length = 0  # of the haystack with the pending texts
         self._dead = 0
         self._path_keys: dict[str, PathKey] = {}
+        self._sort_keys: dict[str, SortKey] = {}
+        self._roots: set[str] = set()
         self._root_rank: dict[str, int] = {}
         self._last: FilterResult | None = None
         self.version = 0  # bumped by every change that can change a result
@@ -129,7 +137,7 @@ class FilterIndex:
     def add(self, node: Node, tags: Mapping[str, str] | None = None) -> None:
         """A node arrived, moved or was renamed (`tags` None: keep what is known)."""
         if tags is not None:
-            self._tags[node.id] = dict(tags)
+            self._tag_values[node.id] = tuple(tags.values())
         old = self._node.get(node.id)
         if old is not None and old.parent_id != node.parent_id and old.parent_id is not None:
             self._children.get(old.parent_id, set()).discard(node.id)
@@ -139,9 +147,13 @@ class FilterIndex:
             self._rooted.clear()
             self._unrooted.clear()
         self._node[node.id] = node
+        self._sort_keys[node.id] = sort_key(node)
         if node.parent_id is not None:
             self._children.setdefault(node.parent_id, set()).add(node.id)
-        self._put_text(node.id, searchable(node, self._tags.get(node.id)))
+            self._roots.discard(node.id)
+        else:
+            self._roots.add(node.id)
+        self._put_text(node.id, searchable(node, self._tag_values.get(node.id)))
 
     def add_many(self, nodes: Iterable[Node]) -> None:
         for node in nodes:
@@ -150,12 +162,12 @@ class FilterIndex:
     def set_tags(self, node_id: str, tags: Mapping[str, str] | None) -> None:
         """The node's tags arrived (None: it has none known)."""
         if tags is None:
-            self._tags.pop(node_id, None)
+            self._tag_values.pop(node_id, None)
         else:
-            self._tags[node_id] = dict(tags)
+            self._tag_values[node_id] = tuple(tags.values())
         node = self._node.get(node_id)
         if node is not None:
-            self._put_text(node_id, searchable(node, self._tags.get(node_id)))
+            self._put_text(node_id, searchable(node, self._tag_values.get(node_id)))
 
     def remove(self, node_id: str) -> None:
         """Drop a node and everything under it (as `OrgTree.remove` does)."""
@@ -171,8 +183,9 @@ class FilterIndex:
             stack.extend(self._children.pop(gone, ()))
             if self._node.pop(gone, None) is None:
                 continue
-            self._tags.pop(gone, None)
-            self._text.pop(gone, None)
+            self._tag_values.pop(gone, None)
+            self._sort_keys.pop(gone, None)
+            self._roots.discard(gone)
             self._kill_slot(gone)
         self._rooted.clear()
         self._unrooted.clear()
@@ -186,12 +199,13 @@ class FilterIndex:
             self._path_keys.clear()
 
     def _put_text(self, node_id: str, text: str) -> None:
-        if self._text.get(node_id) == text:
+        slot = self._slot.get(node_id)
+        if slot is not None and self._slot_texts[slot] == text:
             return
-        self._text[node_id] = text
         self._kill_slot(node_id)
         self._slot[node_id] = len(self._slot_ids)
         self._slot_ids.append(node_id)
+        self._slot_texts.append(text)
         self._starts.append(self._length)
         piece = text + _NODE
         self._pending.append(piece)
@@ -202,6 +216,7 @@ class FilterIndex:
         slot = self._slot.pop(node_id, None)
         if slot is not None:
             self._slot_ids[slot] = None
+            self._slot_texts[slot] = ""
             self._dead += 1
 
     def _haystack(self) -> str:
@@ -213,8 +228,8 @@ class FilterIndex:
         return self._hay
 
     def _compact(self) -> None:
-        texts, self._text = self._text, {}
-        self._slot, self._slot_ids, self._starts = {}, [], []
+        texts = {i: self._slot_texts[slot] for i, slot in self._slot.items()}
+        self._slot, self._slot_ids, self._slot_texts, self._starts = {}, [], [], []
         self._hay, self._pending, self._length, self._dead = "", [], 0, 0
         for node_id, text in texts.items():
             self._put_text(node_id, text)
@@ -225,7 +240,7 @@ class FilterIndex:
         """Every node matching `query` (see the module's docstring)."""
         needle = needle_of(query)
         if not needle:
-            return FilterResult(query, frozenset(), self, self.version)
+            return FilterResult(query, frozenset(), self, self.version, set())
         last = self._last
         if _FIELD in needle or _NODE in needle:
             ids = self._check(needle, self._node)  # the separators would fool the scan
@@ -237,18 +252,29 @@ class FilterIndex:
             and len(last.ids) <= NARROW_UP_TO
         ):
             ids = self._check(needle, last.ids)  # a match of the longer is one of the shorter
+        elif len(needle) <= SWEEP_UP_TO:
+            ids = self._sweep(needle)
         else:
             ids = self._scan(needle)
-        ids = self._hanging_from_a_root(ids)
-        result = FilterResult(query, frozenset(ids), self, self.version)
+        matched, shown = self._with_ancestors_from_a_root(ids)
+        result = FilterResult(query, frozenset(matched), self, self.version, shown)
         self._last = result
         return result
 
     def _check(self, needle: str, candidates: Iterable[str]) -> list[str]:
-        text = self._text
-        return [
-            i for i in candidates if i in text and any(needle in f for f in text[i].split(_FIELD))
-        ]
+        slots, texts = self._slot, self._slot_texts
+        found = []
+        for node_id in candidates:
+            slot = slots.get(node_id)
+            if slot is not None and any(needle in f for f in texts[slot].split(_FIELD)):
+                found.append(node_id)
+        return found
+
+    def _sweep(self, needle: str) -> list[str]:
+        """Every live node's text, in C: cheaper than one `find` per match when the query
+        is so short that it matches a large share of the tree anyway."""
+        pairs = zip(self._slot_ids, self._slot_texts, strict=True)
+        return [i for i, t in pairs if i is not None and needle in t]
 
     def _scan(self, needle: str) -> list[str]:
         hay, starts, slot_ids = self._haystack(), self._starts, self._slot_ids
@@ -263,28 +289,63 @@ class FilterIndex:
             pos = hay.find(needle, starts[slot + 1] if slot < last_slot else len(hay))
         return found
 
-    def _hanging_from_a_root(self, ids: list[str]) -> list[str]:
-        """The ids whose chain of parents reaches a root; each climb stops at a node
-        already decided, so this costs one step per node on the way."""
+    def _with_ancestors_from_a_root(self, ids: list[str]) -> tuple[list[str], set[str]]:
+        """The ids whose chain of parents reaches a root, and those chains. Each climb
+        stops at a node already shown (or known to hang from a root), so this costs one
+        step per node shown, however many matches share the way up."""
         rooted, unrooted, nodes = self._rooted, self._unrooted, self._node
+        shown: set[str] = set()
         out: list[str] = []
+        limit = len(nodes)
         for node_id in ids:
+            if node_id in shown:
+                out.append(node_id)
+                continue
+            first = nodes.get(node_id)
+            if first is not None and first.parent_id in shown:  # the common case: a sibling
+                shown.add(node_id)
+                out.append(node_id)
+                continue
             chain: list[str] = []
             current: str | None = node_id
-            verdict = False
+            hangs = True
             while current is not None:
-                if current in rooted:
-                    verdict = True
+                if current in shown or current in rooted:
                     break
                 node = nodes.get(current)
-                if current in unrooted or node is None or len(chain) > len(nodes):
-                    break  # missing parent, or a cycle (bad data): not in the shown tree
+                if node is None or current in unrooted or len(chain) > limit:
+                    hangs = False  # a missing parent or a cycle (bad data)
+                    break
                 chain.append(current)
                 current = node.parent_id
-                verdict = current is None
-            (rooted if verdict else unrooted).update(chain)
-            if verdict:
+            if not hangs:
+                unrooted.update(chain)
+                continue
+            rooted.update(chain)
+            shown.update(chain)
+            while current is not None and current not in shown:  # above a known node
+                shown.add(current)
+                current = nodes[current].parent_id
+            out.append(node_id)
+        return out, shown
+
+    def in_order(self, ids: frozenset[str], shown: set[str], count: int) -> list[str]:
+        """The first `count` of `ids` in display order, walking down `shown` only."""
+        nodes, children, keys = self._node, self._children, self._sort_keys
+        rank = self._root_rank
+        roots = sorted(
+            (r for r in self._roots if r in shown),
+            key=lambda r: (rank.get(r, len(rank)), keys[r]),
+        )
+        out: list[str] = []
+        stack = roots[::-1]
+        while stack and len(out) < count:
+            node_id = stack.pop()
+            if node_id in ids:
                 out.append(node_id)
+            kids = [c for c in children.get(node_id, ()) if c in shown and c in nodes]
+            kids.sort(key=keys.__getitem__, reverse=True)
+            stack.extend(kids)
         return out
 
     def with_ancestors(self, ids: Iterable[str]) -> set[str]:

@@ -254,10 +254,36 @@ class OrgTreeView(Tree[str]):
         if tn is None or tn.data is None or not tn.allow_expand:
             self.app.bell()  # an account or an empty OU: nothing below to open
             return
-        for node in self.model.walk(tn.data):
-            if not node.is_account:
-                self._populate(node.id)
-        tn.expand_all()
+        # Top down, a chunk of lines between yields: the first screenful shows at once and
+        # keys still work while an OU of 50,000 opens (all at once took seconds).
+        ous = [n.id for n in self.model.walk(tn.data) if not n.is_account]
+        self._want_expanded.update(ous)  # placed later by a fill: opens as it lands
+        rest = self._expand_some(ous)
+        if rest:
+            self.run_worker(self._expand_all(rest), group="fill")
+
+    def _expand_some(self, ous: list[str]) -> list[str]:
+        """Open OUs in order until a chunk of lines was added; the ones left over."""
+        placed = 0
+        for at, ou in enumerate(ous):
+            if placed >= CHUNK:
+                return ous[at:]
+            tn = self._by_id.get(ou)
+            if tn is None or (tn.is_expanded and ou in self._populated):
+                continue
+            with self._cursor_kept():
+                tn.expand()  # even an empty OU, as Textual's expand_all does
+                self._populate(ou)
+            placed += len(tn.children)
+        return []
+
+    async def _expand_all(self, ous: list[str]) -> None:
+        build = self._builds
+        while ous:
+            await asyncio.sleep(0)
+            if self._builds != build:
+                return  # rebuilt meanwhile (a filter, a refresh)
+            ous = self._expand_some(ous)
 
     def action_collapse_everything(self) -> None:
         """Collapse all but the roots; the cursor moves to what stays visible above it."""
