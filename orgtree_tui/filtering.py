@@ -28,6 +28,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import contains
 
 from orgtree_tui.model import Node, OrgTree, sort_key
 
@@ -35,6 +37,7 @@ _FIELD = "\x00"  # between a node's fields: a match never spans two of them
 _NODE = "\x01"  # between nodes
 NARROW_UP_TO = 2_000  # previous matches re-checked one by one below this; else a fresh scan
 SWEEP_UP_TO = 2  # characters: queries this short are answered by one pass over the texts
+DENSE_SHARE = 4  # ... and so is one that extends a query that matched a quarter of the nodes
 
 SortKey = tuple[int, str, str]
 PathKey = tuple[tuple[int, SortKey], ...]
@@ -105,6 +108,7 @@ class FilterIndex:
         self._dead = 0
         self._path_keys: dict[str, PathKey] = {}
         self._sort_keys: dict[str, SortKey] = {}
+        self._parent: dict[str, str | None] = {}  # id -> parent id, for the climbs
         self._roots: set[str] = set()
         self._root_rank: dict[str, int] = {}
         self._last: FilterResult | None = None
@@ -147,6 +151,7 @@ class FilterIndex:
             self._rooted.clear()
             self._unrooted.clear()
         self._node[node.id] = node
+        self._parent[node.id] = node.parent_id
         self._sort_keys[node.id] = sort_key(node)
         if node.parent_id is not None:
             self._children.setdefault(node.parent_id, set()).add(node.id)
@@ -185,6 +190,7 @@ class FilterIndex:
                 continue
             self._tag_values.pop(gone, None)
             self._sort_keys.pop(gone, None)
+            self._parent.pop(gone, None)
             self._roots.discard(gone)
             self._kill_slot(gone)
         self._rooted.clear()
@@ -252,8 +258,13 @@ class FilterIndex:
             and len(last.ids) <= NARROW_UP_TO
         ):
             ids = self._check(needle, last.ids)  # a match of the longer is one of the shorter
-        elif len(needle) <= SWEEP_UP_TO:
-            ids = self._sweep(needle)
+        elif len(needle) <= SWEEP_UP_TO or (
+            last is not None
+            and (previous := needle_of(last.query))
+            and previous in needle
+            and len(last.ids) * DENSE_SHARE > len(self)
+        ):
+            ids = self._sweep(needle)  # short, or narrowing a result that was most of it
         else:
             ids = self._scan(needle)
         matched, shown = self._with_ancestors_from_a_root(ids)
@@ -271,10 +282,11 @@ class FilterIndex:
         return found
 
     def _sweep(self, needle: str) -> list[str]:
-        """Every live node's text, in C: cheaper than one `find` per match when the query
-        is so short that it matches a large share of the tree anyway."""
-        pairs = zip(self._slot_ids, self._slot_texts, strict=True)
-        return [i for i, t in pairs if i is not None and needle in t]
+        """Every live node's text tested in C (`map`, `compress`: no Python step per node):
+        cheaper than one `find` per match when the query matches a large share of the
+        tree anyway (dead slots hold "" and never match)."""
+        hits = map(contains, self._slot_texts, repeat(needle))
+        return list(compress(self._slot_ids, hits))  # type: ignore[arg-type]
 
     def _scan(self, needle: str) -> list[str]:
         hay, starts, slot_ids = self._haystack(), self._starts, self._slot_ids
@@ -290,44 +302,39 @@ class FilterIndex:
         return found
 
     def _with_ancestors_from_a_root(self, ids: list[str]) -> tuple[list[str], set[str]]:
-        """The ids whose chain of parents reaches a root, and those chains. Each climb
-        stops at a node already shown (or known to hang from a root), so this costs one
-        step per node shown, however many matches share the way up."""
-        rooted, unrooted, nodes = self._rooted, self._unrooted, self._node
-        shown: set[str] = set()
-        out: list[str] = []
-        limit = len(nodes)
-        for node_id in ids:
-            if node_id in shown:
-                out.append(node_id)
-                continue
-            first = nodes.get(node_id)
-            if first is not None and first.parent_id in shown:  # the common case: a sibling
-                shown.add(node_id)
-                out.append(node_id)
-                continue
-            chain: list[str] = []
-            current: str | None = node_id
-            hangs = True
-            while current is not None:
-                if current in shown or current in rooted:
-                    break
-                node = nodes.get(current)
-                if node is None or current in unrooted or len(chain) > limit:
-                    hangs = False  # a missing parent or a cycle (bad data)
-                    break
-                chain.append(current)
-                current = node.parent_id
-            if not hangs:
-                unrooted.update(chain)
-                continue
-            rooted.update(chain)
-            shown.update(chain)
-            while current is not None and current not in shown:  # above a known node
+        """The ids whose chain of parents reaches a root, and those chains. Matches share
+        few parents (accounts are leaves): the parents are collected in C, and only they
+        climb, each climb stopping at a node already decided."""
+        parent = self._parent
+        above = set(map(parent.get, ids))
+        above.discard(None)
+        hanging = {p for p in above if self._hangs(p)}
+        out = ids
+        if len(hanging) != len(above):  # some hang from a missing parent: not in the tree
+            out = [i for i in ids if (p := parent[i]) is None or p in hanging]
+        shown = set(out)
+        for p in hanging:
+            current: str | None = p
+            while current is not None and current not in shown:
                 shown.add(current)
-                current = nodes[current].parent_id
-            out.append(node_id)
+                current = parent[current]
         return out, shown
+
+    def _hangs(self, node_id: str | None) -> bool:
+        """Whether the node is in the index and its parents reach a root (cached until
+        the next structural change)."""
+        rooted, unrooted, parent = self._rooted, self._unrooted, self._parent
+        chain: list[str] = []
+        current = node_id
+        hangs = True
+        while current is not None and current not in rooted:
+            if current in unrooted or current not in parent or len(chain) > len(parent):
+                hangs = False  # a missing parent or a cycle (bad data)
+                break
+            chain.append(current)
+            current = parent[current]
+        (rooted if hangs else unrooted).update(chain)
+        return hangs
 
     def in_order(self, ids: frozenset[str], shown: set[str], count: int) -> list[str]:
         """The first `count` of `ids` in display order, walking down `shown` only."""

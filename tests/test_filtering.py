@@ -7,11 +7,15 @@ not in the tree and do not match), checking every field of every node.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
+from unittest import mock
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from orgtree_tui import filtering
 from orgtree_tui.filtering import FilterIndex
 from orgtree_tui.model import Node, NodeType, OrgTree
 
@@ -116,11 +120,29 @@ def check(index: FilterIndex, oracle: Oracle, query: str) -> None:
     assert result.shown() == oracle.shown(expected)
 
 
-@settings(max_examples=1000, deadline=None)
-@given(st.lists(ops, min_size=5, max_size=60))
+# Each way of answering (a find per match, one sweep over every text, re-checking the
+# previous matches) forced in turn, and the index's own choice.
+STRATEGIES = {
+    "chosen": {},
+    "find": {"SWEEP_UP_TO": 0, "DENSE_SHARE": 0, "NARROW_UP_TO": -1},
+    "sweep": {"SWEEP_UP_TO": 99, "NARROW_UP_TO": -1},
+    "narrow": {"SWEEP_UP_TO": 0, "DENSE_SHARE": 0, "NARROW_UP_TO": 10**9},
+}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@settings(max_examples=400, deadline=None)
+@given(steps=st.lists(ops, min_size=5, max_size=60))
 def test_index_answers_as_a_plain_loop_between_adds_tags_renames_and_removals(
-    steps: list[tuple[object, ...]],
+    strategy: str, steps: list[tuple[object, ...]]
 ) -> None:
+    with ExitStack() as stack:
+        for name, value in STRATEGIES[strategy].items():
+            stack.enter_context(mock.patch.object(filtering, name, value))
+        run_steps(steps)
+
+
+def run_steps(steps: list[tuple[object, ...]]) -> None:
     index, oracle = FilterIndex(), Oracle()
     for step in steps:
         match step:

@@ -27,7 +27,8 @@ from orgtree_tui.ui.labels import node_label
 
 CHUNK = 250  # nodes inserted between yields to the event loop
 LOADING = "loading..."
-OPEN_FIRST = 100  # matches whose branches a filter opens; the rest open when asked
+FILTERED_FIRST = 40  # children a filtered branch shows at once; the rest follow in chunks
+OPEN_FIRST = 20  # matches whose branches a filter opens (about a screenful); the rest when asked
 SortKey = tuple[int, str, str]
 
 
@@ -265,16 +266,16 @@ class OrgTreeView(Tree[str]):
     def _expand_some(self, ous: list[str]) -> list[str]:
         """Open OUs in order until a chunk of lines was added; the ones left over."""
         placed = 0
-        for at, ou in enumerate(ous):
-            if placed >= CHUNK:
-                return ous[at:]
-            tn = self._by_id.get(ou)
-            if tn is None or (tn.is_expanded and ou in self._populated):
-                continue
-            with self._cursor_kept():
+        with self._cursor_kept():  # once a chunk: it lays out every line
+            for at, ou in enumerate(ous):
+                if placed >= CHUNK:
+                    return ous[at:]
+                tn = self._by_id.get(ou)
+                if tn is None or (tn.is_expanded and ou in self._populated):
+                    continue
                 tn.expand()  # even an empty OU, as Textual's expand_all does
                 self._populate(ou)
-            placed += len(tn.children)
+                placed += len(tn.children)
         return []
 
     async def _expand_all(self, ous: list[str]) -> None:
@@ -371,14 +372,16 @@ class OrgTreeView(Tree[str]):
             return
         self._populated.add(node_id)
         children = self.model.children(node_id)
-        if self._visible is not None:  # filtered: only what shows, not a chunked fill
+        first = CHUNK
+        if self._visible is not None:  # filtered: only what shows, a screenful at once
             children = [c for c in children if c.id in self._visible]
-        for child in children[:CHUNK]:
+            first = FILTERED_FIRST
+        for child in children[:first]:
             self._place(child)
-        if len(children) > CHUNK:
+        if len(children) > first:
             placeholder = tn.add_leaf(Text(LOADING, style="dim italic"))
             self.filling.add(node_id)
-            self.run_worker(self._fill(node_id, children[CHUNK:], placeholder), group="fill")
+            self.run_worker(self._fill(node_id, children[first:], placeholder), group="fill")
 
     async def _fill(self, node_id: str, rest: list[Node], placeholder: TreeNode[str]) -> None:
         build, parent = self._builds, self._by_id.get(node_id)
