@@ -258,7 +258,6 @@ class OrgTreeView(Tree[str]):
         # Top down, a chunk of lines between yields: the first screenful shows at once and
         # keys still work while an OU of 50,000 opens (all at once took seconds).
         ous = [n.id for n in self.model.walk(tn.data) if not n.is_account]
-        self._want_expanded.update(ous)  # placed later by a fill: opens as it lands
         rest = self._expand_some(ous)
         if rest:
             self.run_worker(self._expand_all(rest), group="fill")
@@ -271,7 +270,10 @@ class OrgTreeView(Tree[str]):
                 if placed >= CHUNK:
                     return ous[at:]
                 tn = self._by_id.get(ou)
-                if tn is None or (tn.is_expanded and ou in self._populated):
+                if tn is None:
+                    self._want_expanded.add(ou)  # its parent is still filling: opens as placed
+                    continue
+                if tn.is_expanded and ou in self._populated:
                     continue
                 tn.expand()  # even an empty OU, as Textual's expand_all does
                 self._populate(ou)
