@@ -9,6 +9,7 @@ and the cursor keeps both its node and its row on screen while lines are inserte
 from __future__ import annotations
 
 import asyncio
+import time
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from orgtree_tui.ui.labels import node_label
 
 CHUNK = 250  # nodes inserted between yields to the event loop
 LOADING = "loading..."
+EXPAND_SLICE = 0.1  # seconds of expand-all between yields to the keys and the screen
 FILTERED_FIRST = 40  # children a filtered branch shows at once; the rest follow in chunks
 OPEN_FIRST = 20  # matches whose branches a filter opens (about a screenful); the rest when asked
 SortKey = tuple[int, str, str]
@@ -257,18 +259,25 @@ class OrgTreeView(Tree[str]):
             return
         # Top down, a chunk of lines between yields: the first screenful shows at once and
         # keys still work while an OU of 50,000 opens (all at once took seconds).
-        ous = [n.id for n in self.model.walk(tn.data) if not n.is_account]
-        rest = self._expand_some(ous)
-        if rest:
-            self.run_worker(self._expand_all(rest), group="fill")
+        ous = self._ous_below(tn.data)
+        if self._expand_some(ous):
+            self.run_worker(self._expand_all(ous), group="fill")
 
-    def _expand_some(self, ous: list[str]) -> list[str]:
-        """Open OUs in order until a chunk of lines was added; the ones left over."""
+    def _ous_below(self, node_id: str) -> Iterator[str]:
+        """The node and the OUs below it, depth first, in display order; read as needed."""
+        stack = [node_id]
+        while stack:
+            current = stack.pop()
+            yield current
+            kids = self.model.children(current)
+            stack.extend(k.id for k in reversed(kids) if not k.is_account)
+
+    def _expand_some(self, ous: Iterator[str], until: float | None = None) -> bool:
+        """Open OUs in order until a chunk of lines was added (or, given `until`, until
+        that moment on the monotonic clock). True if some are left."""
         placed = 0
-        with self._cursor_kept():  # once a chunk: it lays out every line
-            for at, ou in enumerate(ous):
-                if placed >= CHUNK:
-                    return ous[at:]
+        with self._cursor_kept():  # once a slice: it lays out every line
+            for ou in ous:
                 tn = self._by_id.get(ou)
                 if tn is None:
                     self._want_expanded.add(ou)  # its parent is still filling: opens as placed
@@ -278,15 +287,19 @@ class OrgTreeView(Tree[str]):
                 tn.expand()  # even an empty OU, as Textual's expand_all does
                 self._populate(ou)
                 placed += len(tn.children)
-        return []
+                if placed >= CHUNK if until is None else time.monotonic() >= until:
+                    return True
+        return False
 
-    async def _expand_all(self, ous: list[str]) -> None:
-        build = self._builds
-        while ous:
+    async def _expand_all(self, ous: Iterator[str]) -> None:
+        build, more = self._builds, True
+        while more:
             await asyncio.sleep(0)
             if self._builds != build:
                 return  # rebuilt meanwhile (a filter, a refresh)
-            ous = self._expand_some(ous)
+            # Slices of time, not of lines: each slice ends in a repaint of every line,
+            # so small slices of a 50,000-line tree would cost more in repaints than work.
+            more = self._expand_some(ous, until=time.monotonic() + EXPAND_SLICE)
 
     def action_collapse_everything(self) -> None:
         """Collapse all but the roots; the cursor moves to what stays visible above it."""
