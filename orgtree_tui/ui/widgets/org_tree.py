@@ -28,6 +28,7 @@ from orgtree_tui.ui.labels import node_label
 
 CHUNK = 250  # nodes inserted between yields to the event loop
 LOADING = "loading..."
+EXPAND_FIRST = 2 * CHUNK  # lines expand-all adds at once: the OU's and its first sub-OU's
 EXPAND_SLICE = 0.1  # seconds of expand-all between yields to the keys and the screen
 FILTERED_FIRST = 40  # children a filtered branch shows at once; the rest follow in chunks
 OPEN_FIRST = 20  # matches whose branches a filter opens (about a screenful); the rest when asked
@@ -273,7 +274,7 @@ class OrgTreeView(Tree[str]):
             stack.extend(k.id for k in reversed(kids) if not k.is_account)
 
     def _expand_some(self, ous: Iterator[str], until: float | None = None) -> bool:
-        """Open OUs in order until a chunk of lines was added (or, given `until`, until
+        """Open OUs in order until EXPAND_FIRST lines were added (or, given `until`, until
         that moment on the monotonic clock). True if some are left."""
         placed = 0
         with self._cursor_kept():  # once a slice: it lays out every line
@@ -287,7 +288,7 @@ class OrgTreeView(Tree[str]):
                 tn.expand()  # even an empty OU, as Textual's expand_all does
                 self._populate(ou)
                 placed += len(tn.children)
-                if placed >= CHUNK if until is None else time.monotonic() >= until:
+                if placed >= EXPAND_FIRST if until is None else time.monotonic() >= until:
                     return True
         return False
 
