@@ -67,6 +67,7 @@ class OrgTreeView(Tree[str]):
         self._changes: dict[str, str] = {}  # id -> what the last refresh did to it
         self._root_notes: dict[str, str] = {}  # root id -> which organization it is
         self._builds = 0  # bumped by every rebuild: a fill still running for an old one stops
+        self._expansions = 0  # bumped by expand-all and collapse-all: an older one stops
         self.filling: set[str] = set()  # parents whose children are still being added
 
     def _invalidate(self) -> None:
@@ -260,6 +261,7 @@ class OrgTreeView(Tree[str]):
             return
         # Top down, a chunk of lines between yields: the first screenful shows at once and
         # keys still work while an OU of 50,000 opens (all at once took seconds).
+        self._expansions += 1  # an expand-all still running for another OU stops
         ous = self._ous_below(tn.data)
         if self._expand_some(ous):
             self.run_worker(self._expand_all(ous), group="fill")
@@ -293,17 +295,18 @@ class OrgTreeView(Tree[str]):
         return False
 
     async def _expand_all(self, ous: Iterator[str]) -> None:
-        build, more = self._builds, True
+        build, expansion, more = self._builds, self._expansions, True
         while more:
             await asyncio.sleep(0)
-            if self._builds != build:
-                return  # rebuilt meanwhile (a filter, a refresh)
+            if self._builds != build or self._expansions != expansion:
+                return  # rebuilt meanwhile (a filter, a refresh), collapsed, or another one
             # Slices of time, not of lines: each slice ends in a repaint of every line,
             # so small slices of a 50,000-line tree would cost more in repaints than work.
             more = self._expand_some(ous, until=time.monotonic() + EXPAND_SLICE)
 
     def action_collapse_everything(self) -> None:
         """Collapse all but the roots; the cursor moves to what stays visible above it."""
+        self._expansions += 1  # an expand-all still opening OUs stops
         cursor = self.cursor_id
         if cursor is not None:
             chain = [a.id for a in self.model.ancestors(cursor)] + [cursor]
