@@ -27,6 +27,15 @@ How each number is measured (all on `time.monotonic`):
   call, wrapped; headless, it renders but writes nothing) composed after the cursor's node
   or its expanded state has changed, i.e. the first frame that shows the key's effect. A key
   not shown within 10 s counts as 10 s. The same is done for 30 keys once the crawl is over.
+- filter keystroke -> repaint: `/`, then the first FILTER_CHARS characters of a random
+  account's name, one key at a time (sent like the navigation keys, THINK after the previous
+  one was painted), then esc. The clock stops at the first frame composed after the app's
+  `filter_text` is what was typed so far (the filter applied, the tree rebuilt for it). While
+  streaming, a word is typed after every NAV_BETWEEN_WORDS navigation keys; FILTER_WORDS
+  more once the crawl is over. esc (the whole tree back) is reported on its own row.
+- expand-all on the largest OU: after the crawl, the cursor on the OU with the most nodes
+  below it, `e` (and `c` to close again), EXPAND_REPEATS times: key -> first frame showing
+  the OU and its first sub-OU open, and key -> every node under it in the tree widget.
 - exports: `export_subtree` of the whole crawled tree to JSON and to CSV files in a
   temporary directory (snapshot, render and atomic write), after the crawl.
 - warm start: the crawled tree is saved with `store.save` into a temporary cache directory
@@ -54,7 +63,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -63,6 +72,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rich.console import RenderableType
 from textual import events
+from textual.keys import _character_to_key
 from textual.screen import Screen
 from textual.widgets.tree import TreeNode
 
@@ -75,7 +85,7 @@ from orgtree_tui.identity import open_session
 from orgtree_tui.locations import CACHE_DIR_ENV
 from orgtree_tui.model import OrgTree
 from orgtree_tui.quotas import Quota
-from orgtree_tui.records import Node
+from orgtree_tui.records import Node, NodeType
 from orgtree_tui.source import Source
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.launch import make_app
@@ -89,7 +99,11 @@ THINK = 0.100  # between a key's repaint and the next key
 KEY_TIMEOUT = 10.0
 IDLE_KEYS = 30
 KEY_WEIGHTS = {"j": 5, "k": 2, "l": 2, "h": 1}
-TARGETS = {"keys": 0.100, "rss": 400.0, "warm": 1.0, "export": 2.0}
+TARGETS = {"keys": 0.100, "rss": 400.0, "warm": 1.0, "export": 2.0, "filter": 0.050}
+FILTER_CHARS = 8
+FILTER_WORDS = 8
+NAV_BETWEEN_WORDS = 5
+EXPAND_REPEATS = 5
 
 
 def log(message: str) -> None:
@@ -185,6 +199,7 @@ class ScreenWatch:
         self.paints: list[float] = []
         self._before: tuple[object, ...] | None = None
         self._shown: asyncio.Future[float] | None = None
+        self._condition: Callable[[], bool] | None = None
         original = app._display
 
         def display(screen: Screen[Any], renderable: RenderableType | None) -> None:
@@ -195,7 +210,7 @@ class ScreenWatch:
             now = time.monotonic()
             self.paints.append(now)
             shown = self._shown
-            if shown is not None and not shown.done() and self.cursor_state() != self._before:
+            if shown is not None and not shown.done() and self._changed():
                 shown.set_result(now)
 
         app._display = display  # type: ignore[method-assign]
@@ -204,8 +219,16 @@ class ScreenWatch:
         node = self.app.org_tree.cursor_node
         return (None,) if node is None else (node.data, node.is_expanded)
 
-    def expect_change(self) -> asyncio.Future[float]:
+    def _changed(self) -> bool:
+        if self._condition is not None:
+            return self._condition()
+        return self.cursor_state() != self._before
+
+    def expect_change(self, condition: Callable[[], bool] | None = None) -> asyncio.Future[float]:
+        """A future set at the first frame after the cursor's state changed (or, given a
+        condition, the first frame composed while it holds)."""
         self._before = self.cursor_state()
+        self._condition = condition
         self._shown = asyncio.get_running_loop().create_future()
         return self._shown
 
@@ -282,13 +305,21 @@ def next_key(app: OrgTreeApp, rng: random.Random) -> str | None:
     return rng.choices(allowed, [KEY_WEIGHTS[k] for k in allowed])[0]
 
 
-async def press(app: OrgTreeApp, screen: ScreenWatch, key: str) -> float:
+async def press(
+    app: OrgTreeApp,
+    screen: ScreenWatch,
+    key: str,
+    shown_when: Callable[[], bool] | None = None,
+    character: str | None = None,
+) -> float:
     """Seconds from sending the key to the first frame showing its effect."""
-    shown = screen.expect_change()
+    shown = screen.expect_change(shown_when)
     driver = app._driver
     assert driver is not None
     sent = time.monotonic()
-    driver.send_message(events.Key(key, key))  # as the terminal driver's input thread does
+    # As the terminal driver's input thread does.
+    char = character if character is not None else (key if len(key) == 1 else None)
+    driver.send_message(events.Key(key, char))
     try:
         return await asyncio.wait_for(shown, KEY_TIMEOUT) - sent
     except TimeoutError:
@@ -296,10 +327,17 @@ async def press(app: OrgTreeApp, screen: ScreenWatch, key: str) -> float:
 
 
 async def press_keys(
-    app: OrgTreeApp, screen: ScreenWatch, rng: random.Random, until: Callable[[], bool]
+    app: OrgTreeApp,
+    screen: ScreenWatch,
+    rng: random.Random,
+    until: Callable[[], bool],
+    filtering: FilterTimes | None = None,
 ) -> list[float]:
+    """Navigation keys until `until()`; with `filtering`, a filter word every few keys."""
     latencies: list[float] = []
     while not until():
+        if filtering is not None and latencies and len(latencies) % NAV_BETWEEN_WORDS == 0:
+            await type_filter(app, screen, rng, filtering)
         key = next_key(app, rng)
         if key is None:
             await asyncio.sleep(0.01)
@@ -307,6 +345,71 @@ async def press_keys(
         latencies.append(await press(app, screen, key))
         await asyncio.sleep(THINK)
     return latencies
+
+
+@dataclass
+class FilterTimes:
+    keys: list[float] = field(default_factory=list)
+    clears: list[float] = field(default_factory=list)
+    matches: list[int] = field(default_factory=list)  # after each key
+
+
+async def type_filter(
+    app: OrgTreeApp, screen: ScreenWatch, rng: random.Random, times: FilterTimes
+) -> None:
+    """`/`, the start of a random account's name key by key, then esc."""
+    accounts = [n for n in app.model.nodes() if n.is_account]
+    if not accounts:
+        return
+    word = rng.choice(accounts).name[:FILTER_CHARS].strip()
+    await press(app, screen, "slash", lambda: app.filter_bar.has_focus, "/")
+    await asyncio.sleep(THINK)
+    for end in range(1, len(word) + 1):
+        typed, char = word[:end], word[end - 1]
+        key = _character_to_key(char)
+        times.keys.append(await press(app, screen, key, filter_shows(app, typed.strip()), char))
+        times.matches.append(len(app.matches))
+        await asyncio.sleep(THINK)
+    times.clears.append(await press(app, screen, "escape", lambda: app.filter_text == ""))
+    await asyncio.sleep(THINK)
+
+
+def filter_shows(app: OrgTreeApp, text: str) -> Callable[[], bool]:
+    return lambda: app.filter_text == text
+
+
+def largest_ou(tree: OrgTree) -> str:
+    ous = [n.id for n in tree.nodes() if n.type is NodeType.ORGANIZATIONAL_UNIT]
+    return max(ous, key=lambda i: (sum(astuple(tree.counts(i))), i))
+
+
+async def expand_all(app: OrgTreeApp, screen: ScreenWatch, results: Results) -> None:
+    """`e` on the OU with the most below it, then `c`, EXPAND_REPEATS times."""
+    tree, view = app.model, app.org_tree
+    target = largest_ou(tree)
+    below = [n.id for n in tree.walk(target)]
+    first_sub = next((c.id for c in tree.children(target) if not c.is_account), target)
+    results.expand_size = len(below)
+
+    def opened() -> bool:
+        return all(
+            (tn := view.widget_node(i)) is not None and tn.is_expanded for i in {target, first_sub}
+        )
+
+    for _ in range(EXPAND_REPEATS):
+        view.reveal(target)
+        await asyncio.sleep(THINK)
+        sent = time.monotonic()
+        results.expand_first.append(await press(app, screen, "e", opened))
+        await wait_until(
+            lambda: not view.filling and all(view.widget_node(i) is not None for i in below),
+            120,
+            "every node under the largest OU in the widget",
+        )
+        results.expand_built.append(time.monotonic() - sent)
+        await asyncio.sleep(THINK)
+        await press(app, screen, "c")
+        await asyncio.sleep(THINK)
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -331,6 +434,11 @@ class Results:
     stall_p99: float = 0.0
     keys_streaming: list[float] = field(default_factory=list)
     keys_idle: list[float] = field(default_factory=list)
+    filter_streaming: FilterTimes = field(default_factory=lambda: FilterTimes())
+    filter_idle: FilterTimes = field(default_factory=lambda: FilterTimes())
+    expand_size: int = 0
+    expand_first: list[float] = field(default_factory=list)
+    expand_built: list[float] = field(default_factory=list)
     rss_before: float = 0.0
     rss_streaming: float = 0.0
     rss_exports: float = 0.0
@@ -362,7 +470,9 @@ async def stream(args: argparse.Namespace, org: Org, results: Results) -> OrgTre
         log("crawling")
         await wait_until(lambda: model.first_account is not None, 120, "the first account")
         log("streaming; pressing keys")
-        results.keys_streaming = await press_keys(app, screen, rng, lambda: model.full is not None)
+        results.keys_streaming = await press_keys(
+            app, screen, rng, lambda: model.full is not None, results.filter_streaming
+        )
         log(f"model full; {len(results.keys_streaming)} keys pressed while streaming")
         await wait_until(lambda: app.state in DONE, 600, "the end of the crawl")
         await wait_until(lambda: drained.caught_up is not None, 60, "the widget to catch up")
@@ -374,6 +484,11 @@ async def stream(args: argparse.Namespace, org: Org, results: Results) -> OrgTre
             if key is not None:
                 results.keys_idle.append(await press(app, screen, key))
                 await asyncio.sleep(THINK)
+        log(f"typing {FILTER_WORDS} filter words on the finished tree")
+        for _ in range(FILTER_WORDS):
+            await type_filter(app, screen, rng, results.filter_idle)
+        log(f"expand-all on the largest OU, {EXPAND_REPEATS} times")
+        await expand_all(app, screen, results)
         tree = app.model
     assert model.crawl_started and model.first_account and model.full
     results.crawl_to_first = model.first_account - model.crawl_started
@@ -487,6 +602,7 @@ def table(args: argparse.Namespace, r: Results) -> tuple[str, bool]:
             "",
             "",
         ),
+        *filter_rows(r),
         (
             "peak RSS of the bench process (app, engine, bridge, boto3; moto excluded), "
             "high-water mark after: imports / streaming / exports / cache save / warm start",
@@ -521,6 +637,43 @@ def table(args: argparse.Namespace, r: Results) -> tuple[str, bool]:
     lines = ["| metric | measured | target | ok |", "|---|---|---|---|"]
     lines += [f"| {m} | {v} | {t} | {ok} |" for m, v, t, ok in rows]
     return "\n".join(lines), all(ok != "**no**" for *_, ok in rows)
+
+
+def filter_rows(r: Results) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for when, times in (("while streaming", r.filter_streaming), ("after", r.filter_idle)):
+        keys, clears = times.keys, times.clears
+        p95 = percentile(keys, 95)
+        most = max(times.matches, default=0)
+        rows.append(
+            (
+                f"filter keystroke → repaint p50 / p95 {when} the crawl "
+                f"({len(keys)} keys, {len(clears)} words, up to {most:,} matches)",
+                f"{ms(percentile(keys, 50))} / {ms(p95)}",
+                "p95 < 50 ms",
+                verdict(p95, TARGETS["filter"]),
+            )
+        )
+        rows.append(
+            (
+                f"filter cleared (esc) → whole tree repainted p50 / p95 {when} the crawl",
+                f"{ms(percentile(clears, 50))} / {ms(percentile(clears, 95))}",
+                "",
+                "",
+            )
+        )
+    first, built = r.expand_first, r.expand_built
+    rows.append(
+        (
+            f"expand-all (e) on the largest OU ({r.expand_size:,} nodes), {len(first)} times: "
+            "key → first repaint p50 / p95; key → all of it in the widget p50 / p95",
+            f"{ms(percentile(first, 50))} / {ms(percentile(first, 95))}; "
+            f"{ms(percentile(built, 50))} / {ms(percentile(built, 95))}",
+            "",
+            "",
+        )
+    )
+    return rows
 
 
 # -- main --------------------------------------------------------------------------------

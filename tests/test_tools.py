@@ -86,7 +86,6 @@ def endpoint() -> Iterator[tuple[str, Built]]:
         yield sim.endpoint_url, org.built
 
 
-@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (.ci/run installs it)")
 def test_readme_iam_policy_lists_exactly_what_the_app_calls() -> None:
     policy = json.loads(readme_block("iam-policy"))
     (statement,) = policy["Statement"]
@@ -96,6 +95,7 @@ def test_readme_iam_policy_lists_exactly_what_the_app_calls() -> None:
     assert {"GetCallerIdentity", "AssumeRole"} == STS_OPERATIONS  # the README names both
 
 
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq (apt-get install jq)")
 def test_readme_jq_recipe_lists_the_account_ids_under_an_ou(
     endpoint: tuple[str, Built], tmp_path: Path
 ) -> None:
@@ -153,7 +153,7 @@ def test_csv_reads_back_through_the_csv_module_with_a_spreadsheet_header(grouped
 
 
 @pytest.mark.skipif(
-    shutil.which("dot") is None, reason="Graphviz's dot is not installed (.ci/run installs it)"
+    shutil.which("dot") is None, reason="needs Graphviz's dot (apt-get install graphviz)"
 )
 @pytest.mark.parametrize("grouped", [False, True])
 def test_graphviz_renders_the_dot_export_to_svg(grouped: bool) -> None:

@@ -6,26 +6,30 @@ app provides.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
 from pathlib import Path
 
 from textual import on
 from textual.app import App
+from textual.timer import Timer
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from orgtree_tui.connection import ConnectionSettingsError
 from orgtree_tui.console import console_url
 from orgtree_tui.export import FORMATS, ExportError, ExportResult, export_subtree
+from orgtree_tui.filtering import NO_MATCHES, FilterIndex, FilterResult
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import list_profiles
+from orgtree_tui.records import Node
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.browser import browser_available, open_in_browser
-from orgtree_tui.ui.filtering import find_matches
 from orgtree_tui.ui.screens.export_dialog import ExportDialog, ExportRequest
 from orgtree_tui.ui.screens.help import HelpScreen
 from orgtree_tui.ui.screens.profile_picker import ProfilePicker
@@ -34,13 +38,15 @@ from orgtree_tui.ui.widgets.filter_bar import FilterBar
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 from orgtree_tui.wording import plural
 
+FILTER_INTERVAL = 0.1  # seconds: at most one filter pass per this while keys come fast
+
 
 class UserActions(App[int]):
     _export_was_complete = False
     pick_profiles: Callable[[tuple[str, ...]], list[OrgSource]] | None
     model: TreeView
     filter_text: str
-    matches: list[str]
+    matches: FilterResult
     today: Callable[[], date]
     export_dir: Path | None
     export_format: str = FORMATS[0]
@@ -69,28 +75,85 @@ class UserActions(App[int]):
         return node_id
 
     # -- filter ----------------------------------------------------------------------------
+    # The index lives in the core (orgtree_tui/filtering.py) and is fed the crawl's news at
+    # each drain; a keystroke costs one query of it. Keys typed faster than FILTER_INTERVAL
+    # are filtered once for where the typing got to (first key at once, then at most one
+    # pass per interval), so a burst of keys never queues a pass per key.
+
+    filter_delay: float | None = FILTER_INTERVAL  # None: filter at every key (snapshots)
+    _filter_index: FilterIndex | None = None
+    _filter_timer: Timer | None = None
+    _filter_last = -FILTER_INTERVAL  # when the last pass ran (time.monotonic)
+
+    def filter_index(self) -> FilterIndex:
+        """The index of what is on screen; built from the model once after the model is
+        swapped (a cache shown, a refresh done), then kept current by `filter_news`."""
+        if self._filter_index is None:
+            self._filter_index = FilterIndex.of(self.model)
+        return self._filter_index
+
+    def filter_forget_model(self) -> None:
+        """Another model is on screen: the index is rebuilt when it is next needed."""
+        self._filter_index = None
+        if self.filter_text:
+            self.matches = self.filter_index().query(self.filter_text)
+            self.org_tree.set_filter(self.matches)
+            self.filter_bar.show_matches(self.filter_text, len(self.matches))
+
+    def filter_news(self, nodes: Sequence[Node], details: set[str]) -> None:
+        """The crawl's drained news goes into the index; an active filter grows with it."""
+        index = self.filter_index()
+        index.add_many(nodes)
+        for node_id, found in self.model.details_of(details).items():
+            index.set_tags(node_id, found.tags)
+        if any(n.parent_id is None for n in nodes):
+            index.order_roots([r.id for r in self.model.roots()])
+        if self.filter_text and (nodes or details):
+            self.matches = index.query(self.filter_text)
+            self.org_tree.grow_filter(self.matches)
+            self.filter_bar.show_matches(self.filter_text, len(self.matches))
 
     def action_start_filter(self) -> None:
         self.filter_bar.open()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip()
-        self.matches = find_matches(self.model, self.filter_text) if self.filter_text else []
-        self.org_tree.set_filter(self.matches if self.filter_text else None)
-        self.filter_bar.show_matches(self.filter_text, len(self.matches))
+        if self._filter_timer is not None:
+            return  # a pass is due: it reads the bar's value when it runs
+        wait = self._filter_last + (self.filter_delay or 0.0) - time.monotonic()
+        if self.filter_delay is None or wait <= 0:
+            self._apply_filter()
+        else:
+            self._filter_timer = self.set_timer(wait, self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        text = self.filter_bar.value.strip() if self.filter_bar.display else ""
+        self._filter_last = time.monotonic()
+        if text == self.filter_text:
+            return
+        self.filter_text = text
+        self.matches = self.filter_index().query(text)
+        self.org_tree.set_filter(self.matches if text else None)
+        self.filter_bar.show_matches(text, len(self.matches))
         self.refresh_status()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
+        self._apply_filter()  # enter keeps what was typed, even mid-interval
         self.org_tree.focus()
 
     def action_clear_filter(self) -> None:
         bar = self.filter_bar
         if not bar.display and not self.filter_text:
             return
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
         bar.close()  # its Changed message clears the filter in the tree
-        self.filter_text, self.matches = "", []
+        self.filter_text, self.matches = "", NO_MATCHES
         self.org_tree.set_filter(None)
         self.org_tree.focus()
         self.refresh_status()
@@ -105,20 +168,16 @@ class UserActions(App[int]):
         if not self.matches:
             self.bell()
             return
+        ordered = self.matches.ordered()
         current = self.org_tree.cursor_id
-        if current in self.matches:
-            index = (self.matches.index(current) + step) % len(self.matches)
+        if current is not None and current in self.matches:
+            index = (ordered.index(current) + step) % len(ordered)
         else:
-            # Matches are in display order; find the first one past the cursor.
-            order = {
-                n.id: i for r in self.model.roots() for i, n in enumerate(self.model.walk(r.id))
-            }
-            here = order.get(current or "", -1)
-            later = [m for m in self.matches if order.get(m, -1) > here]
-            earlier = [m for m in self.matches if order.get(m, -1) < here]
-            pick = (later or self.matches) if step > 0 else (earlier or self.matches)
-            index = self.matches.index(pick[0] if step > 0 else pick[-1])
-        self.org_tree.reveal(self.matches[index])
+            # Matches are in display order: the first one past the cursor, or before it.
+            key = self.matches.index.path_key
+            here = bisect_left(ordered, key(current), key=key) if current is not None else 0
+            index = here % len(ordered) if step > 0 else here - 1
+        self.org_tree.reveal(ordered[index])
 
     # -- export ----------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome, CrawlState
 from orgtree_tui.crawl.stats import CrawlStats
+from orgtree_tui.filtering import NO_MATCHES
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import CallerIdentity
 from orgtree_tui.records import DetailState
@@ -35,7 +36,6 @@ from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.bridge import CrawlBridge
-from orgtree_tui.ui.filtering import find_matches
 from orgtree_tui.ui.messages import (
     CallerKnown,
     CrawlCouldNotStart,
@@ -102,7 +102,7 @@ class OrgTreeApp(WarmStart):
             self.prefetch_cache(slot)
         self.model: TreeView = self._combined_model()
         self.filter_text = ""
-        self.matches: list[str] = []
+        self.matches = NO_MATCHES
         self._last_drain = -math.inf  # frame_clock() at the last drain and the last key
         self._last_key = -math.inf
         self._drain_cost = 0.0  # how long the last drain took
@@ -416,10 +416,8 @@ class OrgTreeApp(WarmStart):
         await tree.add_nodes(nodes)
         self._settle_memory()
         tree.refresh_labels(incomplete)
-        if self.filter_text and (nodes or details):
-            self.matches = find_matches(self.model, self.filter_text)
-            tree.grow_filter(self.matches)
-            self.filter_bar.show_matches(self.filter_text, len(self.matches))
+        if nodes or details:
+            self.filter_news(nodes, details)
         shown = self.details.node_id
         arrived_under = any(n.parent_id == shown for n in nodes)  # its direct count moved
         force = shown in details or shown in incomplete or arrived_under
@@ -447,10 +445,7 @@ class OrgTreeApp(WarmStart):
         self.model = self._combined_model()
         self.org_tree.reset_model(self.model, placeholder=placeholder)
         self._name_roots()
-        if self.filter_text:
-            self.matches = find_matches(self.model, self.filter_text)
-            self.org_tree.set_filter(self.matches)
-            self.filter_bar.show_matches(self.filter_text, len(self.matches))
+        self.filter_forget_model()
 
     def _name_roots(self) -> None:
         """With several organizations, each root says which one it is."""

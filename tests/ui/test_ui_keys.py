@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import example, given
 from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 from ui_support import SIZE, SampleOrg, app_for, crawled, shown_children, shown_ids, wait_for
 
 from orgtree_tui.records import NodeType
 from orgtree_tui.source import DEMO_LABEL
 from orgtree_tui.ui.app import OrgTreeApp
-from orgtree_tui.ui.filtering import find_matches, with_ancestors
 from orgtree_tui.ui.keys import APP_BINDINGS
 from orgtree_tui.ui.screens.help import HelpScreen
 from orgtree_tui.ui.widgets.details import fold, render_details
@@ -78,34 +80,83 @@ async def test_navigation_keys(org: SampleOrg) -> None:
         assert tree.cursor_id == org.ou("Workloads")
 
 
+def truth_matches(org: SampleOrg, query: str) -> set[str]:
+    """What the filter must find, from moto's own answers (names, ids, tags, emails)."""
+    needle = query.strip().casefold()
+    emails = {
+        a["Id"]: a["Email"]
+        for page in org.client.get_paginator("list_accounts").paginate()
+        for a in page["Accounts"]
+    }
+    found = set()
+    for node_id, node in org.truth.nodes.items():
+        fields = [node.name, node_id, emails.get(node_id, ""), *org.truth.tags[node_id].values()]
+        if any(needle in f.casefold() for f in fields):
+            found.add(node_id)
+    return found
+
+
+def truth_shown(org: SampleOrg, ids: set[str]) -> set[str]:
+    shown = set()
+    for node_id in ids:
+        current: str | None = node_id
+        while current is not None:
+            shown.add(current)
+            current = org.truth.nodes[current].parent_id
+    return shown
+
+
+def truth_order(org: SampleOrg) -> list[str]:
+    """Every node depth first as the tree shows it: OUs before accounts, each by name."""
+    rank = {"ORGANIZATIONAL_UNIT": 0, "ACCOUNT": 1}
+    order: list[str] = []
+    stack = [org.truth.root_id]
+    while stack:
+        node_id = stack.pop()
+        order.append(node_id)
+        kids = sorted(
+            org.truth.children(node_id), key=lambda n: (rank[n.type], n.name.casefold(), n.id)
+        )
+        stack.extend(k.id for k in reversed(kids))
+    return order
+
+
+async def filtered(pilot: Pilot[Any], text: str) -> None:
+    app = pilot.app
+    assert isinstance(app, OrgTreeApp)
+    await wait_for(pilot, lambda: app.filter_text == text)  # typed keys are held a moment
+    await pilot.pause()
+
+
 async def test_filter_shows_matches_with_their_ancestors(org: SampleOrg) -> None:
     app = app_for(org.client)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         await pilot.press("slash", *"audit")
-        assert app.filter_text == "audit"
-        matches = find_matches(app.model, "audit")
-        assert matches and app.matches == matches
-        assert shown_ids(app) == with_ancestors(app.model, matches)
+        await filtered(pilot, "audit")
+        expected = truth_matches(org, "audit")
+        assert expected and set(app.matches.ids) == expected
+        assert shown_ids(app) == truth_shown(org, expected)
         assert org.ou("Security") in shown_ids(app) and org.ou("Workloads") not in shown_ids(app)
-        count = f"{len(matches)} match{'es' if len(matches) != 1 else ''}"
+        count = f"{len(expected)} match{'es' if len(expected) != 1 else ''}"
         assert str(app.filter_bar.border_subtitle).startswith(count)
 
         # Tag values, emails and ids match too.
         tagged = next(i for i, tags in org.truth.tags.items() if "Owner" in tags)
         owner = org.truth.tags[tagged]["Owner"]
         account = next(n for n in app.model.nodes() if n.type is NodeType.ACCOUNT and n.email)
-        for query, expected in (
+        for query, wanted in (
             (owner, tagged),
             (account.email, account.id),
             (account.id, account.id),
         ):
             app.filter_bar.value = query or ""
-            await pilot.pause()
-            assert expected in app.matches
-            assert shown_ids(app) == with_ancestors(app.model, app.matches)
+            await filtered(pilot, (query or "").strip())
+            assert wanted in app.matches
+            assert set(app.matches.ids) == truth_matches(org, query or "")
+            assert shown_ids(app) == truth_shown(org, set(app.matches.ids))
         app.filter_bar.value = "no such thing anywhere"
-        await pilot.pause()
+        await filtered(pilot, "no such thing anywhere")
         assert str(app.filter_bar.border_subtitle).startswith("no match")
 
         await pilot.press("escape")  # clears: everything is back
@@ -114,12 +165,29 @@ async def test_filter_shows_matches_with_their_ancestors(org: SampleOrg) -> None
         assert shown_children(app, root) == app.model.child_ids(root)
 
 
+async def test_keys_typed_in_a_burst_are_filtered_once_for_the_burst(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    app.filter_delay = 60.0  # nothing held back is filtered before enter within this test
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        queries: list[str] = []
+        index = app.filter_index()
+        query = index.query
+        index.query = lambda text: queries.append(text) or query(text)  # type: ignore[method-assign]
+        await pilot.press("slash", *"prod")
+        assert queries == ["p"] and app.filter_text == "p"  # the first key at once ...
+        await pilot.press("enter")  # ... the rest held, until enter keeps what was typed
+        assert queries == ["p", "prod"] and app.filter_text == "prod"
+        assert set(app.matches.ids) == truth_matches(org, "prod")
+
+
 async def test_next_and_previous_match(org: SampleOrg) -> None:
     app = app_for(org.client)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         await pilot.press("slash", *"prod", "enter")
-        matches = app.matches
+        expected = truth_matches(org, "prod")
+        matches = [i for i in truth_order(org) if i in expected]
         assert len(matches) >= 3
         tree = app.org_tree
         assert tree.cursor_id == matches[0] and tree.has_focus
@@ -134,6 +202,25 @@ async def test_next_and_previous_match(org: SampleOrg) -> None:
         root = org.truth.root_id
         assert shown_children(app, root) == app.model.child_ids(root)
         assert all(expanded(app, a.id) for a in app.model.ancestors(matches[-1]))
+
+
+async def test_next_match_from_a_node_that_is_not_a_match(org: SampleOrg) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await pilot.press("slash", *"prod", "enter")
+        expected = truth_matches(org, "prod")
+        order = truth_order(org)
+        shown_ancestor = next(i for i in order if i not in expected and i in shown_ids(app))
+        app.org_tree.reveal(shown_ancestor)
+        await pilot.press("n")
+        after = order[order.index(shown_ancestor) + 1 :]
+        assert app.org_tree.cursor_id == next(i for i in after if i in expected)
+        app.org_tree.reveal(shown_ancestor)
+        await pilot.press("N")
+        before = [i for i in order[: order.index(shown_ancestor)] if i in expected]
+        wanted = before[-1] if before else [i for i in order if i in expected][-1]
+        assert app.org_tree.cursor_id == wanted
 
 
 async def test_copy_id_and_arn(org: SampleOrg) -> None:

@@ -9,6 +9,7 @@ and the cursor keeps both its node and its row on screen while lines are inserte
 from __future__ import annotations
 
 import asyncio
+import time
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,14 +21,18 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from orgtree_tui.filtering import FilterResult
 from orgtree_tui.forest import Forest
 from orgtree_tui.records import Node, NodeType, sort_key
 from orgtree_tui.tree_view import TreeView
-from orgtree_tui.ui.filtering import with_ancestors
 from orgtree_tui.ui.labels import node_label
 
 CHUNK = 250  # nodes inserted between yields to the event loop
 LOADING = "loading..."
+EXPAND_FIRST = 2 * CHUNK  # lines expand-all adds at once: the OU's and its first sub-OU's
+EXPAND_SLICE = 0.1  # seconds of expand-all between yields to the keys and the screen
+FILTERED_FIRST = 40  # children a filtered branch shows at once; the rest follow in chunks
+OPEN_FIRST = 20  # matches whose branches a filter opens (about a screenful); the rest when asked
 SortKey = tuple[int, str, str]
 
 
@@ -55,7 +60,7 @@ class OrgTreeView(Tree[str]):
         self._keys: dict[str, list[SortKey]] = {}  # parent id -> keys of placed children
         self._populated: set[str] = set()
         self._visible: set[str] | None = None  # None: no filter
-        self._matches: set[str] = set()
+        self._matches: frozenset[str] = frozenset()
         self._expanded_before_filter: set[str] = set()
         self._want_expanded: set[str] = set()
         self._want_cursor: str | None = None
@@ -63,6 +68,7 @@ class OrgTreeView(Tree[str]):
         self._changes: dict[str, str] = {}  # id -> what the last refresh did to it
         self._root_notes: dict[str, str] = {}  # root id -> which organization it is
         self._builds = 0  # bumped by every rebuild: a fill still running for an old one stops
+        self._expansions = 0  # bumped by expand-all and collapse-all: an older one stops
         self.filling: set[str] = set()  # parents whose children are still being added
 
     def _invalidate(self) -> None:
@@ -165,13 +171,15 @@ class OrgTreeView(Tree[str]):
             note=self._root_notes.get(node.id, ""),
         )
 
-    def set_filter(self, matches: list[str] | None) -> None:
-        """Show only `matches` and their ancestors (None: everything again)."""
+    def set_filter(self, result: FilterResult | None) -> None:
+        """Show only the matches and their ancestors (None: everything again). The way down
+        to the first OPEN_FIRST matches opens; other branches with matches stay closed
+        until asked, so a query matching 50,000 accounts does not build 50,000 lines."""
         cursor = self.cursor_id
-        if matches is None:
+        if result is None:
             if self._visible is None:
                 return
-            self._visible, self._matches = None, set()
+            self._visible, self._matches = None, frozenset()
             self._want_expanded = self._expanded_before_filter
             if cursor is not None:
                 self._want_expanded |= {a.id for a in self.model.ancestors(cursor)}
@@ -179,28 +187,30 @@ class OrgTreeView(Tree[str]):
         else:
             if self._visible is None:
                 self._expanded_before_filter = self.expanded_ids()
-            self._visible = with_ancestors(self.model, matches)
-            self._matches = set(matches)
-            self._want_expanded = set(self._visible)
+            first = result.first(OPEN_FIRST)
+            self._visible = result.shown()
+            self._matches = result.ids
+            self._want_expanded = result.index.with_ancestors(first)
             keep = cursor is not None and cursor in self._matches
-            self._want_cursor = cursor if keep else (matches[0] if matches else None)
+            self._want_cursor = cursor if keep else (first[0] if first else None)
         self._rebuild()
 
-    def grow_filter(self, matches: list[str]) -> None:
+    def grow_filter(self, result: FilterResult) -> None:
         """New matches while crawling: add them (and their ancestors) without a rebuild."""
         if self._visible is None:
             return
-        visible = with_ancestors(self.model, matches)
+        index = result.index
+        visible = result.shown()
         added = visible - self._visible
-        newly_matched = set(matches) - self._matches
-        self._visible, self._matches = visible, set(matches)
-        self._want_expanded |= added
+        newly_matched = result.ids - self._matches
+        self._visible, self._matches = visible, result.ids
+        self._want_expanded |= added & index.with_ancestors(result.first(OPEN_FIRST))
         with self._cursor_kept():
-            for node_id in sorted(added, key=lambda i: len(self.model.ancestors(i))):
+            for node_id in sorted(added, key=lambda i: len(index.path_key(i))):
                 node = self.model.get(node_id)
                 if node is not None:
                     self._place(node)
-        self.refresh_labels(newly_matched)
+        self.refresh_labels(set(newly_matched))
 
     def reveal(self, node_id: str) -> bool:
         """Expand the way down to a node and put the cursor on it."""
@@ -250,13 +260,54 @@ class OrgTreeView(Tree[str]):
         if tn is None or tn.data is None or not tn.allow_expand:
             self.app.bell()  # an account or an empty OU: nothing below to open
             return
-        for node in self.model.walk(tn.data):
-            if not node.is_account:
-                self._populate(node.id)
-        tn.expand_all()
+        # Top down, a chunk of lines between yields: the first screenful shows at once and
+        # keys still work while an OU of 50,000 opens (all at once took seconds).
+        self._expansions += 1  # an expand-all still running for another OU stops
+        ous = self._ous_below(tn.data)
+        if self._expand_some(ous):
+            self.run_worker(self._expand_all(ous), group="fill")
+
+    def _ous_below(self, node_id: str) -> Iterator[str]:
+        """The node and the OUs below it, depth first, in display order; read as needed."""
+        stack = [node_id]
+        while stack:
+            current = stack.pop()
+            yield current
+            kids = self.model.children(current)
+            stack.extend(k.id for k in reversed(kids) if not k.is_account)
+
+    def _expand_some(self, ous: Iterator[str], until: float | None = None) -> bool:
+        """Open OUs in order until EXPAND_FIRST lines were added (or, given `until`, until
+        that moment on the monotonic clock). True if some are left."""
+        placed = 0
+        with self._cursor_kept():  # once a slice: it lays out every line
+            for ou in ous:
+                tn = self._by_id.get(ou)
+                if tn is None:
+                    self._want_expanded.add(ou)  # its parent is still filling: opens as placed
+                    continue
+                if tn.is_expanded and ou in self._populated:
+                    continue
+                tn.expand()  # even an empty OU, as Textual's expand_all does
+                self._populate(ou)
+                placed += len(tn.children)
+                if placed >= EXPAND_FIRST if until is None else time.monotonic() >= until:
+                    return True
+        return False
+
+    async def _expand_all(self, ous: Iterator[str]) -> None:
+        build, expansion, more = self._builds, self._expansions, True
+        while more:
+            await asyncio.sleep(0)
+            if self._builds != build or self._expansions != expansion:
+                return  # rebuilt meanwhile (a filter, a refresh), collapsed, or another one
+            # Slices of time, not of lines: each slice ends in a repaint of every line,
+            # so small slices of a 50,000-line tree would cost more in repaints than work.
+            more = self._expand_some(ous, until=time.monotonic() + EXPAND_SLICE)
 
     def action_collapse_everything(self) -> None:
         """Collapse all but the roots; the cursor moves to what stays visible above it."""
+        self._expansions += 1  # an expand-all still opening OUs stops
         cursor = self.cursor_id
         if cursor is not None:
             chain = [a.id for a in self.model.ancestors(cursor)] + [cursor]
@@ -341,12 +392,16 @@ class OrgTreeView(Tree[str]):
             return
         self._populated.add(node_id)
         children = self.model.children(node_id)
-        for child in children[:CHUNK]:
+        first = CHUNK
+        if self._visible is not None:  # filtered: only what shows, a screenful at once
+            children = [c for c in children if c.id in self._visible]
+            first = FILTERED_FIRST
+        for child in children[:first]:
             self._place(child)
-        if len(children) > CHUNK:
+        if len(children) > first:
             placeholder = tn.add_leaf(Text(LOADING, style="dim italic"))
             self.filling.add(node_id)
-            self.run_worker(self._fill(node_id, children[CHUNK:], placeholder), group="fill")
+            self.run_worker(self._fill(node_id, children[first:], placeholder), group="fill")
 
     async def _fill(self, node_id: str, rest: list[Node], placeholder: TreeNode[str]) -> None:
         build, parent = self._builds, self._by_id.get(node_id)
