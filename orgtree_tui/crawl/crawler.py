@@ -8,6 +8,7 @@ calling `run()`, which blocks its thread until the crawl ends; `cancel()` and
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -19,7 +20,7 @@ from orgtree_tui.crawl.model_writer import ModelWriter
 from orgtree_tui.crawl.planner import Planner
 from orgtree_tui.crawl.ratelimit import RateLimiter
 from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.crawl.task import URGENT, CallError, Client
+from orgtree_tui.crawl.task import ON_SCREEN, URGENT, CallError, Client
 from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.gaps import Gaps, Missing
 from orgtree_tui.model import OrgTree
@@ -143,6 +144,17 @@ class Crawler:
         if details.policies_state is not DetailState.LOADED:
             self._planner.fetch_policies_for(node_id)
         self._run_leftovers()
+
+    def prioritise_on_screen(self, node_ids: Iterable[str]) -> None:
+        """The tags of these nodes (the ones on screen) go out before those off screen; the
+        cursor's node still comes first (`request_details`). Tasks already queued are only
+        raised, so calling this on every scroll costs no extra API call."""
+        if not self.options.details:
+            return  # a structure-only crawl fetches no tags at all
+        details = self.tree.details_of(node_id for node_id in node_ids if node_id in self.tree)
+        for node_id, detail in details.items():
+            if detail.tags_state is DetailState.PENDING:
+                self._planner.fetch_tags(node_id, ON_SCREEN)
 
     def _run_leftovers(self) -> None:
         """A detail asked for after the crawl ended still gets fetched, in the background."""

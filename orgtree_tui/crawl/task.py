@@ -16,6 +16,7 @@ from orgtree_tui.aws_errors import ErrorKind
 URGENT = 0
 STRUCTURE = 10
 POLICIES = 20
+ON_SCREEN = 25  # details of the nodes the user can see, before those off screen
 DETAILS = 30
 
 MAX_TRANSIENT_ATTEMPTS = 8
