@@ -274,14 +274,17 @@ def test_an_unknown_id_fails_after_two_calls(
     assert len(sent) <= 3, sent  # Describe the node, ListParents, DescribeOrganization
 
 
+@pytest.mark.parametrize(
+    ("denied", "kind"), [("ListTagsForResource", "tags"), ("ListPolicies", "policies")]
+)
 def test_a_denied_detail_in_the_subtree_is_said_as_the_old_export_said_it(
-    demo: DemoHandle,
+    demo: DemoHandle, denied: str, kind: str
 ) -> None:
     # The ancestors' details are never fetched: that is not a gap. The subtree's are.
     truth = demo.truth
     node_id = smallest_ou(truth, 2)
     demo.middleware.fault = lambda op: (
-        Fault.error("AccessDeniedException") if op == "ListTagsForResource" else None
+        Fault.error("AccessDeniedException") if op == denied else None
     )
     try:
         crawler = scoped(demo, node_id)
@@ -290,7 +293,7 @@ def test_a_denied_detail_in_the_subtree_is_said_as_the_old_export_said_it(
     finally:
         demo.middleware.fault = None
     assert crawler.outcome is not None and crawler.outcome.state is CrawlState.INCOMPLETE
-    assert set(crawler.outcome.gaps.tags) == below(truth, node_id)
+    assert set(getattr(crawler.outcome.gaps, kind)) == below(truth, node_id)
     document = as_json.document(take_snapshot(crawler.tree, node_id, complete=True))
     assert document == as_json.document(take_snapshot(whole.tree, node_id, complete=True))
     assert document["complete"] is False

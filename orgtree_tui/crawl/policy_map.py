@@ -97,6 +97,10 @@ class PolicyMap:
 
     def node_found(self, node_id: str) -> None:
         """A node just found gets what is known of its policies, or is told they failed."""
+        if self._state in ("denied", "failed"):
+            if node_id not in self._final:
+                self._detail_failed(node_id, "policies", self._state == "denied")
+            return
         if self.mode == "undecided" or self._state == "unknown":
             return  # `_choose` takes every node found so far once it can
         if self.mode == "per target":
@@ -108,8 +112,6 @@ class PolicyMap:
             self._publish_policies(node_id)
         elif self._state == "loading":
             self._publish_partial_policies(node_id)
-        elif self._state in ("denied", "failed") and node_id not in self._final:
-            self._detail_failed(node_id, "policies", self._state == "denied")
 
     def fetch_for(self, node_id: str) -> None:
         """Policies of one node right now, without waiting for the map."""
