@@ -1,5 +1,10 @@
 """`orgtree-tui export`: crawl, pick the subtree, write it. No TUI involved.
 
+With `--subtree`, each organization's crawl is scoped to that node (crawl.scope): it finds the
+node with a few calls and crawls only what is below it. An organization that lacks the node
+is left out of a multi-organization export; alone, it is the error, with the crawl's line.
+Scoped trees are not cached: the cache holds whole organizations.
+
 What cannot be done raises `HeadlessError` (one line; the CLI writes it and exits 2); what
 was done returns its exit status, with the summary and any warnings on stderr.
 
@@ -70,11 +75,13 @@ def run_export(options: Options) -> int:
         for label, _, outcome in results
         if outcome.state in (CrawlState.FAILED, CrawlState.CANCELLED)
     ]
+    if not failures and len(results) == 1 and results[0][2].state is CrawlState.NOT_FOUND:
+        raise HeadlessError(results[0][2].message)  # the few calls that prove it, and a hint
     crawled = [
         Crawled(label, crawler.tree, outcome.state in _FINISHED)
         for label, crawler, outcome in results
     ]
-    if options.cache:
+    if options.cache and not options.subtree:
         for item, (_, _, outcome) in zip(crawled, results, strict=True):
             if outcome.state not in (CrawlState.FAILED, CrawlState.CANCELLED):
                 _save_cache(item, details=options.details)
@@ -95,7 +102,9 @@ def _failure(label: str, outcome: CrawlOutcome, *, named: bool) -> str:
 
 
 def _crawl_all(sources: list[Source], options: Options) -> list[tuple[str, Crawler, CrawlOutcome]]:
-    crawl_options = CrawlOptions(workers=options.workers, details=options.details)
+    crawl_options = CrawlOptions(
+        workers=options.workers, details=options.details, subtree=options.subtree
+    )
     crawlers = [Crawler(s.client, crawl_options, connection=s.connection) for s in sources]
     progress = None
     listeners = []

@@ -95,7 +95,10 @@ class AccountPlacer:
             params["NextToken"] = token
             task = Task(operation, params, STRUCTURE, lambda r: None, self._failed(listing))
         else:
-            alternatives = (("ListChildren", by_children),) if self._stream != "failed" else ()
+            # Without the stream (a scoped crawl never starts it: it lists every account in
+            # the organization), ids alone would cost a DescribeAccount each.
+            streaming = self._stream in ("running", "done")
+            alternatives = (("ListChildren", by_children),) if streaming else ()
             task = Task(
                 "ListAccountsForParent",
                 by_parent,

@@ -3,6 +3,10 @@
 Anyone (the CLI exporter, the TUI bridge, a test) subscribes to `crawler.publisher` before
 calling `run()`, which blocks its thread until the crawl ends; `cancel()` and
 `request_details()` may be called from any other thread.
+
+`CrawlOptions.subtree` scopes the crawl to one node and what is below it (see `scope`): the
+outcome then speaks of that subtree only ("complete": the subtree and its details arrived),
+and a node that is not in the organization ends the crawl NOT_FOUND with the line to say so.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.engine import DEFAULT_DEADLINE, DEFAULT_WORKERS, LoopState, TaskLoop
 from orgtree_tui.crawl.model_writer import ModelWriter
 from orgtree_tui.crawl.planner import Planner
+from orgtree_tui.crawl.policy_map import Strategy
 from orgtree_tui.crawl.ratelimit import RateLimiter
 from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.crawl.task import ON_SCREEN, URGENT, CallError, Client
@@ -38,6 +43,7 @@ class CrawlState(StrEnum):
     INCOMPLETE = "incomplete"  # finished, but something asked for is missing (see `gaps`)
     CANCELLED = "cancelled"
     FAILED = "failed"  # stopped by an error that leaves nothing useful to fetch
+    NOT_FOUND = "not found"  # the subtree asked for is not in this organization (`message`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,11 @@ class CrawlOptions:
     details: bool = True
     deadline: float = DEFAULT_DEADLINE
     quotas: dict[str, Quota] | None = None
+    # A name path or id: crawl that node and what is below it (None: the organization).
+    subtree: str | None = None
+    # How SCP attachments are fetched (None: by policy for an organization, the cheaper
+    # way for a subtree).
+    scp_strategy: Strategy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +98,12 @@ class Crawler:
         # Order matters: the model hears every message before any other listener.
         self._writer = ModelWriter(self.tree, self.publisher)
         self._planner = Planner(
-            self.publisher, self.loop.submit, details=self.options.details, forget=self.loop.forget
+            self.publisher,
+            self.loop.submit,
+            details=self.options.details,
+            forget=self.loop.forget,
+            scope=self.options.subtree,
+            scp_strategy=self.options.scp_strategy,
         )
         self._detail_errors = 0
         self.publisher.subscribe(self._count_branch_error, topics.BRANCH_ERROR)
@@ -128,6 +144,11 @@ class Crawler:
 
     def cancel(self) -> None:
         self.loop.cancel()
+
+    @property
+    def scope_id(self) -> str | None:
+        """The node a scoped crawl started from, once found (None: the organization)."""
+        return self._planner.scope_id
 
     @property
     def cancel_event(self) -> threading.Event:
@@ -221,10 +242,19 @@ class Crawler:
             self._mark_unfinished(why)
         self._mark_unlisted_policies(stopped=stopped)
         stats = self.loop.stats()
+        scope = self._planner.scope
+        if scope is not None and scope.found is None and not stopped:
+            if scope.error is not None:
+                return CrawlOutcome(
+                    CrawlState.FAILED, stats, self._explain(scope.error), scope.error.code
+                )
+            message = scope.missing or f"--subtree {scope.ref}: not found"
+            return CrawlOutcome(CrawlState.NOT_FOUND, stats, message)
         incomplete = self.tree.incomplete()
         # Complete means the structure and every detail asked for arrived (the tree knows
-        # whether details were asked for: a `--no-details` crawl lacks them on purpose).
-        gaps = self.tree.gaps()
+        # whether details were asked for: a `--no-details` crawl lacks them on purpose). A
+        # scoped crawl's ancestors are there for their names only: the subtree is what counts.
+        gaps = self.tree.gaps(self._planner.scope_id)
         if state is LoopState.CANCELLED:
             return CrawlOutcome(
                 CrawlState.CANCELLED, stats, "cancelled", "", incomplete, self._detail_errors, gaps

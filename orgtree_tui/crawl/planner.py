@@ -3,6 +3,11 @@
 A root or OU found -> list its OUs and its accounts (every page, see `accounts`) and fetch
 its tags; an account found -> fetch its tags. SCPs are the `PolicyMap`'s, which the planner
 starts once the organization is known and tells of every node found.
+
+With a scope (`--subtree`), the crawl starts from the node the `ScopeResolver` finds instead of
+ListRoots: its ancestors are placed (their names make its path) but not listed or detailed,
+and only the node and what is below it are crawled. No ListAccounts stream then (it lists the
+whole organization's accounts), and SCPs the cheaper way for what was asked.
 """
 
 from __future__ import annotations
@@ -15,13 +20,20 @@ from pubsub.core.publisher import Publisher
 from orgtree_tui.aws_errors import ErrorKind
 from orgtree_tui.crawl import parse, topics
 from orgtree_tui.crawl.accounts import AccountPlacer
-from orgtree_tui.crawl.policy_map import PolicyMap
+from orgtree_tui.crawl.policy_map import PolicyMap, Strategy
+from orgtree_tui.crawl.scope import ScopeResolver
 from orgtree_tui.crawl.task import DETAILS, STRUCTURE, CallError, Task
 from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.records import DetailState, Node, NodeType
 
 Submit = Callable[[Task], bool]
 Forget = Callable[[Hashable], None]
+
+_TOPICS = {
+    NodeType.ROOT: topics.ROOT,
+    NodeType.ORGANIZATIONAL_UNIT: topics.ORGANIZATIONAL_UNIT,
+    NodeType.ACCOUNT: topics.ACCOUNT,
+}
 
 
 class Planner:
@@ -34,12 +46,21 @@ class Planner:
         *,
         details: bool,
         forget: Forget = lambda key: None,
+        scope: str | None = None,
+        scp_strategy: Strategy | None = None,
     ) -> None:
         self.publisher = publisher
         self.submit = submit
         self._forget = forget  # lets a failed chain's first page be asked for again
         self.details = details
         self._known: dict[str, NodeType] = {}
+        # The node the crawl starts from (None: the whole organization, from ListRoots).
+        self.scope = ScopeResolver(submit, scope, self._scope_found) if scope else None
+        self.scope_id: str | None = None
+        self._organization_known = False
+        self._policies_started = False
+        if scp_strategy is None:
+            scp_strategy = Strategy.BY_POLICY if scope is None else Strategy.CHEAPEST
         self.policies = PolicyMap(
             publisher,
             submit,
@@ -47,6 +68,7 @@ class Planner:
             forget=forget,
             detail_failed=self._detail_failed,
             branch_failed=self._branch_error,
+            strategy=scp_strategy,
         )
         self._accounts = AccountPlacer(
             publisher,
@@ -61,8 +83,11 @@ class Planner:
 
     def start(self) -> None:
         # Roots and the account stream do not depend on the organization record: ask at once.
-        self._list_roots(None)
-        self._accounts.start_stream()
+        if self.scope is None:
+            self._list_roots(None)
+            self._accounts.start_stream()
+        else:
+            self.scope.start()
         self.submit(
             Task(
                 "DescribeOrganization",
@@ -80,8 +105,26 @@ class Planner:
         self.publisher.sendMessage(
             topics.ORGANIZATION, organization=parse.organization(response["Organization"])
         )
-        if self.details:
+        self._organization_known = True
+        self._start_policies()
+
+    def _start_policies(self) -> None:
+        # With a scope, only once the node is found: a typo then costs no policy calls.
+        if self._policies_started or not (self.details and self._organization_known):
+            return
+        if self.scope is None or self.scope_id is not None:
+            self._policies_started = True
             self.policies.start()
+
+    def _scope_found(self, chain: list[Node]) -> None:
+        """Place the chain, root first; `_in_scope` then lets only its last node through."""
+        self.scope_id = chain[-1].id
+        for node in chain:
+            self.publisher.sendMessage(_TOPICS[node.type], node=node)
+        self._start_policies()
+
+    def _in_scope(self, node: Node) -> bool:
+        return self.scope is None or node.id == self.scope_id or node.parent_id in self._known
 
     def _list_roots(self, token: str | None) -> None:
         params = {"NextToken": token} if token else {}
@@ -97,7 +140,7 @@ class Planner:
     # -- structure ----------------------------------------------------------------------
 
     def on_parent(self, node: Node) -> None:
-        if node.id in self._known:
+        if node.id in self._known or not self._in_scope(node):
             return
         self._known[node.id] = node.type
         self._list_ous(node.id, None, [])
@@ -105,7 +148,7 @@ class Planner:
         self._node_found(node)
 
     def on_account(self, node: Node) -> None:
-        if node.id in self._known:
+        if node.id in self._known or not self._in_scope(node):
             return
         self._known[node.id] = node.type
         self._node_found(node)

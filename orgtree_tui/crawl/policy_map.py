@@ -10,11 +10,16 @@ so far. A node's list is final (POLICIES) once ListPolicies and every ListTarget
 chain have ended, since any policy may be attached to any node, or as soon as its own
 ListPoliciesForTarget answered. A chain that fails flags its policy (BRANCH_ERROR, part
 "policy_targets") and the other policies' attachments stay.
+
+How the map is fetched is its `Strategy`: by policy (a whole organization), per target (one
+ListPoliciesForTarget per node: a small subtree), or the cheaper of the two for what was asked
+(`per_target_is_cheaper`), decided once ListPolicies has said how many SCPs there are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Hashable
+from enum import StrEnum
 from typing import Any
 
 from pubsub.core.publisher import Publisher
@@ -32,6 +37,23 @@ DetailFailed = Callable[[str, str, bool], None]  # node id, "policies", denied
 BranchFailed = Callable[[str, str, CallError], None]  # node or policy id, part, error
 
 
+class Strategy(StrEnum):
+    BY_POLICY = "by policy"  # ListPolicies, then ListTargetsForPolicy per policy
+    PER_TARGET = "per target"  # ListPoliciesForTarget per node
+    CHEAPEST = "cheapest"  # per target while `per_target_is_cheaper`, then by policy
+
+
+def per_target_is_cheaper(nodes: int, policies: int) -> bool:
+    """Whether one ListPoliciesForTarget per node (`nodes`, those asked for) costs no more
+    calls than fetching by policy could. By policy costs at least one ListTargetsForPolicy
+    call per policy, and at least one per 20 nodes: AWS keeps an SCP on every node (it refuses
+    to detach the last), so the chains list each node at least once. Per target costs one call
+    a node (a second page only past 20 SCPs on one node; AWS allows 5). Both bounds are lower
+    bounds, so a crawl that goes per target while this holds and by policy after it never
+    makes more than twice the calls of the cheaper way."""
+    return nodes <= max(policies, -(-nodes // 20))
+
+
 class PolicyMap:
     """The SCP attachments of the nodes found so far (`known`, the planner's), by policy."""
 
@@ -44,6 +66,7 @@ class PolicyMap:
         forget: Forget,
         detail_failed: DetailFailed,
         branch_failed: BranchFailed,
+        strategy: Strategy = Strategy.BY_POLICY,
     ) -> None:
         self.publisher = publisher
         self.submit = submit
@@ -55,28 +78,81 @@ class PolicyMap:
         self._final: set[str] = set()  # nodes whose POLICIES (the final list) went out
         self._listings = 0  # ListPolicies + ListTargetsForPolicy chains still running
         self._state: str = "unknown"  # unknown -> loading -> ready | denied | failed
+        self.strategy = strategy
+        # How the map is being fetched now: CHEAPEST starts "undecided", may go "per target"
+        # and then "by policy", never back.
+        self.mode = {Strategy.BY_POLICY: "by policy", Strategy.PER_TARGET: "per target"}.get(
+            strategy, "undecided"
+        )
+        self._policies: list[Policy] = []  # listed, targets not yet (not by policy yet)
+        self._listed = False  # every ListPolicies page is in
+        self._asked: set[str] = set()  # nodes given their own ListPoliciesForTarget
 
     def start(self) -> None:
         self._state = "loading"
-        self._list_policies(None)
+        if self.mode == "per target":
+            self._choose()
+        else:
+            self._list_policies(None)
 
     def node_found(self, node_id: str) -> None:
         """A node just found gets what is known of its policies, or is told they failed."""
-        if self._state == "ready":
+        if self._state in ("denied", "failed"):
+            if node_id not in self._final:
+                self._detail_failed(node_id, "policies", self._state == "denied")
+            return
+        if self.mode == "undecided" or self._state == "unknown":
+            return  # `_choose` takes every node found so far once it can
+        if self.mode == "per target":
+            if self._still_per_target():
+                self._ask(node_id)
+            else:
+                self._go_by_policy()
+        elif self._state == "ready":
             self._publish_policies(node_id)
         elif self._state == "loading":
             self._publish_partial_policies(node_id)
-        elif self._state in ("denied", "failed") and node_id not in self._final:
-            self._detail_failed(node_id, "policies", self._state == "denied")
 
     def fetch_for(self, node_id: str) -> None:
         """Policies of one node right now, without waiting for the map."""
         if node_id in self._final:
             return
-        self._fetch_target_page(node_id, None, [])
+        self._fetch_target_page(node_id, None, [], URGENT)
+
+    def _choose(self) -> None:
+        """Per target for the nodes found so far, while that is the cheaper way (always, for
+        PER_TARGET); else by policy. Called once ListPolicies is in (or at the start)."""
+        if self._state != "loading" or self.mode == "by policy":
+            return
+        if self.mode == "undecided" and not self._listed:
+            return  # how many SCPs there are decides; ListPolicies has not said yet
+        if not self._still_per_target():
+            self._go_by_policy()
+            return
+        self.mode = "per target"
+        for node_id in list(self._known):
+            self._ask(node_id)
+
+    def _still_per_target(self) -> bool:
+        if self.strategy is not Strategy.CHEAPEST:
+            return True
+        return per_target_is_cheaper(len(self._known), len(self._policies))
+
+    def _go_by_policy(self) -> None:
+        self.mode = "by policy"
+        # Nodes already asked for keep their own answers (`_final` keeps the first list).
+        for policy in self._policies:
+            self._list_targets(policy, None)
+        if self._listings == 0:
+            self._ready()  # no SCPs at all: every node's list is the empty one
+
+    def _ask(self, node_id: str) -> None:
+        if node_id not in self._asked and node_id not in self._final:
+            self._asked.add(node_id)
+            self._fetch_target_page(node_id, None, [], POLICIES)
 
     def _fetch_target_page(
-        self, node_id: str, token: str | None, found_so_far: list[Policy]
+        self, node_id: str, token: str | None, found_so_far: list[Policy], priority: int
     ) -> None:
         params: dict[str, Any] = {"TargetId": node_id, "Filter": SCP}
         if token:
@@ -85,7 +161,7 @@ class PolicyMap:
         def found(response: dict[str, Any]) -> None:
             found_so_far.extend(parse.policy(p) for p in response.get("Policies", []))
             if response.get("NextToken"):
-                self._fetch_target_page(node_id, response["NextToken"], found_so_far)
+                self._fetch_target_page(node_id, response["NextToken"], found_so_far, priority)
             elif node_id not in self._final:
                 self._final.add(node_id)
                 self.publisher.sendMessage(
@@ -94,11 +170,12 @@ class PolicyMap:
 
         def failed(error: CallError) -> None:
             self._forget(("policies-for", node_id))  # asked again: start over
+            self._asked.discard(node_id)
             if node_id not in self._final:
                 self._detail_failed(node_id, "policies", error.kind is ErrorKind.DENIED)
 
         key = ("policies-for", node_id) if token is None else None
-        self.submit(Task("ListPoliciesForTarget", params, URGENT, found, failed, key=key))
+        self.submit(Task("ListPoliciesForTarget", params, priority, found, failed, key=key))
 
     def _list_policies(self, token: str | None) -> None:
         params: dict[str, Any] = {"Filter": SCP}
@@ -108,10 +185,16 @@ class PolicyMap:
 
         def found(response: dict[str, Any]) -> None:
             for record in response.get("Policies", []):
-                self._list_targets(parse.policy(record), None)
+                if self.mode == "by policy":
+                    self._list_targets(parse.policy(record), None)
+                else:
+                    self._policies.append(parse.policy(record))
             if response.get("NextToken"):
                 self._list_policies(response["NextToken"])
+            else:
+                self._listed = True
             self._listing_done()
+            self._choose()
 
         self.submit(Task("ListPolicies", params, POLICIES, found, self._map_failed))
 
@@ -146,10 +229,13 @@ class PolicyMap:
 
     def _listing_done(self) -> None:
         self._listings -= 1
-        if self._listings == 0 and self._state == "loading":
-            self._state = "ready"
-            for node_id in list(self._known):
-                self._publish_policies(node_id)
+        if self._listings == 0 and self._state == "loading" and self.mode == "by policy":
+            self._ready()
+
+    def _ready(self) -> None:
+        self._state = "ready"
+        for node_id in list(self._known):
+            self._publish_policies(node_id)
 
     def _map_failed(self, error: CallError) -> None:
         self._listings -= 1
