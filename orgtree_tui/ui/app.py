@@ -39,9 +39,6 @@ from orgtree_tui.ui.bridge import CrawlBridge
 from orgtree_tui.ui.messages import (
     CallerKnown,
     CrawlCouldNotStart,
-    CrawlFinished,
-    CrawlNewsPending,
-    CrawlProgress,
     CrawlStarted,
 )
 from orgtree_tui.ui.org_slot import OrgSlot, combined_state
@@ -317,7 +314,8 @@ class OrgTreeApp(WarmStart):
         title = "Could not connect" + (f": {slot.name}" if len(self.slots) > 1 else "")
         self.show_error(title, describe_error(message.error))
 
-    def on_crawl_news_pending(self, message: CrawlNewsPending) -> None:
+    @on(CrawlBridge.NewsPending)
+    def _crawl_news(self, message: CrawlBridge.NewsPending) -> None:
         if self.slot_for(message.generation) is None or self._drain_scheduled:
             return
         self._drain_scheduled = True
@@ -352,12 +350,14 @@ class OrgTreeApp(WarmStart):
             return
         await self._drain()
 
-    def on_crawl_progress(self, message: CrawlProgress) -> None:
+    @on(CrawlBridge.Progress)
+    def _crawl_progress(self, message: CrawlBridge.Progress) -> None:
         slot = self.slot_for(message.generation)
         if slot is not None:
             slot.stats = message.stats
 
-    async def on_crawl_finished(self, message: CrawlFinished) -> None:
+    @on(CrawlBridge.Finished)
+    async def _crawl_finished(self, message: CrawlBridge.Finished) -> None:
         slot = self.slot_for(message.generation)
         if slot is None:
             return

@@ -2,8 +2,10 @@
 
 The crawl publishes from its dispatcher thread, often hundreds of nodes a second. Listeners
 here only append to a buffer under a lock and, when the buffer turns non-empty, post one
-`CrawlNewsPending` (never `call_from_thread`, which would block the crawl on the UI). The
-UI drains the whole buffer at most ~20 times a second, so a flood costs a few tree updates.
+`CrawlBridge.NewsPending` (never `call_from_thread`, which would block the crawl on the UI).
+The UI drains the whole buffer at most ~20 times a second, so a flood costs a few tree
+updates. The messages the bridge posts are nested in it (Textual's idiom: a message lives in
+the class that sends it) and carry the generation of the crawl they come from.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome
 from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.records import DetailState, Node, Organization, Policy
-from orgtree_tui.ui.messages import CrawlFinished, CrawlNewsPending, CrawlProgress
 
 
 @dataclass
@@ -43,6 +44,40 @@ _Change = Callable[[CrawlNews], object]
 class CrawlBridge:
     """Subscribes to one crawler's publisher and feeds the app. Keep a reference to it:
     pypubsub holds listeners weakly, so a dropped bridge silently stops listening."""
+
+    @dataclass
+    class NewsPending(Message):
+        """The bridge holds news (nodes, details, errors) the UI has not drained yet."""
+
+        generation: int
+
+        def can_replace(self, message: Message) -> bool:
+            # Draining takes everything buffered, so one pending note stands for many of
+            # the same crawl (another crawl's note is its own: it may be stale, or not).
+            return (
+                isinstance(message, CrawlBridge.NewsPending)
+                and message.generation == self.generation
+            )
+
+    @dataclass
+    class Progress(Message):
+        """A snapshot of the task loop's counters: only the latest one matters."""
+
+        generation: int
+        stats: CrawlStats
+
+        def can_replace(self, message: Message) -> bool:
+            return (
+                isinstance(message, CrawlBridge.Progress) and message.generation == self.generation
+            )
+
+    @dataclass
+    class Finished(Message):
+        """The crawl ended (it may end again later, when details asked for afterwards
+        arrive)."""
+
+        generation: int
+        outcome: CrawlOutcome
 
     def __init__(self, crawler: Crawler, target: MessagePump, generation: int) -> None:
         self.crawler = crawler
@@ -99,10 +134,10 @@ class CrawlBridge:
             self._add(lambda news: news.incomplete.add(error.node_id))
 
     def _on_progress(self, stats: CrawlStats) -> None:
-        self._post(CrawlProgress(self.generation, stats))
+        self._post(CrawlBridge.Progress(self.generation, stats))
 
     def _on_finished(self, outcome: CrawlOutcome) -> None:
-        self._post(CrawlFinished(self.generation, outcome))
+        self._post(CrawlBridge.Finished(self.generation, outcome))
 
     def _add(self, change: _Change) -> None:
         with self._lock:
@@ -111,7 +146,7 @@ class CrawlBridge:
             was_empty = not self._news
             change(self._news)
         if was_empty:
-            self._post(CrawlNewsPending(self.generation))
+            self._post(CrawlBridge.NewsPending(self.generation))
 
     def _post(self, message: Message) -> None:
         if self._closed:

@@ -1,5 +1,5 @@
-"""Textual messages posted from worker threads to the app: the crawl's topics, and what
-the crawl, identity and cache-load workers found.
+"""Textual messages posted from worker threads to the app: what the crawl, identity and
+cache-load workers found (the crawl's own news comes as `CrawlBridge`'s messages).
 
 Every message carries the slot `generation` it belongs to, so news from a crawl that a
 re-crawl replaced, or from a slot that a profile switch replaced, is recognised and
@@ -14,8 +14,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from orgtree_tui.cache.store import LoadResult
-    from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome
-    from orgtree_tui.crawl.stats import CrawlStats
+    from orgtree_tui.crawl.crawler import Crawler
     from orgtree_tui.identity import CallerIdentity
     from orgtree_tui.ui.bridge import CrawlBridge
 
@@ -31,39 +30,6 @@ class CrawlStarted(Message):
         self.crawler = crawler
         self.bridge = bridge
         self.source_label = source_label
-
-
-class CrawlNewsPending(Message):
-    """The bridge holds news (nodes, details, errors) the UI has not drained yet."""
-
-    def __init__(self, generation: int) -> None:
-        super().__init__()
-        self.generation = generation
-
-    def can_replace(self, message: Message) -> bool:
-        # Draining takes everything buffered, so one pending note stands for many.
-        return isinstance(message, CrawlNewsPending)
-
-
-class CrawlProgress(Message):
-    """A snapshot of the task loop's counters."""
-
-    def __init__(self, generation: int, stats: CrawlStats) -> None:
-        super().__init__()
-        self.generation = generation
-        self.stats = stats
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, CrawlProgress)
-
-
-class CrawlFinished(Message):
-    """The crawl ended (it may end again later when details asked for afterwards arrive)."""
-
-    def __init__(self, generation: int, outcome: CrawlOutcome) -> None:
-        super().__init__()
-        self.generation = generation
-        self.outcome = outcome
 
 
 class CrawlCouldNotStart(Message):
