@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -22,21 +22,7 @@ from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome
 from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.records import DetailState, Node, Organization, Policy
-
-
-@dataclass
-class CrawlNews:
-    """Everything that arrived since the last drain."""
-
-    nodes: list[Node] = field(default_factory=list)
-    details: set[str] = field(default_factory=set)  # ids whose tags or policies changed
-    incomplete: set[str] = field(default_factory=set)  # ids whose marks changed: a listing
-    # failed, or tags or SCPs were refused or failed
-    organization: Organization | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.nodes or self.details or self.incomplete or self.organization)
-
+from orgtree_tui.ui.news import CrawlNews
 
 _Change = Callable[[CrawlNews], object]
 

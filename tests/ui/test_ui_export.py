@@ -21,12 +21,12 @@ async def test_export_from_the_dialog_matches_the_cli(org: SampleOrg, tmp_path: 
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         workloads = org.ou("Workloads")
-        app.org_tree.reveal(workloads)
+        app.main.org_tree.reveal(workloads)
         await pilot.press("x")
         dialog = app.screen
         assert isinstance(dialog, ExportDialog)
         path_input = dialog.query_one(Input)
-        assert path_input.value == "./" + default_filename(app.model, workloads, "json", TODAY)
+        assert path_input.value == "./" + default_filename(app.main.model, workloads, "json", TODAY)
         title = str(dialog.query_one("#export-title").render())
         await pilot.click("#format-csv")
         assert dialog.format == "csv"
@@ -35,9 +35,9 @@ async def test_export_from_the_dialog_matches_the_cli(org: SampleOrg, tmp_path: 
         path_input.value = str(target)
         await pilot.click("#export")
         await wait_for(pilot, lambda: target.exists() and any("Wrote" in n for n in notes(app)))
-        expected = render(app.model, workloads, "csv", complete=True)
+        expected = render(app.main.model, workloads, "csv", complete=True)
         assert target.read_bytes() == expected.encode("utf-8")
-        counts = app.model.counts(workloads)
+        counts = app.main.model.counts(workloads)
         note = next(n for n in notes(app) if "Wrote" in n)
         assert f"Wrote {counts.ous + 1} OUs and {counts.accounts} accounts to" in note
         assert str(target) in note
@@ -48,7 +48,7 @@ async def test_export_from_the_dialog_matches_the_cli(org: SampleOrg, tmp_path: 
         await pilot.press("x")
         again = app.screen
         assert isinstance(again, ExportDialog) and again.format == "csv"
-        expected_path = tmp_path / default_filename(app.model, workloads, "csv", TODAY)
+        expected_path = tmp_path / default_filename(app.main.model, workloads, "csv", TODAY)
         assert again.query_one(Input).value == str(expected_path)
 
 
@@ -67,7 +67,7 @@ async def test_overwrite_needs_confirmation(org: SampleOrg, tmp_path: Path) -> N
             await pilot.pause()
         await wait_for(pilot, lambda: target.read_text() != "keep me")
         root = org.truth.root_id
-        assert target.read_text() == render(app.model, root, "json", complete=True)
+        assert target.read_text() == render(app.main.model, root, "json", complete=True)
 
 
 async def test_export_errors_are_shown_not_raised(org: SampleOrg, tmp_path: Path) -> None:

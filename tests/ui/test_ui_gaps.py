@@ -6,7 +6,8 @@ from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.model import OrgTree
 from orgtree_tui.records import Counts, DetailState, Node, NodeType
 from orgtree_tui.ui.labels import node_label
-from orgtree_tui.ui.widgets.status_bar import StatusLine, render_status
+from orgtree_tui.ui.org_slot import StatusLine
+from orgtree_tui.ui.widgets.status_bar import render_status
 
 
 def line(**fields: object) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -69,6 +72,26 @@ class ErrorScreen(ModalScreen[str]):
 
     def action_choose(self, choice: str) -> None:
         self.dismiss(choice)
+
+
+class OneErrorScreen:
+    """One error screen at a time: a problem arriving while it is up joins it."""
+
+    def __init__(self, choice: Callable[[str | None], None]) -> None:
+        self.choice = choice  # called with what the user chose on the screen
+        self._screen: ErrorScreen | None = None
+
+    def show(self, app: App[Any], title: str, message: str, advice: str = "") -> None:
+        screen = self._screen
+        if screen is not None and screen in app.screen_stack:
+            screen.add(title, message, advice)
+            return
+        self._screen = ErrorScreen(title, message, advice)
+        app.push_screen(self._screen, self._chosen)
+
+    def _chosen(self, choice: str | None) -> None:
+        self._screen = None
+        self.choice(choice)
 
 
 def describe_error(exc: BaseException) -> str:
