@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
-from ui_support import SIZE, TODAY, SampleOrg, app_for, crawled, wait_for
+from ui_support import SIZE, SPEC, TODAY, SampleOrg, app_for, crawled, wait_for
 
+from orgtree_tui.aws import make_client
+from orgtree_tui.connection import Connection
+from orgtree_tui.demo import build_org
 from orgtree_tui.export import default_filename, render
+from orgtree_tui.identity import open_session
+from orgtree_tui.sim.server import SimServer
+from orgtree_tui.sim.throttle import Fault
 from orgtree_tui.ui.screens.confirm import ConfirmScreen
 from orgtree_tui.ui.screens.export_dialog import ExportDialog
 
@@ -120,3 +127,38 @@ async def test_a_failed_export_is_not_remembered(org: SampleOrg) -> None:
         await pilot.press("x")
         suggested = app.screen.query_one(Input).value
         assert suggested.startswith("./"), suggested
+
+
+@pytest.mark.slow
+async def test_an_export_of_a_finished_crawl_lacking_tags_says_so_not_unfinished(
+    tmp_path: Path,
+) -> None:
+    """The crawl ran to its end with some tags refused: the file says which are missing,
+    not that the crawl had not finished (what the TUI said before)."""
+    with SimServer(latency=(0.0, 0.0), throttle=False, seed=11) as server:
+        build_org(server.admin_client(), SPEC)
+        conn = Connection(
+            endpoint_url=server.endpoint_url, access_key="testing", secret_key="testing"
+        )
+        refused = "AccessDeniedException"
+        server.middleware.fault = lambda op: (
+            Fault.error(refused) if op == "ListTagsForResource" else None
+        )
+        client = make_client(conn, session=open_session(conn))
+        app = app_for(client, workers=2, connection=conn)
+        async with app.run_test(size=SIZE) as pilot:
+            await crawled(pilot)
+            assert app.controller.state == "incomplete"
+            await pilot.press("x")
+            dialog = app.screen
+            assert isinstance(dialog, ExportDialog)
+            await pilot.click("#format-text")
+            target = tmp_path / "org.txt"
+            dialog.query_one(Input).value = str(target)
+            await pilot.click("#export")
+            await wait_for(pilot, lambda: any("Wrote" in n for n in notes(app)))
+    text = target.read_text()
+    assert "the crawl had not finished" not in text
+    assert "tags of" in text and "not permitted" in text
+    note = next(n for n in notes(app) if "Wrote" in n)
+    assert "not permitted" in note
