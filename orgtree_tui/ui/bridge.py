@@ -78,6 +78,7 @@ class CrawlBridge:
             publisher.subscribe(self._on_node, topic)
         publisher.subscribe(self._on_tags, topics.TAGS)
         publisher.subscribe(self._on_policies, topics.POLICIES)
+        publisher.subscribe(self._on_policy_targets, topics.POLICY_TARGETS)
         publisher.subscribe(self._on_detail_state, topics.DETAIL_STATE)
         publisher.subscribe(self._on_branch_error, topics.BRANCH_ERROR)
         publisher.subscribe(self._on_progress, topics.PROGRESS)
@@ -107,6 +108,10 @@ class CrawlBridge:
 
     def _on_policies(self, node_id: str, policies: tuple[Policy, ...]) -> None:
         self._add(lambda news: news.details.add(node_id))
+
+    def _on_policy_targets(self, policy: Policy, target_ids: tuple[str, ...]) -> None:
+        # Each target has this policy attached: its details pane shows it as pages arrive.
+        self._add(lambda news: news.details.update(target_ids))
 
     def _on_detail_state(self, node_id: str, detail: str, state: DetailState) -> None:
         def change(news: CrawlNews) -> None:

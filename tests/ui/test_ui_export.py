@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Input
@@ -15,6 +17,7 @@ from orgtree_tui.export import default_filename, render
 from orgtree_tui.identity import open_session
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
+from orgtree_tui.ui import workers
 from orgtree_tui.ui.screens.confirm import ConfirmScreen
 from orgtree_tui.ui.screens.export_dialog import ExportDialog
 
@@ -162,3 +165,34 @@ async def test_an_export_of_a_finished_crawl_lacking_tags_says_so_not_unfinished
     assert "tags of" in text and "not permitted" in text
     note = next(n for n in notes(app) if "Wrote" in n)
     assert "not permitted" in note
+
+
+async def test_quitting_waits_for_an_export_being_written(
+    org: SampleOrg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export cut off by quitting leaves a temp file: it is waited for like a cache save."""
+    started, release = threading.Event(), threading.Event()
+    real = workers.export_subtree
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(30)  # released by the test below; a bound, not a speed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workers, "export_subtree", held)
+    target = tmp_path / "org.json"
+    app = app_for(org.client)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await crawled(pilot)
+            await pilot.press("x")
+            app.screen.query_one(Input).value = str(target)
+            await pilot.press("enter")
+            await wait_for(pilot, started.is_set)
+            await pilot.press("q")
+        assert not app.wait_for_writes(0.05), "the export is still being written"
+    finally:
+        release.set()
+    assert app.wait_for_writes(10)
+    assert target.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["org.json"]  # no temp file left

@@ -14,6 +14,10 @@ MARKS = [
     ("Security (3)", "an OU and the accounts in it, at every depth"),
     ("⊘ SUSPENDED", "an account that is not ACTIVE"),
     ("⚠ incomplete", "a branch that could not be listed: it may hold more"),
+    (
+        "⚠ tags failed / ⚠ SCPs not permitted",
+        "tags or SCPs that were refused or failed: exports say they are missing",
+    ),
     ("✱ new / moved / renamed", "changed since the tree shown before (cache or last crawl)"),
 ]
 
