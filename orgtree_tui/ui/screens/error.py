@@ -8,19 +8,36 @@ from typing import Any
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
 from orgtree_tui.aws_errors import explain
 from orgtree_tui.connection import ConnectionSettingsError
 from orgtree_tui.text import visible
+from orgtree_tui.ui.widgets.dialog import Dialog
 
 
 class ErrorScreen(ModalScreen[str]):
     """Dismisses with "retry", "quit" or "close". One screen for every problem at hand:
     organizations that fail together are listed together, and one r retries them all
     (a stack of screens made a second r start over what the first had resumed)."""
+
+    DEFAULT_CSS = """
+    ErrorScreen {
+        align: center middle;
+    }
+    #error-dialog {
+        border: thick $error;
+    }
+    #error-scroll {
+        height: auto;
+        max-height: 55vh;  /* the keys below stay on screen at 24 rows */
+    }
+    #error-message {
+        margin-bottom: 1;
+    }
+    """
 
     BINDINGS = [
         Binding("r", "choose('retry')", "Retry"),
@@ -63,7 +80,7 @@ class ErrorScreen(ModalScreen[str]):
         return Text(f"{retry} · esc close · q quit", style="dim")
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="error-dialog", classes="dialog"):
+        with Dialog(id="error-dialog"):
             yield Label(self._title(), classes="dialog-title", id="error-title")
             with VerticalScroll(id="error-scroll"):
                 yield Static(self._text(), id="error-message")

@@ -71,6 +71,19 @@ def render_status(status: StatusLine, *, compact: bool = False) -> Text:
 class StatusBar(Static):
     """One line per organization."""
 
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: bottom;
+        margin-bottom: 1;
+        height: 1;
+        background: $panel;
+        color: $text;
+        /* One line per organization: a long one is cut, not wrapped into the next. */
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
     text = Text()
 
     def show(self, lines: list[StatusLine]) -> None:
