@@ -55,9 +55,16 @@ class ErrorScreen(ModalScreen[str]):
         advice for several problems is given once, after them."""
         self.problems[title] = (message, advice)
         if self.is_mounted:
-            self.query_one("#error-title", Label).update(self._title())
-            self.query_one("#error-message", Static).update(self._text())
-            self.query_one("#error-keys", Label).update(self._keys())
+            self._show()
+
+    def on_mount(self) -> None:
+        # A problem added after compose but before the mount would otherwise not show.
+        self._show()
+
+    def _show(self) -> None:
+        self.query_one("#error-title", Label).update(self._title())
+        self.query_one("#error-message", Static).update(self._text())
+        self.query_one("#error-keys", Label).update(self._keys())
 
     def _title(self) -> Text:
         if len(self.problems) == 1:
