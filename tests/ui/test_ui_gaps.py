@@ -65,7 +65,7 @@ def test_the_help_legend_explains_the_detail_marks_the_tree_shows() -> None:
     t = tree()
     t.set_tags_state("111111111111", DetailState.FAILED)
     t.set_policies_state("ou-1", DetailState.DENIED)
-    legend = " ".join(mark for mark, _ in MARKS)
+    legend = "\n".join(mark for mark, _ in MARKS)
     # The marks as the tree draws them, each found in the legend.
     assert label(t, "111111111111").endswith("⚠ tags failed")
     assert label(t, "ou-1").endswith("⚠ SCPs not permitted")

@@ -16,8 +16,8 @@ MARKS = [
     ("Security (3)", "an OU and the accounts in it, at every depth"),
     ("⊘ SUSPENDED", "an account that is not ACTIVE"),
     ("⚠ incomplete", "a branch that could not be listed: it may hold more"),
-    (
-        "⚠ tags failed / ⚠ SCPs not permitted",
+    (  # one mark a line: a long first column would squeeze every meaning
+        "⚠ tags failed\n⚠ SCPs not permitted",
         "tags or SCPs that were refused or failed: exports say they are missing",
     ),
     ("✱ new / moved / renamed", "changed since the tree shown before (cache or last crawl)"),
