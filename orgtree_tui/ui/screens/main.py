@@ -171,8 +171,9 @@ class MainScreen(Screen[None]):
 
     @on(Workers.CacheLoaded)
     def _cache_loaded(self, message: Workers.CacheLoaded) -> None:
-        stale = self.controller.slot_for(message.generation) is None
-        if not stale and message.result.message is not None:
+        waiting = self.controller.slot_for(message.generation)
+        fresh = waiting is not None and waiting.state == "loading cache"
+        if fresh and message.result.message is not None:
             self.notify(
                 visible(message.result.message), severity="warning", markup=False, timeout=8
             )
