@@ -176,7 +176,7 @@ class ModelWatch(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.wait(POLL_INTERVAL):
-            crawler = self.app.session.crawler
+            crawler = self.app.controller.session.crawler
             if crawler is None:
                 continue
             now = time.monotonic()
@@ -216,7 +216,7 @@ class ScreenWatch:
         app._display = display  # type: ignore[method-assign]
 
     def cursor_state(self) -> tuple[object, ...]:
-        node = self.app.org_tree.cursor_node
+        node = self.app.main.org_tree.cursor_node
         return (None,) if node is None else (node.data, node.is_expanded)
 
     def _changed(self) -> bool:
@@ -259,7 +259,7 @@ class DrainCount:
         self.seen: set[str] = set()
         self.expected = expected
         self.caught_up: float | None = None
-        tree = app.org_tree
+        tree = app.main.org_tree
         original = tree.add_nodes
 
         async def add_nodes(nodes: Sequence[Node]) -> None:
@@ -287,7 +287,7 @@ def _has_next_line(tn: TreeNode[str]) -> bool:
 
 def next_key(app: OrgTreeApp, rng: random.Random) -> str | None:
     """A navigation key that changes something where the cursor is (None: no cursor yet)."""
-    tree = app.org_tree
+    tree = app.main.org_tree
     tn = tree.cursor_node
     if tn is None or tree.cursor_line < 0:
         return None
@@ -358,24 +358,24 @@ async def type_filter(
     app: OrgTreeApp, screen: ScreenWatch, rng: random.Random, times: FilterTimes
 ) -> None:
     """`/`, the start of a random account's name key by key, then esc."""
-    accounts = [n for n in app.model.nodes() if n.is_account]
+    accounts = [n for n in app.main.model.nodes() if n.is_account]
     if not accounts:
         return
     word = rng.choice(accounts).name[:FILTER_CHARS].strip()
-    await press(app, screen, "slash", lambda: app.filter_bar.has_focus, "/")
+    await press(app, screen, "slash", lambda: app.main.filter_bar.has_focus, "/")
     await asyncio.sleep(THINK)
     for end in range(1, len(word) + 1):
         typed, char = word[:end], word[end - 1]
         key = _character_to_key(char)
         times.keys.append(await press(app, screen, key, filter_shows(app, typed.strip()), char))
-        times.matches.append(len(app.matches))
+        times.matches.append(len(app.main.filter.matches))
         await asyncio.sleep(THINK)
-    times.clears.append(await press(app, screen, "escape", lambda: app.filter_text == ""))
+    times.clears.append(await press(app, screen, "escape", lambda: app.main.filter.text == ""))
     await asyncio.sleep(THINK)
 
 
 def filter_shows(app: OrgTreeApp, text: str) -> Callable[[], bool]:
-    return lambda: app.filter_text == text
+    return lambda: app.main.filter.text == text
 
 
 def largest_ou(tree: OrgTree) -> str:
@@ -385,7 +385,7 @@ def largest_ou(tree: OrgTree) -> str:
 
 async def expand_all(app: OrgTreeApp, screen: ScreenWatch, results: Results) -> None:
     """`e` on the OU with the most below it, then `c`, EXPAND_REPEATS times."""
-    tree, view = app.model, app.org_tree
+    tree, view = app.main.model, app.main.org_tree
     target = largest_ou(tree)
     below = [n.id for n in tree.walk(target)]
     first_sub = next((c.id for c in tree.children(target) if not c.is_account), target)
@@ -474,11 +474,11 @@ async def stream(args: argparse.Namespace, org: Org, results: Results) -> OrgTre
             app, screen, rng, lambda: model.full is not None, results.filter_streaming
         )
         log(f"model full; {len(results.keys_streaming)} keys pressed while streaming")
-        await wait_until(lambda: app.state in DONE, 600, "the end of the crawl")
+        await wait_until(lambda: app.controller.state in DONE, 600, "the end of the crawl")
         await wait_until(lambda: drained.caught_up is not None, 60, "the widget to catch up")
         stalls.stop.set()
         await probe
-        log(f"crawl {app.state}; pressing {IDLE_KEYS} keys on the finished tree")
+        log(f"crawl {app.controller.state}; pressing {IDLE_KEYS} keys on the finished tree")
         for _ in range(IDLE_KEYS):
             key = next_key(app, rng)
             if key is not None:
@@ -489,7 +489,7 @@ async def stream(args: argparse.Namespace, org: Org, results: Results) -> OrgTre
             await type_filter(app, screen, rng, results.filter_idle)
         log(f"expand-all on the largest OU, {EXPAND_REPEATS} times")
         await expand_all(app, screen, results)
-        tree = app.model
+        tree = app.main.model
     assert model.crawl_started and model.first_account and model.full
     results.crawl_to_first = model.first_account - model.crawl_started
     results.streaming = model.full - model.first_account
@@ -520,16 +520,16 @@ async def warm_start(args: argparse.Namespace, expected: int, results: Results) 
     screen = ScreenWatch(app)
 
     def shown() -> bool:
-        at = app.cache_shown_at
+        at = app.controller.cache_shown_at
         return at is not None and screen.first_paint_after(at) is not None
 
     started = time.monotonic()
     async with app.run_test(size=SIZE):
         await wait_until(shown, 120, "the cached tree on screen")
-        assert app.cache_shown_at is not None
-        painted = screen.first_paint_after(app.cache_shown_at)
+        assert app.controller.cache_shown_at is not None
+        painted = screen.first_paint_after(app.controller.cache_shown_at)
         assert painted is not None
-        if len(app.model) != expected or app.crawler is not None:
+        if len(app.main.model) != expected or app.controller.crawler is not None:
             raise SystemExit("the warm start did not show the whole cached tree alone")
     results.warm = painted - started
 

@@ -28,6 +28,14 @@ class Changes:
         """Ids to mark in the new tree (removed nodes are no longer there to mark)."""
         return frozenset(self.added).union(self.moved, self.renamed)
 
+    def marks(self) -> dict[str, str]:
+        """Id -> the word its label gets: "new", "moved", or "renamed" (a node both moved
+        and renamed says "moved": where it is now is what a reader looks for)."""
+        found = dict.fromkeys(self.added, "new")
+        found.update(dict.fromkeys(self.moved, "moved"))
+        found.update({i: "renamed" for i in self.renamed if i not in found})
+        return found
+
     def summary(self) -> str:
         """One line, e.g. `3 added, 1 removed, 2 moved, 1 renamed`; parts at zero are left out."""
         counts = (

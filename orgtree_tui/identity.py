@@ -57,6 +57,12 @@ class CallerIdentity:
     def describe(self) -> str:
         return f"{self.arn} (account {self.account})"
 
+    @property
+    def principal(self) -> str:
+        """The ARN's resource part (`assumed-role/Admin/alice`, `user/bob`): who, without
+        the account, which the header already shows as the management account."""
+        return self.arn.split(":", 5)[-1]
+
 
 def validate_role_arn(arn: str) -> str:
     if not _ROLE_ARN.fullmatch(arn):

@@ -38,14 +38,14 @@ async def shoot() -> list[Path]:
 
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.model.totals().accounts >= 30, 30)
+            await until(pilot, lambda: app.main.model.totals().accounts >= 30, 30)
             await pilot.press("j", "j", "j", "l")  # open Sandbox while it fills in
             await pilot.pause(0.3)
             save(app, "main-mid-crawl")
-            await until(pilot, lambda: app.state in DONE, 120)
+            await until(pilot, lambda: app.controller.state in DONE, 120)
             await pilot.press("space", "k", "k", "k")
-            workloads = next(n.id for n in app.model.nodes() if n.name == "Workloads")
-            app.org_tree.reveal(workloads)
+            workloads = next(n.id for n in app.main.model.nodes() if n.name == "Workloads")
+            app.main.org_tree.reveal(workloads)
             await pilot.press("e")
             await pilot.pause(0.3)
             save(app, "main-complete")

@@ -23,10 +23,7 @@ PACKAGE = ROOT / "orgtree_tui"
 # The entry point starts the UI; the UI is the one place textual and rich belong.
 UI_SIDE = ("orgtree_tui.main", "orgtree_tui.__main__", "orgtree_tui.ui")
 # Cycles known to remain, each with the change that removes it. Emptied as they go.
-KNOWN_CYCLES = [
-    # issue 14 item 3 (the ui half): the messages move into CrawlBridge.
-    ["orgtree_tui.ui.bridge", "orgtree_tui.ui.messages"],
-]
+KNOWN_CYCLES: list[list[str]] = []
 
 
 def module_name(path: Path) -> str:

@@ -193,6 +193,31 @@ def refresh_needed(cached: CachedTree, ttl: timedelta | None) -> bool:
     return ttl is None or not cached.complete or not is_fresh(cached, ttl)
 
 
+# -- what is saved, and what a saved tree says (one rule for the CLI and the TUI) -------------
+
+
+def worth_saving(tree: OrgTree, *, finished: bool, replaces_cached: bool) -> bool:
+    """Whether a crawl's tree goes into the cache. `finished`: the crawl ran to its end
+    (complete, or incomplete with its gaps recorded in the tree). A stopped crawl (failed,
+    cancelled) holds only part of the organization: it is saved only where it replaces
+    nothing, never over a cached tree (`replaces_cached`) and never empty."""
+    if finished:
+        return True
+    return not replaces_cached and len(tree) > 0
+
+
+def saved_complete(tree: OrgTree, *, finished: bool) -> bool:
+    """The `complete` flag a saved tree gets: it ran to its end and lacks nothing."""
+    return finished and not tree.gaps()
+
+
+def ran_to_end(cached: CachedTree) -> bool:
+    """Whether the crawl a cached tree came from ran to its end (`finished` above): saved
+    complete, or saved with the gaps it ended with. An export of it lets those gaps say what
+    is missing instead of "the crawl had not finished"."""
+    return cached.complete or bool(cached.tree.gaps())
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     # Building or parsing ~300,000 small objects sets off the cycle collector again and

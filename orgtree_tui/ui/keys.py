@@ -1,4 +1,8 @@
-"""Every key of the app in one place, and the help rows and palette commands made from them."""
+"""Every key of the app in one place, and the help rows and palette commands made from them.
+
+The main screen's keys (`MAIN_BINDINGS`), the app's own (`APP_BINDINGS`: quitting, from any
+screen) and the tree's (`OrgTreeView.BINDINGS`): the footer, the help screen and the command
+palette are all generated from these lists, so they cannot drift apart."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 
-APP_BINDINGS: list[BindingType] = [
+MAIN_BINDINGS: list[BindingType] = [
     Binding("slash", "start_filter", "Filter"),
     Binding("n", "next_match", "Next match", show=False),
     Binding("N", "previous_match", "Previous match", show=False),
@@ -23,6 +27,9 @@ APP_BINDINGS: list[BindingType] = [
     Binding("r", "recrawl", "Re-crawl"),
     Binding("question_mark", "help", "Help"),
     Binding("escape", "clear_filter", "Clear filter", show=False),
+]
+
+APP_BINDINGS: list[BindingType] = [
     Binding("q", "quit", "Quit"),
     # Textual's default ctrl+c only hints at ctrl+q; quitting at once is what people expect.
     Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -39,10 +46,11 @@ def _bindings(items: Iterable[BindingType]) -> Iterator[Binding]:
 
 
 def help_rows(app: App[Any], tree_bindings: list[BindingType]) -> list[tuple[str, str]]:
-    """(keys, what they do) for the tree's keys, then the app's; keys doing the same thing
-    (space and enter toggle, q and ctrl+c quit) share a row."""
+    """(keys, what they do) for the tree's keys, then the screen's and the app's; keys doing
+    the same thing (space and enter toggle, q and ctrl+c quit) share a row."""
     rows: dict[str, list[str]] = {}
-    for binding in [*_bindings(tree_bindings), *TREE_EXTRA, *_bindings(APP_BINDINGS)]:
+    every = [*tree_bindings, *TREE_EXTRA, *MAIN_BINDINGS, *APP_BINDINGS]
+    for binding in _bindings(every):
         keys = rows.setdefault(binding.description, [])
         keys.extend(
             app.get_key_display(Binding(key.strip(), binding.action))
@@ -53,12 +61,14 @@ def help_rows(app: App[Any], tree_bindings: list[BindingType]) -> list[tuple[str
 
 
 def palette_commands(
-    app: App[Any], tree: DOMNode, tree_bindings: list[BindingType]
+    app: App[Any], screen: DOMNode, tree: DOMNode, tree_bindings: list[BindingType]
 ) -> Iterator[SystemCommand]:
-    """One palette entry per action, keyed like the help screen."""
+    """One palette entry per action, keyed like the help screen, run where it is bound."""
     seen: set[str] = set()
-    targets = [(tree, b) for b in _bindings(tree_bindings)] + [
-        (app, b) for b in _bindings(APP_BINDINGS)
+    targets = [
+        *((tree, b) for b in _bindings(tree_bindings)),
+        *((screen, b) for b in _bindings(MAIN_BINDINGS)),
+        *((app, b) for b in _bindings(APP_BINDINGS)),
     ]
     for target, binding in targets:
         if binding.action in seen:

@@ -3,6 +3,8 @@ account name shows literally, and control characters show as escapes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from rich.text import Text
 
 from orgtree_tui.gaps import Missing
@@ -10,7 +12,7 @@ from orgtree_tui.records import Node, NodeType
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
 
-__all__ = ["node_label"]
+__all__ = ["LineMarks", "node_label"]
 
 INCOMPLETE_MARK = "⚠ incomplete"
 # Tags or SCPs that were asked for and refused or failed (not those still on their way).
@@ -61,3 +63,22 @@ def _detail_marks(tree: TreeView, node: Node, label: Text) -> None:
         return
     for what, word in shown.items():
         label.append(f"  ⚠ {what} {word}", style="yellow")
+
+
+@dataclass
+class LineMarks:
+    """What the tree's lines say beyond the node itself: which match the filter, what the
+    last refresh did to them, which organization each root is."""
+
+    matches: frozenset[str] = frozenset()
+    changes: dict[str, str] = field(default_factory=dict)  # id -> "new", "moved", ...
+    root_notes: dict[str, str] = field(default_factory=dict)  # root id -> organization
+
+    def label(self, tree: TreeView, node: Node) -> Text:
+        return node_label(
+            tree,
+            node,
+            match=node.id in self.matches,
+            change=self.changes.get(node.id, ""),
+            note=self.root_notes.get(node.id, ""),
+        )

@@ -27,14 +27,15 @@ from orgtree_tui.cache import store as cache
 from orgtree_tui.crawl.crawler import CrawlOptions
 from orgtree_tui.identity import open_session
 from orgtree_tui.source import DEMO_LABEL, Source, connections, open_connection, open_demo
-from orgtree_tui.ui.app import DETAILS_DELAY, OrgTreeApp
+from orgtree_tui.ui.app import OrgTreeApp
+from orgtree_tui.ui.screens.main import DETAILS_DELAY
 from orgtree_tui.ui.sources import OrgSource
 
 if TYPE_CHECKING:
     from orgtree_tui.options import Options
 
 EXIT_GRACE = 0.05  # seconds crawl threads get to finish after the app has closed
-SAVE_GRACE = 5.0  # seconds a cache file being written gets (50,000 nodes: about 0.5 s)
+SAVE_GRACE = 5.0  # seconds a cache file or an export being written gets (50,000 nodes: ~0.5 s)
 
 
 def make_app(
@@ -129,7 +130,7 @@ def run_tui(options: Options) -> NoReturn:
         # asyncio.run, which would wait for the crawl workers' threads.
         loop.close()
     code = app.return_code or 0
-    app.wait_for_saves(SAVE_GRACE)
+    app.wait_for_writes(SAVE_GRACE)
     wait_for_threads(EXIT_GRACE)
     # Leave now. Threads still on a network call would keep the process alive, and the
     # interpreter's own teardown (boto's and, for the demo, moto's modules) takes another

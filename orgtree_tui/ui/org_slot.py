@@ -3,7 +3,8 @@
 The app holds one slot per `--profile` (one for the default chain or the demo). A slot is
 UI-thread state only: worker threads (crawl, identity, cache load) reach it through
 messages carrying its generation. Generations are unique across slots, and each re-crawl
-renews the slot's, so news from a replaced crawl or a replaced slot finds no slot.
+renews the slot's, so news from a replaced crawl or a replaced slot finds no slot. No
+textual here: the controller that holds the slots is UI-free.
 """
 
 from __future__ import annotations
@@ -18,11 +19,25 @@ from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome, CrawlState
 from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.identity import CallerIdentity
 from orgtree_tui.model import OrgTree
-from orgtree_tui.ui.bridge import CrawlBridge
+from orgtree_tui.records import Counts
+from orgtree_tui.text import visible
+from orgtree_tui.ui.news import NewsFeed
 from orgtree_tui.ui.session import CrawlSession
-from orgtree_tui.ui.widgets.status_bar import StatusLine
 
 BUSY = ("connecting", "loading cache", "refreshing", CrawlState.CRAWLING.value)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusLine:
+    state: str  # a CrawlState value, or "connecting"
+    found: Counts
+    stats: CrawlStats
+    elapsed: float
+    incomplete_branches: int = 0
+    missing: str = ""  # the details a finished crawl lacks, in words (Gaps.summary)
+    resumable: bool = False  # a stopped crawl that `r` carries on
+    note: str = ""  # e.g. the age of the cached tree on screen
+    name: str = ""  # which organization, when there are several
 
 
 @dataclass(eq=False)
@@ -34,7 +49,7 @@ class OrgSlot:
     generation: int = 0  # given when the slot is made, renewed by each crawl after the first
     crawl_requested: bool = False
     crawler: Crawler | None = None
-    bridge: CrawlBridge | None = None
+    bridge: NewsFeed | None = None
     state: str = "connecting"
     stats: CrawlStats = field(default_factory=CrawlStats)
     outcome: CrawlOutcome | None = None
@@ -132,3 +147,20 @@ def combined_state(slots: list[OrgSlot]) -> str:
         if word in states:
             return word
     return CrawlState.COMPLETE.value
+
+
+def header_text(slots: list[OrgSlot]) -> str:
+    """The header's subtitle: which organizations; for one, as whom, and how old the tree is."""
+    if len(slots) > 1:
+        return f"{len(slots)} organizations: " + ", ".join(s.name for s in slots)
+    slot = slots[0]
+    org = slot.tree.organization
+    label = slot.label or (slot.shown_cache.source if slot.shown_cache else "")
+    parts = [label]
+    if org is not None:
+        parts = [org.id, f"management {org.management_account_id}", label]
+    if slot.caller is not None:
+        # The account is the management account already shown; the principal is news.
+        parts.append(f"as {slot.caller.principal}")
+    parts.append(slot.cache_note())
+    return visible(" · ".join(p for p in parts if p))

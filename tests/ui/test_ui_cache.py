@@ -78,25 +78,25 @@ async def test_cached_tree_shows_at_once_and_the_refresh_marks_what_changed(
     client = GatedClient(OrgClient(org.client), hold=lambda op, params: True)
     app = app_for(client, cache_source=LABEL)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.cache_shown_at is not None)
-        assert app.shown_cache is not None
-        assert changed["removed"] in app.model
+        await wait_for(pilot, lambda: app.controller.cache_shown_at is not None)
+        assert app.controller.shown_cache is not None
+        assert changed["removed"] in app.main.model
         assert org.truth.root_id in shown_ids(app)
         assert "cached" in str(app.sub_title) and "ago" in str(app.sub_title)
-        await wait_for(pilot, lambda: app.state == "refreshing")
-        assert "refreshing" in app.status_bar.text.plain
+        await wait_for(pilot, lambda: app.controller.state == "refreshing")
+        assert "refreshing" in app.main.status_bar.text.plain
 
         client.release()
         await crawled(pilot)
 
-        assert app.shown_cache is None
-        assert changed["removed"] not in app.model
-        tree = app.org_tree
+        assert app.controller.shown_cache is None
+        assert changed["removed"] not in app.main.model
+        tree = app.main.org_tree
         assert tree.change_of(changed["added"]) == "new"
         assert tree.change_of(changed["moved"]) == "moved"
         assert tree.change_of(changed["renamed"]) == "renamed"
-        assert app.last_changes is not None
-        assert app.last_changes.removed == (changed["removed"],)
+        assert app.controller.last_changes is not None
+        assert app.controller.last_changes.removed == (changed["removed"],)
         summary = "1 added, 1 removed, 1 moved, 1 renamed"
         assert any(summary in n for n in notes(app)), notes(app)
         # The mark is on screen, in the OU's label.
@@ -116,7 +116,7 @@ async def test_a_corrupt_cache_is_ignored_with_a_warning_and_replaced(
     app = app_for(org.client, cache_source=LABEL)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        assert app.state == "complete"
+        assert app.controller.state == "complete"
         assert any("cache ignored" in n for n in notes(app)), notes(app)
         await wait_for(pilot, lambda: store.load(LABEL).cached is not None)
 
@@ -125,9 +125,9 @@ async def shown_from_the_cache_alone(
     pilot: Pilot[Any], app: OrgTreeApp, client: GatedClient
 ) -> None:
     """The cached tree is up, within its TTL: no call was made, none is on its way."""
-    await wait_for(pilot, lambda: app.cache_shown_at is not None)
+    await wait_for(pilot, lambda: app.controller.cache_shown_at is not None)
     await pilot.pause(0.3)
-    assert app.state == "cached" and client.calls == []
+    assert app.controller.state == "cached" and client.calls == []
 
 
 async def test_a_fresh_complete_cache_within_the_ttl_is_not_crawled_until_r(
@@ -138,11 +138,11 @@ async def test_a_fresh_complete_cache_within_the_ttl_is_not_crawled_until_r(
     app = app_for(client, cache_source=LABEL, cache_ttl=timedelta(hours=1))
     async with app.run_test(size=SIZE) as pilot:
         await shown_from_the_cache_alone(pilot, app, client)
-        assert "cached" in app.status_bar.text.plain
+        assert "cached" in app.main.status_bar.text.plain
         await pilot.press("r")
         await crawled(pilot)
-        assert client.calls and app.state == "complete"
-        assert app.last_changes is not None and app.last_changes.is_empty
+        assert client.calls and app.controller.state == "complete"
+        assert app.controller.last_changes is not None and app.controller.last_changes.is_empty
 
 
 @pytest.mark.slow
@@ -169,28 +169,28 @@ async def test_expired_credentials_keep_the_tree_and_r_resumes() -> None:
         )
         async with app.run_test(size=SIZE) as pilot:
             await crawled(pilot)
-            assert app.state == "failed"
+            assert app.controller.state == "failed"
             await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
-            assert 0 < len(app.model) < len(truth.nodes)
-            assert app.model.incomplete(), "branches not listed yet are flagged"
-            assert "r resumes" in app.status_bar.text.plain
+            assert 0 < len(app.main.model) < len(truth.nodes)
+            assert app.main.model.incomplete(), "branches not listed yet are flagged"
+            assert "r resumes" in app.main.status_bar.text.plain
             await pilot.press("escape")
-            flagged = set(app.model.incomplete())
+            flagged = set(app.main.model.incomplete())
             await pilot.press("g", "e")  # expand everything: every flagged branch is on screen
             for node_id in flagged:
-                tn = app.org_tree.widget_node(node_id)
+                tn = app.main.org_tree.widget_node(node_id)
                 assert tn is not None and "incomplete" in str(tn.label)
 
             expired["on"] = False  # the user ran `aws sso login`
             server.middleware.fault = None
-            stopped = app.crawler
+            stopped = app.controller.crawler
             await pilot.press("r")
-            await wait_for(pilot, lambda: app.state == "complete", timeout=20)
-            assert app.crawler is stopped, "resumed, not crawled again from scratch"
-            assert set(truth.nodes) == {n.id for n in app.model.nodes()}
-            assert app.model.incomplete() == {}
+            await wait_for(pilot, lambda: app.controller.state == "complete", timeout=20)
+            assert app.controller.crawler is stopped, "resumed, not crawled again from scratch"
+            assert set(truth.nodes) == {n.id for n in app.main.model.nodes()}
+            assert app.main.model.incomplete() == {}
             for node_id in flagged:
-                tn = app.org_tree.widget_node(node_id)
+                tn = app.main.org_tree.widget_node(node_id)
                 assert tn is not None and "incomplete" not in str(tn.label)
 
 
@@ -201,21 +201,23 @@ async def test_crawling_again_keeps_the_tree_on_screen_and_marks_what_changed(
     app = app_for(client)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        before = len(app.model)
-        app.org_tree.reveal(org.ou("Security"))
+        before = len(app.main.model)
+        app.main.org_tree.reveal(org.ou("Security"))
         changed = change_the_org(org)
         client.hold = lambda op, params: True  # the new crawl waits: what shows is the old one
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.state == "refreshing")
-        assert len(app.model) == before and changed["removed"] in app.model
+        await wait_for(pilot, lambda: app.controller.state == "refreshing")
+        assert len(app.main.model) == before and changed["removed"] in app.main.model
         assert org.ou("Security") in shown_ids(app)
         assert "crawled" in str(app.sub_title) and "ago" in str(app.sub_title)
 
         client.release()
-        await wait_for(pilot, lambda: app.state == "complete" and app.shown_cache is None)
-        assert changed["removed"] not in app.model
-        assert app.org_tree.change_of(changed["added"]) == "new"
-        assert app.org_tree.change_of(changed["moved"]) == "moved"
+        await wait_for(
+            pilot, lambda: app.controller.state == "complete" and app.controller.shown_cache is None
+        )
+        assert changed["removed"] not in app.main.model
+        assert app.main.org_tree.change_of(changed["added"]) == "new"
+        assert app.main.org_tree.change_of(changed["moved"]) == "moved"
         assert any("1 added, 1 removed" in n for n in notes(app)), notes(app)
 
 
@@ -227,8 +229,8 @@ async def test_details_a_cached_tree_lacks_say_so_when_no_crawl_will_fetch_them(
     app = app_for(client, cache_source=LABEL, cache_ttl=timedelta(hours=1))
     async with app.run_test(size=SIZE) as pilot:
         await shown_from_the_cache_alone(pilot, app, client)
-        text = app.details.rendered.plain
+        text = app.main.details.rendered.plain
         assert NOT_FETCHED in text and LOADING not in text, text
         await pilot.press("r")  # a crawl: now they are on their way
         await crawled(pilot)
-        await wait_for(pilot, lambda: "Owner" in app.details.rendered.plain)
+        await wait_for(pilot, lambda: "Owner" in app.main.details.rendered.plain)

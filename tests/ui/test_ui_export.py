@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.widgets import Input
-from ui_support import SIZE, TODAY, SampleOrg, app_for, crawled, wait_for
+from ui_support import SIZE, SPEC, TODAY, SampleOrg, app_for, crawled, wait_for
 
+from orgtree_tui.aws import make_client
+from orgtree_tui.connection import Connection
+from orgtree_tui.demo import build_org
 from orgtree_tui.export import default_filename, render
+from orgtree_tui.identity import open_session
+from orgtree_tui.sim.server import SimServer
+from orgtree_tui.sim.throttle import Fault
+from orgtree_tui.ui import workers
 from orgtree_tui.ui.screens.confirm import ConfirmScreen
 from orgtree_tui.ui.screens.export_dialog import ExportDialog
 
@@ -21,12 +31,12 @@ async def test_export_from_the_dialog_matches_the_cli(org: SampleOrg, tmp_path: 
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         workloads = org.ou("Workloads")
-        app.org_tree.reveal(workloads)
+        app.main.org_tree.reveal(workloads)
         await pilot.press("x")
         dialog = app.screen
         assert isinstance(dialog, ExportDialog)
         path_input = dialog.query_one(Input)
-        assert path_input.value == "./" + default_filename(app.model, workloads, "json", TODAY)
+        assert path_input.value == "./" + default_filename(app.main.model, workloads, "json", TODAY)
         title = str(dialog.query_one("#export-title").render())
         await pilot.click("#format-csv")
         assert dialog.format == "csv"
@@ -35,9 +45,9 @@ async def test_export_from_the_dialog_matches_the_cli(org: SampleOrg, tmp_path: 
         path_input.value = str(target)
         await pilot.click("#export")
         await wait_for(pilot, lambda: target.exists() and any("Wrote" in n for n in notes(app)))
-        expected = render(app.model, workloads, "csv", complete=True)
+        expected = render(app.main.model, workloads, "csv", complete=True)
         assert target.read_bytes() == expected.encode("utf-8")
-        counts = app.model.counts(workloads)
+        counts = app.main.model.counts(workloads)
         note = next(n for n in notes(app) if "Wrote" in n)
         assert f"Wrote {counts.ous + 1} OUs and {counts.accounts} accounts to" in note
         assert str(target) in note
@@ -48,7 +58,7 @@ async def test_export_from_the_dialog_matches_the_cli(org: SampleOrg, tmp_path: 
         await pilot.press("x")
         again = app.screen
         assert isinstance(again, ExportDialog) and again.format == "csv"
-        expected_path = tmp_path / default_filename(app.model, workloads, "csv", TODAY)
+        expected_path = tmp_path / default_filename(app.main.model, workloads, "csv", TODAY)
         assert again.query_one(Input).value == str(expected_path)
 
 
@@ -67,7 +77,7 @@ async def test_overwrite_needs_confirmation(org: SampleOrg, tmp_path: Path) -> N
             await pilot.pause()
         await wait_for(pilot, lambda: target.read_text() != "keep me")
         root = org.truth.root_id
-        assert target.read_text() == render(app.model, root, "json", complete=True)
+        assert target.read_text() == render(app.main.model, root, "json", complete=True)
 
 
 async def test_export_errors_are_shown_not_raised(org: SampleOrg, tmp_path: Path) -> None:
@@ -120,3 +130,69 @@ async def test_a_failed_export_is_not_remembered(org: SampleOrg) -> None:
         await pilot.press("x")
         suggested = app.screen.query_one(Input).value
         assert suggested.startswith("./"), suggested
+
+
+@pytest.mark.slow
+async def test_an_export_of_a_finished_crawl_lacking_tags_says_so_not_unfinished(
+    tmp_path: Path,
+) -> None:
+    """The crawl ran to its end with some tags refused: the file says which are missing,
+    not that the crawl had not finished (what the TUI said before)."""
+    with SimServer(latency=(0.0, 0.0), throttle=False, seed=11) as server:
+        build_org(server.admin_client(), SPEC)
+        conn = Connection(
+            endpoint_url=server.endpoint_url, access_key="testing", secret_key="testing"
+        )
+        refused = "AccessDeniedException"
+        server.middleware.fault = lambda op: (
+            Fault.error(refused) if op == "ListTagsForResource" else None
+        )
+        client = make_client(conn, session=open_session(conn))
+        app = app_for(client, workers=2, connection=conn)
+        async with app.run_test(size=SIZE) as pilot:
+            await crawled(pilot)
+            assert app.controller.state == "incomplete"
+            await pilot.press("x")
+            dialog = app.screen
+            assert isinstance(dialog, ExportDialog)
+            await pilot.click("#format-text")
+            target = tmp_path / "org.txt"
+            dialog.query_one(Input).value = str(target)
+            await pilot.click("#export")
+            await wait_for(pilot, lambda: any("Wrote" in n for n in notes(app)))
+    text = target.read_text()
+    assert "the crawl had not finished" not in text
+    assert "tags of" in text and "not permitted" in text
+    note = next(n for n in notes(app) if "Wrote" in n)
+    assert "not permitted" in note
+
+
+async def test_quitting_waits_for_an_export_being_written(
+    org: SampleOrg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export cut off by quitting leaves a temp file: it is waited for like a cache save."""
+    started, release = threading.Event(), threading.Event()
+    real = workers.export_subtree
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(30)  # released by the test below; a bound, not a speed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workers, "export_subtree", held)
+    target = tmp_path / "org.json"
+    app = app_for(org.client)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await crawled(pilot)
+            await pilot.press("x")
+            app.screen.query_one(Input).value = str(target)
+            await pilot.press("enter")
+            await wait_for(pilot, started.is_set)
+            await pilot.press("q")
+        assert not app.wait_for_writes(0.05), "the export is still being written"
+    finally:
+        release.set()
+    assert app.wait_for_writes(10)
+    assert target.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["org.json"]  # no temp file left

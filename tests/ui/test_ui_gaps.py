@@ -6,7 +6,9 @@ from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.model import OrgTree
 from orgtree_tui.records import Counts, DetailState, Node, NodeType
 from orgtree_tui.ui.labels import node_label
-from orgtree_tui.ui.widgets.status_bar import StatusLine, render_status
+from orgtree_tui.ui.org_slot import StatusLine
+from orgtree_tui.ui.screens.help import MARKS
+from orgtree_tui.ui.widgets.status_bar import render_status
 
 
 def line(**fields: object) -> str:
@@ -57,3 +59,14 @@ def test_a_structure_only_tree_has_no_detail_marks() -> None:
     t.set_details_wanted(False)
     t.set_tags_state("111111111111", DetailState.FAILED)
     assert "⚠" not in label(t, "111111111111")
+
+
+def test_the_help_legend_explains_the_detail_marks_the_tree_shows() -> None:
+    t = tree()
+    t.set_tags_state("111111111111", DetailState.FAILED)
+    t.set_policies_state("ou-1", DetailState.DENIED)
+    legend = "\n".join(mark for mark, _ in MARKS)
+    # The marks as the tree draws them, each found in the legend.
+    assert label(t, "111111111111").endswith("⚠ tags failed")
+    assert label(t, "ou-1").endswith("⚠ SCPs not permitted")
+    assert "⚠ tags failed" in legend and "⚠ SCPs not permitted" in legend

@@ -14,7 +14,8 @@ from ui_support import SIZE, SampleOrg, app_for, crawled
 from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.records import Counts
 from orgtree_tui.text import visible
-from orgtree_tui.ui.widgets.status_bar import StatusLine, render_status
+from orgtree_tui.ui.org_slot import StatusLine
+from orgtree_tui.ui.widgets.status_bar import render_status
 
 EVIL = "\x1b[31mred\x1b[0m [bold]b[/bold] [link=https://evil.example]click[/link]\x07"
 SHOWN = visible(EVIL)  # \x1b and \x07 spelled out, brackets untouched
@@ -46,10 +47,10 @@ async def test_evil_names_and_tags_show_literally(org: SampleOrg) -> None:
     app = app_for(org.client)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        assert app.org_tree.reveal(account_id)
+        assert app.main.org_tree.reveal(account_id)
         await pilot.pause()
         for node_id in (ou_id, account_id):
-            tn = app.org_tree.widget_node(node_id)
+            tn = app.main.org_tree.widget_node(node_id)
             assert tn is not None
             label = tn.label
             assert isinstance(label, Text)
@@ -57,8 +58,8 @@ async def test_evil_names_and_tags_show_literally(org: SampleOrg) -> None:
             assert "\x1b" not in label.plain and "\x07" not in label.plain
             no_injected_style(label)
 
-        app.details.show(app.model, account_id)
-        details = plain(app.details.rendered)
+        app.main.details.show(app.main.model, account_id)
+        details = plain(app.main.details.rendered)
         assert "\x1b" not in details and "\x07" not in details
         flat = " ".join(details.split())
         assert "[link=https://evil.example]click[/link]" in flat

@@ -15,14 +15,14 @@ from ui_support import SIZE, SampleOrg, app_for, crawled, shown_children, shown_
 from orgtree_tui.records import NodeType
 from orgtree_tui.source import DEMO_LABEL
 from orgtree_tui.ui.app import OrgTreeApp
-from orgtree_tui.ui.keys import APP_BINDINGS
+from orgtree_tui.ui.keys import APP_BINDINGS, MAIN_BINDINGS
 from orgtree_tui.ui.screens.help import HelpScreen
 from orgtree_tui.ui.widgets.details import fold, render_details
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 
 
 def expanded(app: OrgTreeApp, node_id: str) -> bool:
-    tn = app.org_tree.widget_node(node_id)
+    tn = app.main.org_tree.widget_node(node_id)
     return tn is not None and tn.is_expanded
 
 
@@ -30,8 +30,8 @@ async def test_navigation_keys(org: SampleOrg) -> None:
     app = app_for(org.client)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        tree, root = app.org_tree, org.truth.root_id
-        kids = app.model.child_ids(root)
+        tree, root = app.main.org_tree, org.truth.root_id
+        kids = app.main.model.child_ids(root)
         first_ou = kids[0]
         assert tree.cursor_id == root and expanded(app, root)
         await pilot.press("j")
@@ -46,7 +46,7 @@ async def test_navigation_keys(org: SampleOrg) -> None:
         await pilot.press("j", "l")  # l expands ...
         assert expanded(app, first_ou)
         await pilot.press("l")  # ... and on an expanded node goes to its first child
-        assert tree.cursor_id == app.model.child_ids(first_ou)[0]
+        assert tree.cursor_id == app.main.model.child_ids(first_ou)[0]
         await pilot.press("h")  # on a leaf: to the parent
         assert tree.cursor_id == first_ou
         await pilot.press("h")  # on an expanded node: collapse
@@ -71,7 +71,7 @@ async def test_navigation_keys(org: SampleOrg) -> None:
         assert tree.cursor_line == 0 and tree.cursor_id == root
 
         await pilot.press("e")  # expands everything under the root
-        ous = [n.id for n in app.model.nodes() if n.type is NodeType.ORGANIZATIONAL_UNIT]
+        ous = [n.id for n in app.main.model.nodes() if n.type is NodeType.ORGANIZATIONAL_UNIT]
         assert all(expanded(app, ou) for ou in ous)
         deep = org.ou("Payments")
         tree.reveal(deep)
@@ -124,7 +124,7 @@ def truth_order(org: SampleOrg) -> list[str]:
 async def filtered(pilot: Pilot[Any], text: str) -> None:
     app = pilot.app
     assert isinstance(app, OrgTreeApp)
-    await wait_for(pilot, lambda: app.filter_text == text)  # typed keys are held a moment
+    await wait_for(pilot, lambda: app.main.filter.text == text)  # typed keys are held a moment
     await pilot.pause()
 
 
@@ -135,50 +135,50 @@ async def test_filter_shows_matches_with_their_ancestors(org: SampleOrg) -> None
         await pilot.press("slash", *"audit")
         await filtered(pilot, "audit")
         expected = truth_matches(org, "audit")
-        assert expected and set(app.matches.ids) == expected
+        assert expected and set(app.main.filter.matches.ids) == expected
         assert shown_ids(app) == truth_shown(org, expected)
         assert org.ou("Security") in shown_ids(app) and org.ou("Workloads") not in shown_ids(app)
         count = f"{len(expected)} match{'es' if len(expected) != 1 else ''}"
-        assert str(app.filter_bar.border_subtitle).startswith(count)
+        assert str(app.main.filter_bar.border_subtitle).startswith(count)
 
         # Tag values, emails and ids match too.
         tagged = next(i for i, tags in org.truth.tags.items() if "Owner" in tags)
         owner = org.truth.tags[tagged]["Owner"]
-        account = next(n for n in app.model.nodes() if n.type is NodeType.ACCOUNT and n.email)
+        account = next(n for n in app.main.model.nodes() if n.type is NodeType.ACCOUNT and n.email)
         for query, wanted in (
             (owner, tagged),
             (account.email, account.id),
             (account.id, account.id),
         ):
-            app.filter_bar.value = query or ""
+            app.main.filter_bar.value = query or ""
             await filtered(pilot, (query or "").strip())
-            assert wanted in app.matches
-            assert set(app.matches.ids) == truth_matches(org, query or "")
-            assert shown_ids(app) == truth_shown(org, set(app.matches.ids))
-        app.filter_bar.value = "no such thing anywhere"
+            assert wanted in app.main.filter.matches
+            assert set(app.main.filter.matches.ids) == truth_matches(org, query or "")
+            assert shown_ids(app) == truth_shown(org, set(app.main.filter.matches.ids))
+        app.main.filter_bar.value = "no such thing anywhere"
         await filtered(pilot, "no such thing anywhere")
-        assert str(app.filter_bar.border_subtitle).startswith("no match")
+        assert str(app.main.filter_bar.border_subtitle).startswith("no match")
 
         await pilot.press("escape")  # clears: everything is back
-        assert not app.filter_bar.display and app.filter_text == ""
+        assert not app.main.filter_bar.display and app.main.filter.text == ""
         root = org.truth.root_id
-        assert shown_children(app, root) == app.model.child_ids(root)
+        assert shown_children(app, root) == app.main.model.child_ids(root)
 
 
 async def test_keys_typed_in_a_burst_are_filtered_once_for_the_burst(org: SampleOrg) -> None:
     app = app_for(org.client)
-    app.filter_delay = 60.0  # nothing held back is filtered before enter within this test
+    app.main.filter.delay = 60.0  # nothing held back is filtered before enter within this test
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         queries: list[str] = []
-        index = app.filter_index()
+        index = app.main.filter.index()
         query = index.query
         index.query = lambda text: queries.append(text) or query(text)  # type: ignore[method-assign]
         await pilot.press("slash", *"prod")
-        assert queries == ["p"] and app.filter_text == "p"  # the first key at once ...
+        assert queries == ["p"] and app.main.filter.text == "p"  # the first key at once ...
         await pilot.press("enter")  # ... the rest held, until enter keeps what was typed
-        assert queries == ["p", "prod"] and app.filter_text == "prod"
-        assert set(app.matches.ids) == truth_matches(org, "prod")
+        assert queries == ["p", "prod"] and app.main.filter.text == "prod"
+        assert set(app.main.filter.matches.ids) == truth_matches(org, "prod")
 
 
 async def test_next_and_previous_match(org: SampleOrg) -> None:
@@ -189,7 +189,7 @@ async def test_next_and_previous_match(org: SampleOrg) -> None:
         expected = truth_matches(org, "prod")
         matches = [i for i in truth_order(org) if i in expected]
         assert len(matches) >= 3
-        tree = app.org_tree
+        tree = app.main.org_tree
         assert tree.cursor_id == matches[0] and tree.has_focus
         await pilot.press("n")
         assert tree.cursor_id == matches[1]
@@ -200,8 +200,8 @@ async def test_next_and_previous_match(org: SampleOrg) -> None:
         await pilot.press("escape")
         assert tree.cursor_id == matches[-1]  # the match stays selected, its branch open
         root = org.truth.root_id
-        assert shown_children(app, root) == app.model.child_ids(root)
-        assert all(expanded(app, a.id) for a in app.model.ancestors(matches[-1]))
+        assert shown_children(app, root) == app.main.model.child_ids(root)
+        assert all(expanded(app, a.id) for a in app.main.model.ancestors(matches[-1]))
 
 
 async def test_next_match_from_a_node_that_is_not_a_match(org: SampleOrg) -> None:
@@ -212,23 +212,23 @@ async def test_next_match_from_a_node_that_is_not_a_match(org: SampleOrg) -> Non
         expected = truth_matches(org, "prod")
         order = truth_order(org)
         shown_ancestor = next(i for i in order if i not in expected and i in shown_ids(app))
-        app.org_tree.reveal(shown_ancestor)
+        app.main.org_tree.reveal(shown_ancestor)
         await pilot.press("n")
         after = order[order.index(shown_ancestor) + 1 :]
-        assert app.org_tree.cursor_id == next(i for i in after if i in expected)
-        app.org_tree.reveal(shown_ancestor)
+        assert app.main.org_tree.cursor_id == next(i for i in after if i in expected)
+        app.main.org_tree.reveal(shown_ancestor)
         await pilot.press("N")
         before = [i for i in order[: order.index(shown_ancestor)] if i in expected]
         wanted = before[-1] if before else [i for i in order if i in expected][-1]
-        assert app.org_tree.cursor_id == wanted
+        assert app.main.org_tree.cursor_id == wanted
 
 
 async def test_copy_id_and_arn(org: SampleOrg) -> None:
     app = app_for(org.client)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        account = next(n for n in app.model.nodes() if n.type is NodeType.ACCOUNT)
-        app.org_tree.reveal(account.id)
+        account = next(n for n in app.main.model.nodes() if n.type is NodeType.ACCOUNT)
+        app.main.org_tree.reveal(account.id)
         await pilot.press("y")
         assert app.clipboard == account.id
         await pilot.press("Y")
@@ -242,7 +242,7 @@ async def test_help_lists_every_binding_and_the_palette_has_every_action(org: Sa
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         described = {description for _, description in app.screen.rows}
-        bindings = [*OrgTreeView.BINDINGS, *APP_BINDINGS]
+        bindings = [*OrgTreeView.BINDINGS, *MAIN_BINDINGS, *APP_BINDINGS]
         wanted = {b.description for b in bindings if hasattr(b, "description")}
         assert wanted <= described
         keys = {k for row, _ in app.screen.rows for k in row.split(" / ")}
@@ -264,7 +264,7 @@ async def test_status_bar_and_header(org: SampleOrg) -> None:
     app = app_for(org.client)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        text = app.status_bar.text.plain
+        text = app.main.status_bar.text.plain
         counts = org.truth.counts()
         assert "complete" in text and "0:00.0" in text  # the test clock is frozen
         assert f"OUs {counts.ous}" in text and f"accounts {counts.accounts}" in text
@@ -277,8 +277,8 @@ async def test_selecting_a_node_fetches_its_details(org: SampleOrg) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         tagged = next(i for i, t in org.truth.tags.items() if t and i.startswith("ou-"))
-        app.org_tree.reveal(tagged)
-        await wait_for(pilot, lambda: app.details.node_id == tagged)
+        app.main.org_tree.reveal(tagged)
+        await wait_for(pilot, lambda: app.main.details.node_id == tagged)
         assert "loading..." in details_text(app)
         # A key, not a value: values may be folded across lines to fit the pane.
         value = next(iter(org.truth.tags[tagged]))
@@ -293,18 +293,21 @@ async def test_recrawl_keeps_what_was_open_and_selected(org: SampleOrg) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         deep = org.ou("Payments")
-        app.org_tree.reveal(deep)
-        first = app.crawler
+        app.main.org_tree.reveal(deep)
+        first = app.controller.crawler
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.crawler is not first and app.state == "complete")
-        assert app.generation == 2
-        assert app.org_tree.cursor_id == deep
+        await wait_for(
+            pilot,
+            lambda: app.controller.crawler is not first and app.controller.state == "complete",
+        )
+        assert app.controller.generation == 2
+        assert app.main.org_tree.cursor_id == deep
         assert expanded(app, org.ou("Prod"))
 
 
 def details_text(app: OrgTreeApp) -> str:
     console = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    console.print(app.details.rendered)
+    console.print(app.main.details.rendered)
     return console.export_text()
 
 
@@ -313,18 +316,23 @@ async def test_only_ous_with_something_under_them_can_expand(org: SampleOrg) -> 
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         empty, full = org.ou("Policy Staging"), org.ou("Security")
-        assert app.model.counts(empty).accounts == 0 and app.model.counts(full).accounts > 0
-        empty_node, full_node = app.org_tree.widget_node(empty), app.org_tree.widget_node(full)
+        assert (
+            app.main.model.counts(empty).accounts == 0 and app.main.model.counts(full).accounts > 0
+        )
+        empty_node, full_node = (
+            app.main.org_tree.widget_node(empty),
+            app.main.org_tree.widget_node(full),
+        )
         assert empty_node is not None and not empty_node.allow_expand
         assert full_node is not None and full_node.allow_expand
-        app.org_tree.move_cursor(empty_node)
+        app.main.org_tree.move_cursor(empty_node)
         await pilot.press("h")  # nothing to collapse: to the parent
-        assert app.org_tree.cursor_id == org.truth.root_id
+        assert app.main.org_tree.cursor_id == org.truth.root_id
 
 
 async def test_console_links_of_the_demo_say_it_is_simulated(org: SampleOrg) -> None:
     app = app_for(org.client, label=DEMO_LABEL)
-    app.browser_available = lambda: False  # type: ignore[method-assign]
+    app.main.browser_available = lambda: False  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         await pilot.press("o")
@@ -337,11 +345,11 @@ async def test_details_fit_a_narrow_pane(org: SampleOrg) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         tagged = next(i for i, tags in org.truth.tags.items() if tags)
-        await wait_for(pilot, lambda: app.model.details(tagged).tags is not None)
-        node = app.model.get(tagged)
+        await wait_for(pilot, lambda: app.main.model.details(tagged).tags is not None)
+        node = app.main.model.get(tagged)
         assert node is not None
         for width in range(26, 121, 7):  # from a 60-column terminal up
-            lines = render_details(app.model, node, width).plain.splitlines()
+            lines = render_details(app.main.model, node, width).plain.splitlines()
             assert max(map(len, lines)) <= width, (width, lines)
 
 

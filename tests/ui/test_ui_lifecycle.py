@@ -24,9 +24,9 @@ from orgtree_tui.demo import build_org
 from orgtree_tui.identity import open_session
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
-from orgtree_tui.ui.app import NOTHING_CRAWLED
 from orgtree_tui.ui.launch import make_app
 from orgtree_tui.ui.screens.error import ErrorScreen
+from orgtree_tui.ui.screens.main import NOTHING_CRAWLED
 
 
 def crawl_threads() -> list[threading.Thread]:
@@ -58,12 +58,17 @@ async def test_quit_mid_crawl_leaves_no_crawl_thread(org: SampleOrg, key: str) -
     client = GatedClient(OrgClient(org.client), delay=0.1)  # a slow org: minutes, not ms
     app = app_for(client)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.state == "crawling" and app.model.totals().ous > 0)
+        await wait_for(
+            pilot, lambda: app.controller.state == "crawling" and app.main.model.totals().ous > 0
+        )
         assert crawl_threads()
         await pilot.press(key)
     assert app.return_code == 0
     assert wait_threads_gone() == [], "crawl threads still running 10 s after quitting"
-    assert app.session.crawler is not None and app.session.crawler.cancel_event.is_set()
+    assert (
+        app.controller.session.crawler is not None
+        and app.controller.session.crawler.cancel_event.is_set()
+    )
 
 
 def app_env(**extra: str) -> dict[str, str]:
@@ -186,7 +191,7 @@ async def test_an_account_outside_any_organization(bare_account: Any) -> None:
     app = app_for(bare_account)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        assert app.state == "failed"
+        assert app.controller.state == "failed"
         await wait_for(pilot, lambda: error_shown(app))
         text = screen_text(app.screen)  # type: ignore[arg-type]
         assert "not a member of an AWS Organization" in text
@@ -206,9 +211,9 @@ async def test_no_credentials() -> None:
         await wait_for(pilot, lambda: error_shown(app))
         text = screen_text(app.screen)  # type: ignore[arg-type]
         assert "No AWS credentials found" in text and "--profile" in text
-        assert app.status_bar.text.plain.strip().startswith("● failed")
+        assert app.main.status_bar.text.plain.strip().startswith("● failed")
         # The tree says nothing came, not "crawling..." under a failed status.
-        shown = [str(tn.label) for tn in app.org_tree.root.children]
+        shown = [str(tn.label) for tn in app.main.org_tree.root.children]
         assert shown == [NOTHING_CRAWLED]
 
 
@@ -249,7 +254,11 @@ async def test_quit_under_a_throttle_storm_is_at_once() -> None:
         app = app_for(make_client(conn, session=open_session(conn)), connection=conn)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(
-                pilot, lambda: app.stats.total_throttled >= 3 and app.state == "crawling", 20
+                pilot,
+                lambda: (
+                    app.controller.stats.total_throttled >= 3 and app.controller.state == "crawling"
+                ),
+                20,
             )
             await pilot.press("q")
         assert app.return_code == 0
@@ -269,4 +278,4 @@ async def test_an_unknown_theme_is_a_warning_not_a_crash(org: SampleOrg) -> None
         await crawled(pilot)
         messages = [n.message for n in app._notifications]  # type: ignore[attr-defined]
         assert any("Unknown theme 'no-such-theme'" in m and "nord" in m for m in messages)
-        assert app.state == "complete"
+        assert app.controller.state == "complete"

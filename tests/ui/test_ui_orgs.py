@@ -38,8 +38,8 @@ from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 def app_on(*argv: str, cache_on: bool = False) -> OrgTreeApp:
     """The app as the CLI makes it; `cache_on`: with the cache, the default."""
     app = app_for_options(parse_args([*argv] if cache_on else [*argv, "--no-cache"]))
-    app.clock = lambda: 0.0
-    app.today = lambda: TODAY
+    app.controller.clock = lambda: 0.0
+    app.main.today = lambda: TODAY
     return app
 
 
@@ -51,7 +51,7 @@ def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def roots_shown(app: OrgTreeApp) -> set[str]:
-    return {tn.data for tn in app.org_tree.root.children if tn.data is not None}
+    return {tn.data for tn in app.main.org_tree.root.children if tn.data is not None}
 
 
 def notes(app: OrgTreeApp) -> list[str]:
@@ -64,12 +64,12 @@ async def test_each_organization_is_its_own_top_level_node(
     app = app_on("--profile", "org-a", "--profile", "org-b")
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        assert app.state == "complete"
-        tops = [tn for tn in app.org_tree.root.children]
+        assert app.controller.state == "complete"
+        tops = [tn for tn in app.main.org_tree.root.children]
         assert len(tops) == 2
         for tn, profile in zip(tops, ("org-a", "org-b"), strict=True):
             assert f"{orgs[profile]} (profile {profile})" in str(tn.label)
-        lines = app.status_bar.text.plain.splitlines()
+        lines = app.main.status_bar.text.plain.splitlines()
         assert len(lines) == 2
         assert "profile org-a" in lines[0] and "complete" in lines[0]
         assert "profile org-b" in lines[1] and "complete" in lines[1]
@@ -77,7 +77,7 @@ async def test_each_organization_is_its_own_top_level_node(
 
         # Export org-b's tree from the dialog: the file names org-b's organization.
         second = tops[1]
-        app.org_tree.move_cursor(second)
+        app.main.org_tree.move_cursor(second)
         await pilot.press("x")
         dialog = app.screen
         target = tmp_path / "b.json"
@@ -97,19 +97,21 @@ async def test_the_profile_picker_crawls_the_profiles_picked(
     app = app_on("--profile", "org-a", cache_on=cache_on)
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        assert [s.profile for s in app.slots] == ["org-a"]
+        assert [s.profile for s in app.controller.slots] == ["org-a"]
         await pilot.press("P")
         picker = app.screen
         assert isinstance(picker, ProfilePicker)
         assert picker.profiles == ["base", "no-org", "org-a", "org-b"]  # config + credentials
         # org-a is picked already: move to org-b and pick it too.
         await pilot.press("down", "down", "down", "space", "ctrl+s")
-        await wait_for(pilot, lambda: len(app.slots) == 2)
+        await wait_for(pilot, lambda: len(app.controller.slots) == 2)
         await crawled(pilot)
-        assert [s.state for s in app.slots] == ["complete", "complete"]
-        assert [s.profile for s in app.slots] == ["org-a", "org-b"]
-        assert {r.id for r in app.model.roots()} == {s.tree.roots()[0].id for s in app.slots}
-        assert {s.tree.organization.id for s in app.slots if s.tree.organization} == {
+        assert [s.state for s in app.controller.slots] == ["complete", "complete"]
+        assert [s.profile for s in app.controller.slots] == ["org-a", "org-b"]
+        assert {r.id for r in app.main.model.roots()} == {
+            s.tree.roots()[0].id for s in app.controller.slots
+        }
+        assert {s.tree.organization.id for s in app.controller.slots if s.tree.organization} == {
             orgs["org-a"],
             orgs["org-b"],
         }
@@ -120,12 +122,12 @@ async def test_console_link_is_copied_and_shown_without_a_browser(
 ) -> None:
     app = app_on("--profile", "org-a")
     opened: list[str] = []
-    app.browser_available = lambda: False  # type: ignore[method-assign]
-    app.open_browser = lambda url: bool(opened.append(url))  # type: ignore[method-assign]
+    app.main.browser_available = lambda: False  # type: ignore[method-assign]
+    app.main.open_browser = lambda url: bool(opened.append(url))  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        member = next(n for n in app.model.nodes() if n.name == "member")
-        assert app.org_tree.reveal(member.id)
+        member = next(n for n in app.main.model.nodes() if n.name == "member")
+        assert app.main.org_tree.reveal(member.id)
         await pilot.press("o")
         url = f"https://us-east-1.console.aws.amazon.com/organizations/v2/home/accounts/{member.id}"
         assert app.clipboard == url
@@ -142,12 +144,12 @@ async def test_console_link_opens_in_a_browser_when_there_is_one(orgs: dict[str,
         opened.append(url)
         return True
 
-    app.browser_available = lambda: True  # type: ignore[method-assign]
-    app.open_browser = open_browser  # type: ignore[method-assign]
+    app.main.browser_available = lambda: True  # type: ignore[method-assign]
+    app.main.open_browser = open_browser  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        root = app.model.roots()[0]
-        assert app.org_tree.reveal(root.id)
+        root = app.main.model.roots()[0]
+        assert app.main.org_tree.reveal(root.id)
         await pilot.press("o")
         await wait_for(pilot, lambda: bool(opened))
         assert opened == ["https://us-east-1.console.aws.amazon.com/organizations/v2/home/root"]
@@ -160,7 +162,7 @@ async def test_status_lines_are_cut_not_wrapped_on_a_narrow_terminal(
     async with app.run_test(size=(80, 24)) as pilot:
         await crawled(pilot)
         await pilot.pause()
-        bar = app.status_bar
+        bar = app.main.status_bar
         shown = [bar.render_line(y).text for y in range(bar.size.height)]
         assert len(shown) == 2
         assert "profile org-a" in shown[0] and shown[0].rstrip().endswith("…"), shown
@@ -201,10 +203,10 @@ async def test_a_profile_picked_with_the_cache_on_is_crawled_at_once(
         assert isinstance(app.screen, ProfilePicker)
         # Un-pick org-a, pick org-b: one organization, crawled in org-a's place.
         await pilot.press("down", "down", "space", "down", "space", "ctrl+s")
-        await wait_for(pilot, lambda: [s.profile for s in app.slots] == ["org-b"])
+        await wait_for(pilot, lambda: [s.profile for s in app.controller.slots] == ["org-b"])
         await crawled(pilot)  # no r pressed
-        assert app.state == "complete", app.status_bar.text.plain
-        org = app.slots[0].tree.organization
+        assert app.controller.state == "complete", app.main.status_bar.text.plain
+        org = app.controller.slots[0].tree.organization
         assert org is not None and org.id == orgs["org-b"]
 
 
@@ -217,7 +219,7 @@ async def test_a_cache_load_still_running_when_profiles_switch_is_dropped(
     async with first.run_test(size=SIZE) as pilot:  # an earlier session cached org-a
         await crawled(pilot)
         await wait_for(pilot, lambda: cache.load("profile org-a").cached is not None)
-        org_a_root = first.model.roots()[0].id
+        org_a_root = first.main.model.roots()[0].id
         await pilot.press("q")
 
     real_load = cache.load
@@ -235,19 +237,19 @@ async def test_a_cache_load_still_running_when_profiles_switch_is_dropped(
     monkeypatch.setattr(cache, "load", slow_load)
     app = app_on("--profile", "org-a", cache_on=True)
     shown: list[set[str]] = []
-    real_show_model = app.show_model
+    real_show_model = app.main.show_model
 
     def recording_show_model(*, placeholder: str = "") -> None:
         real_show_model(placeholder=placeholder)
-        shown.append({r.id for r in app.model.roots()})
+        shown.append({r.id for r in app.main.model.roots()})
 
-    app.show_model = recording_show_model  # type: ignore[method-assign]
+    app.main.show_model = recording_show_model  # type: ignore[method-assign]
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.state == "loading cache")
+            await wait_for(pilot, lambda: app.controller.state == "loading cache")
             await pilot.press("P")
             await pilot.press("down", "down", "space", "down", "space", "ctrl+s")
-            await wait_for(pilot, lambda: [s.profile for s in app.slots] == ["org-b"])
+            await wait_for(pilot, lambda: [s.profile for s in app.controller.slots] == ["org-b"])
             await crawled(pilot)
             release.set()
             assert loads_done.wait(10), "org-a's cache load never returned"
@@ -260,10 +262,10 @@ async def test_a_cache_load_still_running_when_profiles_switch_is_dropped(
             await crawled(pilot)
             assert all(org_a_root not in roots for roots in shown), shown
             assert org_a_root not in roots_shown(app)
-            assert app.slots[0].shown_cache is None
-            org = app.slots[0].tree.organization
+            assert app.controller.slots[0].shown_cache is None
+            org = app.controller.slots[0].tree.organization
             assert org is not None and org.id == orgs["org-b"]
-            assert app.state == "complete"
+            assert app.controller.state == "complete"
     finally:
         release.set()
 
@@ -279,7 +281,7 @@ async def test_enter_in_the_profile_picker_crawls_what_is_picked(orgs: dict[str,
         await pilot.press("down", "down", "down", "space", "enter")  # pick org-b, confirm
         await wait_for(pilot, lambda: not isinstance(app.screen, ProfilePicker))
         await crawled(pilot)
-        assert [s.profile for s in app.slots] == ["org-a", "org-b"]
+        assert [s.profile for s in app.controller.slots] == ["org-a", "org-b"]
         assert "space picks" in hints and "enter crawls" in hints, hints  # the keys are shown
 
 
@@ -326,7 +328,7 @@ async def test_organizations_failing_together_share_one_error_screen_and_r_resum
         await wait_for(
             pilot,
             lambda: (
-                [s.state for s in app.slots] == ["failed", "failed"]
+                [s.state for s in app.controller.slots] == ["failed", "failed"]
                 and isinstance(app.screen, ErrorScreen)
             ),
         )
@@ -335,15 +337,19 @@ async def test_organizations_failing_together_share_one_error_screen_and_r_resum
         assert len(screens) == 1, screens
         text = str(screens[0].query_one("#error-message", Static).render())
         assert "profile org-a" in text and "profile org-b" in text, text
-        stopped = [s.crawler for s in app.slots]
+        stopped = [s.crawler for s in app.controller.slots]
         assert all(c is not None and c.resumable for c in stopped)
 
         login.set()  # the user ran `aws sso login`
         await pilot.press("r")
-        await wait_for(pilot, lambda: [s.state for s in app.slots] == ["complete", "complete"])
+        await wait_for(
+            pilot, lambda: [s.state for s in app.controller.slots] == ["complete", "complete"]
+        )
         assert not any(isinstance(s, ErrorScreen) for s in app.screen_stack)
-        assert [s.crawler for s in app.slots] == stopped, "resumed, not crawled from scratch"
-        found = {s.tree.organization.id for s in app.slots if s.tree.organization}
+        assert [s.crawler for s in app.controller.slots] == stopped, (
+            "resumed, not crawled from scratch"
+        )
+        found = {s.tree.organization.id for s in app.controller.slots if s.tree.organization}
         assert found == {orgs["org-a"], orgs["org-b"]}
 
 
@@ -369,13 +375,13 @@ async def test_a_root_arriving_after_its_organization_is_named(orgs: dict[str, s
         async with app.run_test(size=SIZE) as pilot:
             # The header names both organizations: their news has been drawn, roots held.
             await wait_for(pilot, lambda: all(orgs[p] in app.sub_title for p in orgs))
-            assert not app.org_tree.root.children or all(
-                tn.data is None for tn in app.org_tree.root.children
+            assert not app.main.org_tree.root.children or all(
+                tn.data is None for tn in app.main.org_tree.root.children
             )
             for client in clients:
                 client.release()
             await crawled(pilot)
-            labels = [str(tn.label) for tn in app.org_tree.root.children]
+            labels = [str(tn.label) for tn in app.main.org_tree.root.children]
             assert len(labels) == 2
             for label, profile in zip(labels, ("org-a", "org-b"), strict=True):
                 assert f"{orgs[profile]} (profile {profile})" in label, labels

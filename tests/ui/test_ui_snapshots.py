@@ -25,7 +25,7 @@ def still_app(client: Any) -> OrgTreeApp:
 def test_main_screen(org: SampleOrg, snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         app = await crawled(pilot)
-        app.org_tree.reveal(org.ou("Payments"))
+        app.main.org_tree.reveal(org.ou("Payments"))
 
     assert snap_compare(still_app(org.client), terminal_size=SIZE, run_before=run_before)
 
@@ -33,7 +33,7 @@ def test_main_screen(org: SampleOrg, snap_compare: Any) -> None:
 def test_details_with_tags(org: SampleOrg, snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         app = await crawled(pilot)
-        app.org_tree.reveal(org.ou("Security"))
+        app.main.org_tree.reveal(org.ou("Security"))
 
     assert snap_compare(still_app(org.client), terminal_size=SIZE, run_before=run_before)
 
@@ -43,14 +43,14 @@ def test_filter(org: SampleOrg, snap_compare: Any) -> None:
         await crawled(pilot)
 
     app = still_app(org.client)
-    app.filter_delay = None  # every key filtered at once: the snapshot shows "prod"'s matches
+    app.main.filter.delay = None  # every key filtered at once: the snapshot shows "prod"'s matches
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before, press=["slash", *"prod"])
 
 
 def test_export_dialog(org: SampleOrg, snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         app = await crawled(pilot)
-        app.org_tree.reveal(org.ou("Security"))
+        app.main.org_tree.reveal(org.ou("Security"))
 
     app = still_app(org.client)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before, press=["x"])

@@ -24,8 +24,9 @@ from ui_support import (
 
 from orgtree_tui.aws import OrgClient
 from orgtree_tui.records import Node, NodeType
-from orgtree_tui.ui.app import DRAIN_INTERVAL, KEY_PAUSE, KEYS_HOLD_DRAINS_FOR, OrgTreeApp
+from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.labels import INCOMPLETE_MARK
+from orgtree_tui.ui.pacing import DRAIN_INTERVAL, KEY_PAUSE, KEYS_HOLD_DRAINS_FOR
 
 
 async def test_tree_fills_in_while_the_crawl_runs(org: SampleOrg) -> None:
@@ -39,36 +40,38 @@ async def test_tree_fills_in_while_the_crawl_runs(org: SampleOrg) -> None:
     try:
         async with app.run_test(size=SIZE) as pilot:
             root = org.truth.root_id
-            await wait_for(pilot, lambda: app.org_tree.widget_node(org.ou("Workloads")) is not None)
-            assert app.state == "crawling"
+            await wait_for(
+                pilot, lambda: app.main.org_tree.widget_node(org.ou("Workloads")) is not None
+            )
+            assert app.controller.state == "crawling"
             # The root starts expanded; its OUs come first, then its accounts, each by name.
             await wait_for(
                 pilot, lambda: len(shown_children(app, root)) == len(org.truth.children(root))
             )
-            assert shown_children(app, root) == app.model.child_ids(root)
-            kinds = [app.model.get(i).type for i in shown_children(app, root)]  # type: ignore[union-attr]
+            assert shown_children(app, root) == app.main.model.child_ids(root)
+            kinds = [app.main.model.get(i).type for i in shown_children(app, root)]  # type: ignore[union-attr]
             assert kinds == sorted(kinds, key=lambda k: k is NodeType.ACCOUNT)
             # Expand the way down to Prod before its accounts are known.
-            await wait_for(pilot, lambda: app.org_tree.reveal(prod))
+            await wait_for(pilot, lambda: app.main.org_tree.reveal(prod))
             await pilot.press("l")
-            assert app.org_tree.widget_node(prod).is_expanded  # type: ignore[union-attr]
+            assert app.main.org_tree.widget_node(prod).is_expanded  # type: ignore[union-attr]
             before = shown_children(app, prod)
             assert before  # its OUs arrived; its accounts are held back
-            assert all(app.model.get(i).type is NodeType.ORGANIZATIONAL_UNIT for i in before)  # type: ignore[union-attr]
-            assert app.state == "crawling"
+            assert all(app.main.model.get(i).type is NodeType.ORGANIZATIONAL_UNIT for i in before)  # type: ignore[union-attr]
+            assert app.controller.state == "crawling"
 
             client.release()
             await crawled(pilot)
             expected = [n.id for n in org.truth.children(prod)]
             assert sorted(shown_children(app, prod)) == sorted(expected)
-            assert shown_children(app, prod) == app.model.child_ids(prod)  # sorted inserts
+            assert shown_children(app, prod) == app.main.model.child_ids(prod)  # sorted inserts
             # Every node sits under its real parent, in export order.
-            app.org_tree.move_cursor(app.org_tree.widget_node(root))
+            app.main.org_tree.move_cursor(app.main.org_tree.widget_node(root))
             await pilot.press("e")
             await pilot.pause()
             for node_id, node in org.truth.nodes.items():
                 if node.type != "ACCOUNT":
-                    assert shown_children(app, node_id) == app.model.child_ids(node_id)
+                    assert shown_children(app, node_id) == app.main.model.child_ids(node_id)
                     truth_ids = sorted(c.id for c in org.truth.children(node_id))
                     assert sorted(shown_children(app, node_id)) == truth_ids
     finally:
@@ -85,8 +88,8 @@ class Drains:
 def count_drains(app: OrgTreeApp, frames: FrameClock) -> Drains:
     seen = Drains()
     drains = seen.at
-    real_drain, real_look = app._drain, app._drain_when_quiet
-    real_add = app.org_tree.add_nodes
+    real_drain, real_look = app.main._drain, app.main._drain_when_quiet
+    real_add = app.main.org_tree.add_nodes
 
     async def drain() -> None:
         started = frames.now
@@ -101,9 +104,9 @@ def count_drains(app: OrgTreeApp, frames: FrameClock) -> Drains:
         seen.drawn.update(n.id for n in nodes)
         await real_add(nodes)
 
-    app._drain = drain  # type: ignore[method-assign]
-    app._drain_when_quiet = look  # type: ignore[method-assign]
-    app.org_tree.add_nodes = add_nodes  # type: ignore[method-assign]
+    app.main._drain = drain  # type: ignore[method-assign]
+    app.main._drain_when_quiet = look  # type: ignore[method-assign]
+    app.main.org_tree.add_nodes = add_nodes  # type: ignore[method-assign]
     return seen
 
 
@@ -129,16 +132,16 @@ async def test_news_is_drained_at_most_once_a_drain_interval(org: SampleOrg) -> 
         async with app.run_test(size=SIZE) as pilot:
             # The frame clock stands still: after the first drain, news waits however much
             # of it arrives and however long the machine takes.
-            await wait_for(pilot, lambda: len(app.model) == len(org.truth.nodes) - len(late))
+            await wait_for(pilot, lambda: len(app.main.model) == len(org.truth.nodes) - len(late))
             await looked_again(pilot, seen)
             assert drains == [1000.0]
-            assert len(seen.drawn) < len(app.model)  # news is waiting
+            assert len(seen.drawn) < len(app.main.model)  # news is waiting
             frames.advance(DRAIN_INTERVAL * 0.8)
             await looked_again(pilot, seen)
             assert drains == [1000.0]
             frames.advance(DRAIN_INTERVAL * 0.4)  # now an interval has passed
             await wait_for(pilot, lambda: len(drains) == 2)
-            assert seen.drawn == {n.id for n in app.model.nodes()}
+            assert seen.drawn == {n.id for n in app.main.model.nodes()}
             client.release()
             await crawled(pilot)  # the end drains what is left, whatever the clock says
             assert seen.drawn == set(org.truth.nodes)
@@ -157,8 +160,8 @@ async def test_cursor_stays_put_while_nodes_arrive_above_it(org: SampleOrg) -> N
     try:
         async with app.run_test(size=SIZE) as pilot:
             total = org.truth.counts().accounts
-            await wait_for(pilot, lambda: app.model.totals().accounts == total - len(late))
-            tree = app.org_tree
+            await wait_for(pilot, lambda: app.main.model.totals().accounts == total - len(late))
+            tree = app.main.org_tree
             await pilot.press("e", "G", "k", "k")  # everything open, cursor near the bottom
             await pilot.pause()
             chosen = tree.cursor_id
@@ -178,22 +181,22 @@ async def test_labels_are_data_not_markup(org: SampleOrg) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
         security = org.ou("Security")
-        app.org_tree.reveal(security)
+        app.main.org_tree.reveal(security)
         await pilot.press("l")
         markup_id = next(
             i
             for i in shown_children(app, security)
-            if app.model.get(i).name == MARKUP_NAME  # type: ignore[union-attr]
+            if app.main.model.get(i).name == MARKUP_NAME  # type: ignore[union-attr]
         )
-        label = app.org_tree.widget_node(markup_id).label  # type: ignore[union-attr]
+        label = app.main.org_tree.widget_node(markup_id).label  # type: ignore[union-attr]
         assert label.plain == f"{MARKUP_NAME}  {markup_id}"  # type: ignore[union-attr]
         # OU labels carry their total account count; suspended accounts are marked.
         count = sum(1 for n in org.truth.children(security) if n.type == "ACCOUNT")
-        label = app.org_tree.widget_node(security).label  # type: ignore[union-attr]
+        label = app.main.org_tree.widget_node(security).label  # type: ignore[union-attr]
         assert label.plain == f"Security ({count})"  # type: ignore[union-attr]
-        suspended = next(n for n in app.model.nodes() if n.state == "SUSPENDED")
-        app.org_tree.reveal(suspended.id)
-        assert "SUSPENDED" in app.org_tree.widget_node(suspended.id).label.plain  # type: ignore[union-attr]
+        suspended = next(n for n in app.main.model.nodes() if n.state == "SUSPENDED")
+        app.main.org_tree.reveal(suspended.id)
+        assert "SUSPENDED" in app.main.org_tree.widget_node(suspended.id).label.plain  # type: ignore[union-attr]
 
 
 class DeniedFor(GatedClient):
@@ -219,10 +222,10 @@ async def test_incomplete_branches_are_marked(org: SampleOrg) -> None:
     app = app_for(DeniedFor(OrgClient(org.client), security))
     async with app.run_test(size=SIZE) as pilot:
         await crawled(pilot)
-        assert app.state == "incomplete"
-        label = app.org_tree.widget_node(security).label  # type: ignore[union-attr]
+        assert app.controller.state == "incomplete"
+        label = app.main.org_tree.widget_node(security).label  # type: ignore[union-attr]
         assert INCOMPLETE_MARK in label.plain  # type: ignore[union-attr]
-        assert "incomplete: 1 branch" in app.status_bar.text.plain
+        assert "incomplete: 1 branch" in app.main.status_bar.text.plain
 
 
 async def test_a_filter_typed_mid_crawl_picks_up_later_matches(org: SampleOrg) -> None:
@@ -234,15 +237,15 @@ async def test_a_filter_typed_mid_crawl_picks_up_later_matches(org: SampleOrg) -
     app = app_for(client)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.model.get(prod) is not None)
+            await wait_for(pilot, lambda: app.main.model.get(prod) is not None)
             late = next(n for n in org.truth.children(prod) if n.type == "ACCOUNT")
             await pilot.press("slash", *late.name, "enter")
-            assert late.id not in app.matches
+            assert late.id not in app.main.filter.matches
             client.release()
             await crawled(pilot)
-            assert late.id in app.matches
-            assert app.org_tree.widget_node(late.id) is not None  # shown, with its ancestors
-            assert set(a.id for a in app.model.ancestors(late.id)) <= shown_ids(app)
+            assert late.id in app.main.filter.matches
+            assert app.main.org_tree.widget_node(late.id) is not None  # shown, with its ancestors
+            assert set(a.id for a in app.main.model.ancestors(late.id)) <= shown_ids(app)
     finally:
         client.release()
 
@@ -268,11 +271,12 @@ async def test_drains_wait_for_a_pause_in_the_keys(org: SampleOrg) -> None:
             # Half a second after the last drain, a key; then news.
             frames.now = drains[-1] + 0.5
             await pilot.press("j")
-            assert app._last_key == frames.now  # the app saw the key
+            assert app.main.pacer.last_key == frames.now  # the app saw the key
             drawn = len(drains)
             client.release(prod)
             await wait_for(
-                pilot, lambda: len(app.model) == everything_else + len(held_accounts(org, prod))
+                pilot,
+                lambda: len(app.main.model) == everything_else + len(held_accounts(org, prod)),
             )
             await looked_again(pilot, seen)
             assert len(drains) == drawn, "a drain came right after a key"
@@ -288,7 +292,9 @@ async def test_drains_wait_for_a_pause_in_the_keys(org: SampleOrg) -> None:
             client.release(security)
             await wait_for(
                 pilot,
-                lambda: len(app.model) == len(org.truth.nodes) - len(held_accounts(org, sandbox)),
+                lambda: (
+                    len(app.main.model) == len(org.truth.nodes) - len(held_accounts(org, sandbox))
+                ),
             )
             await looked_again(pilot, seen)
             assert len(drains) == drawn + 1, "a drain came right after a key"

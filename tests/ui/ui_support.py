@@ -155,21 +155,24 @@ async def crawled(pilot: Pilot[Any]) -> OrgTreeApp:
     # The header's caller identity is looked up beside the crawl: wait for it too.
     await wait_for(
         pilot,
-        lambda: app.state in DONE and all(s.crawler is None or s.caller_checked for s in app.slots),
+        lambda: (
+            app.controller.state in DONE
+            and all(s.crawler is None or s.caller_checked for s in app.controller.slots)
+        ),
     )
     await pilot.pause()
     return app
 
 
 def shown_children(app: OrgTreeApp, node_id: str) -> list[str]:
-    tn = app.org_tree.widget_node(node_id)
+    tn = app.main.org_tree.widget_node(node_id)
     assert tn is not None, f"{node_id} is not in the tree widget"
     return [c.data for c in tn.children if c.data is not None]
 
 
 def shown_ids(app: OrgTreeApp) -> set[str]:
     found: set[str] = set()
-    stack = list(app.org_tree.root.children)
+    stack = list(app.main.org_tree.root.children)
     while stack:
         tn = stack.pop()
         if tn.data is not None:

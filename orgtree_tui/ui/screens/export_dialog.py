@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
@@ -26,6 +26,7 @@ from orgtree_tui.records import NodeType
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui.screens.confirm import ConfirmScreen
+from orgtree_tui.ui.widgets.dialog import Dialog
 from orgtree_tui.wording import plural
 
 
@@ -38,6 +39,24 @@ class ExportRequest:
 
 
 class ExportDialog(ModalScreen[ExportRequest | None]):
+    DEFAULT_CSS = """
+    ExportDialog {
+        align: center middle;
+    }
+    #export-format {
+        /* All formats on one line: the dialog fits a 24-line terminal with its buttons. */
+        layout: horizontal;
+        width: 100%;
+        margin-bottom: 1;
+    }
+    #export-format RadioButton {
+        width: auto;
+    }
+    #export-hint {
+        color: $text-muted;
+    }
+    """
+
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         # The file box has the focus and no use for up and down: they pick the format.
@@ -64,7 +83,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         self._shown_title = ""
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="export-dialog", classes="dialog"):
+        with Dialog(id="export-dialog"):
             title = self._title()
             self._shown_title = title.plain
             yield Label(title, id="export-title", classes="dialog-title")

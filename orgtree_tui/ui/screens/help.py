@@ -6,14 +6,20 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
+
+from orgtree_tui.ui.widgets.dialog import Dialog
 
 MARKS = [
     ("Security (3)", "an OU and the accounts in it, at every depth"),
     ("⊘ SUSPENDED", "an account that is not ACTIVE"),
     ("⚠ incomplete", "a branch that could not be listed: it may hold more"),
+    (  # one mark a line: a long first column would squeeze every meaning
+        "⚠ tags failed\n⚠ SCPs not permitted",
+        "tags or SCPs that were refused or failed: exports say they are missing",
+    ),
     ("✱ new / moved / renamed", "changed since the tree shown before (cache or last crawl)"),
 ]
 
@@ -28,6 +34,20 @@ def _legend() -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    #help-dialog {
+        width: 80;
+    }
+    #help-dialog VerticalScroll {
+        height: auto;
+        /* Leaves the dialog room for its title and closing hint on a 24-line terminal too. */
+        max-height: 70vh;
+    }
+    """
+
     BINDINGS = [
         Binding("escape,question_mark,q", "close", "Close"),
         # The tree's keys move through the help too.
@@ -47,7 +67,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column()
         for keys, description in self.rows:
             table.add_row(Text(keys), Text(description))
-        with Vertical(id="help-dialog", classes="dialog"):
+        with Dialog(id="help-dialog"):
             yield Label("Keys", classes="dialog-title")
             with VerticalScroll():
                 yield Static(table)

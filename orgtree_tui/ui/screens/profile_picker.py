@@ -6,11 +6,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, SelectionList
 
 from orgtree_tui.text import visible
+from orgtree_tui.ui.widgets.dialog import Dialog
 
 
 class ProfileList(SelectionList[str]):
@@ -26,6 +27,16 @@ class ProfileList(SelectionList[str]):
 class ProfilePicker(ModalScreen[tuple[str, ...] | None]):
     """Dismisses with the profiles picked, in config-file order, or None."""
 
+    DEFAULT_CSS = """
+    ProfilePicker {
+        align: center middle;
+    }
+    #profile-dialog SelectionList {
+        height: auto;
+        max-height: 16;
+    }
+    """
+
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "crawl", "Crawl", show=False),
@@ -37,7 +48,7 @@ class ProfilePicker(ModalScreen[tuple[str, ...] | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="profile-dialog"):
+        with Dialog(id="profile-dialog"):
             yield Label("Crawl with which AWS profiles?", classes="dialog-title")
             choices = [(Text(visible(p)), p, p in self.current) for p in self.profiles]
             yield ProfileList(*choices, id="profiles")

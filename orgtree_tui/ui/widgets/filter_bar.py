@@ -6,6 +6,14 @@ from textual.widgets import Input
 
 
 class FilterBar(Input):
+    DEFAULT_CSS = """
+    FilterBar {
+        dock: bottom;
+        margin-bottom: 2;  /* above the status lines: the screen sets it for several */
+        height: 3;
+    }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(placeholder="filter: name, id, email or tag value", id=id)
         self.display = False

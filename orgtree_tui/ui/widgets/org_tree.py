@@ -1,6 +1,7 @@
 """The organization as a Textual Tree that grows while the crawl runs.
 
-Widget nodes are built lazily, harlequin-style: the children of a node exist only once it has
+The private Tree parts it relies on are in FastTree (fast_tree.py). Widget nodes are built
+lazily, harlequin-style: the children of a node exist only once it has
 been expanded ("populated"); everything else stays in the model until then. New arrivals are
 inserted at their sorted position (export order) under populated parents only, in chunks,
 and the cursor keeps both its node and its row on screen while lines are inserted above it.
@@ -12,7 +13,6 @@ import asyncio
 import time
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,10 +22,11 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from orgtree_tui.filtering import FilterResult
-from orgtree_tui.forest import Forest
-from orgtree_tui.records import Node, NodeType, sort_key
+from orgtree_tui.records import Node, NodeType
 from orgtree_tui.tree_view import TreeView
-from orgtree_tui.ui.labels import node_label
+from orgtree_tui.ui.labels import LineMarks
+from orgtree_tui.ui.widgets.fast_tree import FastTree, subtree_ids
+from orgtree_tui.ui.widgets.tree_lines import SortKey, expandable, line_key, ous_below
 
 CHUNK = 250  # nodes inserted between yields to the event loop
 LOADING = "loading..."
@@ -33,10 +34,9 @@ EXPAND_FIRST = 2 * CHUNK  # lines expand-all adds at once: the OU's and its firs
 EXPAND_SLICE = 0.1  # seconds of expand-all between yields to the keys and the screen
 FILTERED_FIRST = 40  # children a filtered branch shows at once; the rest follow in chunks
 OPEN_FIRST = 20  # matches whose branches a filter opens (about a screenful); the rest when asked
-SortKey = tuple[int, str, str]
 
 
-class OrgTreeView(Tree[str]):
+class OrgTreeView(FastTree):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "cursor_down", "Down", show=False),
         Binding("k,up", "cursor_up", "Up", show=False),
@@ -60,34 +60,16 @@ class OrgTreeView(Tree[str]):
         self._keys: dict[str, list[SortKey]] = {}  # parent id -> keys of placed children
         self._populated: set[str] = set()
         self._visible: set[str] | None = None  # None: no filter
-        self._matches: frozenset[str] = frozenset()
+        self.marks = LineMarks()
         self._expanded_before_filter: set[str] = set()
         self._want_expanded: set[str] = set()
         self._want_cursor: str | None = None
         self._placeholder: TreeNode[str] | None = None
-        self._changes: dict[str, str] = {}  # id -> what the last refresh did to it
-        self._root_notes: dict[str, str] = {}  # root id -> which organization it is
         self._builds = 0  # bumped by every rebuild: a fill still running for an old one stops
         self._expansions = 0  # bumped by expand-all and collapse-all: an older one stops
         self.filling: set[str] = set()  # parents whose children are still being added
 
-    def _invalidate(self) -> None:
-        """Textual's Tree lays the whole screen out again on every added or removed node;
-        this tree's size is set by its container, and a new line count reaches the
-        scrollbars through `virtual_size`, so a repaint does. While a big org streams in,
-        that is most of what the UI thread would do."""
-        self._clear_line_cache()
-        self._updates += 1
-        self.root._reset()
-        self.refresh()
-
     # -- what the app asks -----------------------------------------------------------------
-
-    @property
-    def cursor_id(self) -> str | None:
-        node = self.cursor_node
-        # After a rebuild the old cursor node lingers until the cursor moves again.
-        return node.data if node is not None and self.cursor_line >= 0 else None
 
     def widget_node(self, node_id: str) -> TreeNode[str] | None:
         return self._by_id.get(node_id)
@@ -115,7 +97,7 @@ class OrgTreeView(Tree[str]):
         if nodes:
             self.set_placeholder("")
         for start in range(0, len(nodes), CHUNK):
-            with self._cursor_kept():
+            with self.cursor_kept():
                 for node in nodes[start : start + CHUNK]:
                     self._place(node)
             if start + CHUNK < len(nodes):
@@ -130,46 +112,30 @@ class OrgTreeView(Tree[str]):
             tn = self._by_id.get(node_id)
             node = self.model.get(node_id)
             if tn is not None and node is not None:
-                tn.set_label(self._label(node))
+                tn.set_label(self.marks.label(self.model, node))
                 if node.type is NodeType.ORGANIZATIONAL_UNIT:
-                    expandable = self._expandable(node)
-                    if tn.allow_expand != expandable:
-                        tn.allow_expand = expandable
-
-    def _expandable(self, node: Node) -> bool:
-        """Accounts never; an OU once something is known to be under it; a root always
-        (it starts expanded, before its children arrive)."""
-        if node.is_account:
-            return False
-        counts = self.model.counts(node.id)
-        return node.parent_id is None or counts.ous + counts.accounts > 0
+                    opens = expandable(self.model, node)
+                    if tn.allow_expand != opens:
+                        tn.allow_expand = opens
 
     def mark_changes(self, changes: dict[str, str]) -> None:
         """Label what a refresh added, moved or renamed (an empty dict clears the marks)."""
-        before, self._changes = set(self._changes), dict(changes)
+        marks = self.marks
+        before, marks.changes = set(marks.changes), dict(changes)
         self.refresh_labels(before | set(changes))
 
     @property
     def changes(self) -> dict[str, str]:
-        return dict(self._changes)
+        return dict(self.marks.changes)
 
     def set_root_notes(self, notes: dict[str, str]) -> None:
         """Name each root's organization (with several organizations on screen)."""
-        if notes != self._root_notes:
-            self._root_notes = dict(notes)
+        if notes != self.marks.root_notes:
+            self.marks.root_notes = dict(notes)
             self.refresh_labels(set(notes))
 
     def change_of(self, node_id: str) -> str:
-        return self._changes.get(node_id, "")
-
-    def _label(self, node: Node) -> Text:
-        return node_label(
-            self.model,
-            node,
-            match=node.id in self._matches,
-            change=self._changes.get(node.id, ""),
-            note=self._root_notes.get(node.id, ""),
-        )
+        return self.marks.changes.get(node_id, "")
 
     def set_filter(self, result: FilterResult | None) -> None:
         """Show only the matches and their ancestors (None: everything again). The way down
@@ -179,7 +145,7 @@ class OrgTreeView(Tree[str]):
         if result is None:
             if self._visible is None:
                 return
-            self._visible, self._matches = None, frozenset()
+            self._visible, self.marks.matches = None, frozenset()
             self._want_expanded = self._expanded_before_filter
             if cursor is not None:
                 self._want_expanded |= {a.id for a in self.model.ancestors(cursor)}
@@ -189,9 +155,9 @@ class OrgTreeView(Tree[str]):
                 self._expanded_before_filter = self.expanded_ids()
             first = result.first(OPEN_FIRST)
             self._visible = result.shown()
-            self._matches = result.ids
+            self.marks.matches = result.ids
             self._want_expanded = result.index.with_ancestors(first)
-            keep = cursor is not None and cursor in self._matches
+            keep = cursor is not None and cursor in self.marks.matches
             self._want_cursor = cursor if keep else (first[0] if first else None)
         self._rebuild()
 
@@ -202,10 +168,10 @@ class OrgTreeView(Tree[str]):
         index = result.index
         visible = result.shown()
         added = visible - self._visible
-        newly_matched = result.ids - self._matches
-        self._visible, self._matches = visible, result.ids
+        newly_matched = result.ids - self.marks.matches
+        self._visible, self.marks.matches = visible, result.ids
         self._want_expanded |= added & index.with_ancestors(result.first(OPEN_FIRST))
-        with self._cursor_kept():
+        with self.cursor_kept():
             for node_id in sorted(added, key=lambda i: len(index.path_key(i))):
                 node = self.model.get(node_id)
                 if node is not None:
@@ -226,7 +192,7 @@ class OrgTreeView(Tree[str]):
             target = self._by_id.get(node_id)
         if target is None:
             return False
-        _ = self.last_line  # lines are rebuilt lazily; the cursor needs the new ones
+        self.build_lines()
         self.move_cursor(target)
         return True
 
@@ -263,24 +229,15 @@ class OrgTreeView(Tree[str]):
         # Top down, a chunk of lines between yields: the first screenful shows at once and
         # keys still work while an OU of 50,000 opens (all at once took seconds).
         self._expansions += 1  # an expand-all still running for another OU stops
-        ous = self._ous_below(tn.data)
+        ous = ous_below(self.model, tn.data)
         if self._expand_some(ous):
             self.run_worker(self._expand_all(ous), group="fill")
-
-    def _ous_below(self, node_id: str) -> Iterator[str]:
-        """The node and the OUs below it, depth first, in display order; read as needed."""
-        stack = [node_id]
-        while stack:
-            current = stack.pop()
-            yield current
-            kids = self.model.children(current)
-            stack.extend(k.id for k in reversed(kids) if not k.is_account)
 
     def _expand_some(self, ous: Iterator[str], until: float | None = None) -> bool:
         """Open OUs in order until EXPAND_FIRST lines were added (or, given `until`, until
         that moment on the monotonic clock). True if some are left."""
         placed = 0
-        with self._cursor_kept():  # once a slice: it lays out every line
+        with self.cursor_kept():  # once a slice: it lays out every line
             for ou in ous:
                 tn = self._by_id.get(ou)
                 if tn is None:
@@ -321,7 +278,7 @@ class OrgTreeView(Tree[str]):
     @on(Tree.NodeExpanded)
     def _populate_on_expand(self, event: Tree.NodeExpanded[str]) -> None:
         if event.node.data is not None:
-            with self._cursor_kept():
+            with self.cursor_kept():
                 self._populate(event.node.data)
 
     # -- building --------------------------------------------------------------------------
@@ -342,7 +299,7 @@ class OrgTreeView(Tree[str]):
 
     def _place(self, node: Node) -> None:
         parent_key = node.parent_id or ""
-        key = sort_key(node) if node.parent_id is not None else self._root_key(node)
+        key = line_key(self.model, node)
         placed = self._placed.get(node.id)
         if placed == (parent_key, key):
             self.refresh_labels({node.id})
@@ -358,7 +315,10 @@ class OrgTreeView(Tree[str]):
         index = bisect_left(keys, key)
         keys.insert(index, key)
         tn = parent.add(
-            self._label(node), node.id, before=index, allow_expand=self._expandable(node)
+            self.marks.label(self.model, node),
+            node.id,
+            before=index,
+            allow_expand=expandable(self.model, node),
         )
         self._by_id[node.id] = tn
         self._placed[node.id] = (parent_key, key)
@@ -366,23 +326,11 @@ class OrgTreeView(Tree[str]):
             self._expand(tn)
         if node.id == self._want_cursor:
             self._want_cursor = None
-            _ = self.last_line
+            self.build_lines()
             self.move_cursor(tn)
         elif self.cursor_line < 0 and node.parent_id is None:
-            _ = self.last_line
+            self.build_lines()
             self.move_cursor(tn)
-
-    def _root_key(self, node: Node) -> SortKey:
-        # Organizations keep the order they were given in (`--profile` order), not by name
-        # nor by which answered first: the position of the tree that holds the root.
-        model = self.model
-        if isinstance(model, Forest):
-            trees = model.trees
-            index = next((i for i, t in enumerate(trees) if node.id in t), len(trees))
-        else:
-            order = [r.id for r in model.roots()]
-            index = order.index(node.id) if node.id in order else len(order)
-        return (0, f"{index:06d}", node.id)
 
     def _populate(self, node_id: str) -> None:
         """Add a parent's children: the first chunk at once, the rest in chunks after a
@@ -409,7 +357,7 @@ class OrgTreeView(Tree[str]):
             await asyncio.sleep(0)
             if self._builds != build or self._by_id.get(node_id) is not parent:
                 return  # rebuilt, or the parent moved away meanwhile
-            with self._cursor_kept():
+            with self.cursor_kept():
                 for child in rest[start : start + CHUNK]:
                     current = self.model.get(child.id)
                     if current is not None and current.parent_id == node_id:
@@ -430,30 +378,9 @@ class OrgTreeView(Tree[str]):
         if index < len(keys) and keys[index] == key:
             del keys[index]
         if tn is not None:
-            for gone in _subtree_ids(tn):
+            for gone in subtree_ids(tn):
                 self._by_id.pop(gone, None)
                 self._placed.pop(gone, None)
                 self._keys.pop(gone, None)
                 self._populated.discard(gone)
             tn.remove()
-
-    @contextmanager
-    def _cursor_kept(self) -> Iterator[None]:
-        """Keep the cursor's row on screen while lines are inserted above it."""
-        node = self.cursor_node
-        row = self.cursor_line - self.scroll_offset.y
-        yield
-        if node is None or self.cursor_node is not node or not 0 <= row < self.size.height:
-            return
-        _ = self.last_line  # rebuilds the lines; the cursor follows its node
-        if node.line >= 0 and node.line - self.scroll_offset.y != row:
-            self.scroll_to(y=node.line - row, animate=False, immediate=True)
-
-
-def _subtree_ids(tn: TreeNode[str]) -> Iterator[str]:
-    stack = [tn]
-    while stack:
-        current = stack.pop()
-        if current.data is not None:
-            yield current.data
-        stack.extend(current.children)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual.widgets import Static
 
-from orgtree_tui.crawl.stats import CrawlStats
-from orgtree_tui.records import Counts
 from orgtree_tui.text import visible
+from orgtree_tui.ui.org_slot import StatusLine
 from orgtree_tui.wording import plural
 
 _STATE_STYLES = {
@@ -28,19 +25,6 @@ _STATE_STYLES = {
 NAMES = ("OUs", "accounts", "queue", "in flight", "API calls", "throttled")
 COMPACT_NAMES = ("OUs", "accts", "queue", "in flight", "calls", "throttled")
 COMPACT_BELOW = 120  # columns
-
-
-@dataclass(frozen=True, slots=True)
-class StatusLine:
-    state: str  # a CrawlState value, or "connecting"
-    found: Counts
-    stats: CrawlStats
-    elapsed: float
-    incomplete_branches: int = 0
-    missing: str = ""  # the details a finished crawl lacks, in words (Gaps.summary)
-    resumable: bool = False  # a stopped crawl that `r` carries on
-    note: str = ""  # e.g. the age of the cached tree on screen
-    name: str = ""  # which organization, when there are several
 
 
 def render_status(status: StatusLine, *, compact: bool = False) -> Text:
@@ -86,6 +70,19 @@ def render_status(status: StatusLine, *, compact: bool = False) -> Text:
 
 class StatusBar(Static):
     """One line per organization."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: bottom;
+        margin-bottom: 1;
+        height: 1;
+        background: $panel;
+        color: $text;
+        /* One line per organization: a long one is cut, not wrapped into the next. */
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
 
     text = Text()
 

@@ -1,0 +1,31 @@
+"""What a crawl's bridge hands the UI at each drain, and the little the controller needs of a
+bridge. No textual here: the controller holds bridges through `NewsFeed` alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from orgtree_tui.records import Node, Organization
+
+
+@dataclass
+class CrawlNews:
+    """Everything that arrived since the last drain."""
+
+    nodes: list[Node] = field(default_factory=list)
+    details: set[str] = field(default_factory=set)  # ids whose tags or policies changed
+    incomplete: set[str] = field(default_factory=set)  # ids whose marks changed: a listing
+    # failed, or tags or SCPs were refused or failed
+    organization: Organization | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes or self.details or self.incomplete or self.organization)
+
+
+class NewsFeed(Protocol):
+    """A crawl's news, buffered until the UI drains it (ui/bridge.py's CrawlBridge)."""
+
+    def drain(self) -> CrawlNews: ...
+
+    def close(self) -> None: ...

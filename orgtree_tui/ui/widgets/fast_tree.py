@@ -1,0 +1,60 @@
+"""FastTree: Textual's Tree with the private parts this app relies on, all in one place.
+
+Checked against Textual 5.0.0 and 8.2.8 (the oldest and newest releases pyproject.toml
+allows; see README, Development, "Dependencies"). A Textual upgrade that changes any of
+these shows here first: `Tree._invalidate`, `Tree._clear_line_cache`, `Tree._updates`,
+`TreeNode._reset`, and that reading `Tree.last_line` rebuilds the lines built lazily (and
+with them `TreeNode.line` and the cursor's line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+
+class FastTree(Tree[str]):
+    def _invalidate(self) -> None:
+        """Textual's Tree lays the whole screen out again on every added or removed node;
+        this tree's size is set by its container, and a new line count reaches the
+        scrollbars through `virtual_size`, so a repaint does. While a big org streams in,
+        that is most of what the UI thread would do."""
+        self._clear_line_cache()
+        self._updates += 1
+        self.root._reset()
+        self.refresh()
+
+    def build_lines(self) -> None:
+        """Build the lines now: the cursor, and `TreeNode.line`, need the new ones."""
+        _ = self.last_line
+
+    @property
+    def cursor_id(self) -> str | None:
+        node = self.cursor_node
+        # After a rebuild the old cursor node lingers until the cursor moves again.
+        return node.data if node is not None and self.cursor_line >= 0 else None
+
+    @contextmanager
+    def cursor_kept(self) -> Iterator[None]:
+        """Keep the cursor's row on screen while lines are inserted above it."""
+        node = self.cursor_node
+        row = self.cursor_line - self.scroll_offset.y
+        yield
+        if node is None or self.cursor_node is not node or not 0 <= row < self.size.height:
+            return
+        self.build_lines()  # the cursor follows its node
+        if node.line >= 0 and node.line - self.scroll_offset.y != row:
+            self.scroll_to(y=node.line - row, animate=False, immediate=True)
+
+
+def subtree_ids(tn: TreeNode[str]) -> Iterator[str]:
+    """The ids under a widget node, itself included."""
+    stack = [tn]
+    while stack:
+        current = stack.pop()
+        if current.data is not None:
+            yield current.data
+        stack.extend(current.children)
