@@ -6,11 +6,10 @@ id, its email or any of its tag values; what shows is the matches and their ance
 The index is kept current as nodes and tags arrive (`add`, `set_tags`, `remove`), so a
 keystroke never walks the tree in Python:
 
-- every node's searchable text (its fields, casefolded, joined by a separator no query can
-  hold) sits in one flat haystack string, appended to as nodes arrive; a query is a run of
-  C-level `str.find` calls over it, and the Python work is one step per match (a query of
-  one or two characters, which matches much of any tree, is one C-speed pass over the
-  node texts instead);
+- every node's searchable text (fields casefolded, joined by a separator no query holds)
+  sits in one flat haystack string; a query is a run of C-level `str.find` calls over it,
+  one Python step per match (a query of one or two characters, which matches much of any
+  tree, is one C-speed pass over the node texts instead);
 - a query that extends the previous one (the user typed one more character) only re-checks
   the previous matches, when there are few of them;
 - ancestors come from the index's own parent links, each climb stopping at the first node

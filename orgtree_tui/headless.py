@@ -82,9 +82,8 @@ def run_export(options: Options) -> int:
         for label, crawler, outcome in results
     ]
     if options.cache and not options.subtree:
-        for item, (_, _, outcome) in zip(crawled, results, strict=True):
-            if outcome.state not in (CrawlState.FAILED, CrawlState.CANCELLED):
-                _save_cache(item, details=options.details)
+        for item in crawled:
+            _save_cache(item, details=options.details)
     if failures:
         raise HeadlessError("; ".join(failures))
     calls = sum(outcome.stats.total_calls for _, _, outcome in results)
@@ -234,21 +233,23 @@ def _export_cached(options: Options) -> int:
                 f"the cached tree for {label} is {store.age_text(cached.age)} old, older than"
                 " --cache-ttl; export without --cached to crawl again"
             )
-        # Saved as incomplete: its gaps say what is missing (a stopped crawl leaves its
-        # unlisted branches marked and its details unfetched); with none, trust nothing.
-        finished = cached.complete or bool(cached.tree.gaps())
-        crawled.append(Crawled(label, cached.tree, finished))
+        crawled.append(Crawled(label, cached.tree, store.ran_to_end(cached)))
         ages.append(cached.age)
     oldest = store.age_text(max(ages))
     return _write(options, crawled, summary=f"from the cache, crawled {oldest} ago")
 
 
 def _save_cache(item: Crawled, *, details: bool) -> None:
+    # The TUI's rule too: a stopped crawl's part of the tree never replaces a cached tree.
+    source = store.source_for(item.label, details=details)
+    replaces = store.cache_path(source).exists()
+    if not store.worth_saving(item.tree, finished=item.finished, replaces_cached=replaces):
+        return
     try:
         store.save(
             item.tree,
-            source=store.source_for(item.label, details=details),
-            complete=item.finished and not item.tree.gaps(),
+            source=source,
+            complete=store.saved_complete(item.tree, finished=item.finished),
             crawled_at=datetime.now(UTC),
         )
     except store.CacheError as exc:
