@@ -28,11 +28,12 @@ from orgtree_tui.export import FORMATS
 from orgtree_tui.records import DetailState
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
-from orgtree_tui.ui import keys
+from orgtree_tui.ui import keys, on_screen
 from orgtree_tui.ui.bridge import CrawlBridge
 from orgtree_tui.ui.browser import browser_available, open_in_browser
 from orgtree_tui.ui.controller import OrgController
 from orgtree_tui.ui.filter_control import FilterControl
+from orgtree_tui.ui.on_screen import OnScreenDetails
 from orgtree_tui.ui.pacing import DrainPacer
 from orgtree_tui.ui.screens import commands
 from orgtree_tui.ui.screens.error import OneErrorScreen, describe_error
@@ -110,6 +111,7 @@ class MainScreen(Screen[None]):
         self.org_tree.set_placeholder("connecting...")
         self.org_tree.focus()
         self.set_interval(STATUS_INTERVAL, self.refresh_status)
+        self.set_interval(on_screen.INTERVAL, OnScreenDetails(self.org_tree, self.controller).tick)
         self.controller.open_all()
         self.refresh_status()
 

@@ -37,6 +37,16 @@ class FastTree(Tree[str]):
         # After a rebuild the old cursor node lingers until the cursor moves again.
         return node.data if node is not None and self.cursor_line >= 0 else None
 
+    def ids_on_screen(self) -> Iterator[str]:
+        """The nodes on the lines the tree shows now."""
+        top = self.scroll_offset.y
+        for line in range(top, top + self.size.height):
+            node = self.get_node_at_line(line)
+            if node is None:
+                return
+            if node.data is not None:
+                yield node.data
+
     @contextmanager
     def cursor_kept(self) -> Iterator[None]:
         """Keep the cursor's row on screen while lines are inserted above it."""
