@@ -140,7 +140,7 @@ class Crawler:
         details = self.tree.details(node_id)
         if details.tags_state is not DetailState.LOADED:
             self._planner.fetch_tags(node_id, URGENT)
-        if details.policies_state is not DetailState.LOADED:
+        if any(p.state is not DetailState.LOADED for p in details.by_type.values()):
             self._planner.fetch_policies_for(node_id)
         self._run_leftovers()
 

@@ -15,6 +15,7 @@ from pubsub.core.publisher import Publisher
 from orgtree_tui.aws_errors import ErrorKind
 from orgtree_tui.crawl import parse, topics
 from orgtree_tui.crawl.accounts import AccountPlacer
+from orgtree_tui.crawl.org_services import OrgServices
 from orgtree_tui.crawl.policy_map import PolicyMap
 from orgtree_tui.crawl.task import DETAILS, STRUCTURE, CallError, Task
 from orgtree_tui.crawl.topics import BranchError
@@ -48,6 +49,7 @@ class Planner:
             detail_failed=self._detail_failed,
             branch_failed=self._branch_error,
         )
+        self.services = OrgServices(publisher, submit, self._branch_error)
         self._accounts = AccountPlacer(
             publisher,
             submit,
@@ -77,17 +79,22 @@ class Planner:
         )
 
     def _organization_found(self, response: dict[str, Any]) -> None:
-        self.publisher.sendMessage(
-            topics.ORGANIZATION, organization=parse.organization(response["Organization"])
-        )
+        organization = parse.organization(response["Organization"])
+        self.publisher.sendMessage(topics.ORGANIZATION, organization=organization)
         if self.details:
             self.policies.start()
+            self.services.start(organization.feature_set)
 
     def _list_roots(self, token: str | None) -> None:
         params = {"NextToken": token} if token else {}
 
         def found(response: dict[str, Any]) -> None:
             for record in response.get("Roots", []):
+                # The types first: the policy map starts on them, before the root's children.
+                types = parse.policy_types(record)
+                self.publisher.sendMessage(
+                    topics.POLICY_TYPES, root_id=record["Id"], policy_types=types
+                )
                 self.publisher.sendMessage(topics.ROOT, node=parse.root(record))
             if response.get("NextToken"):
                 self._list_roots(response["NextToken"])

@@ -68,11 +68,11 @@ def build_org(client: OrganizationsClient, spec: OrgSpec) -> GroundTruth:
 
     policies = {node_id: {FULL_ACCESS_POLICY_ID} for node_id in nodes}
     policy_names = {FULL_ACCESS_POLICY_ID: "FullAWSAccess"}
-    if plan.policies:
-        # Real AWS refuses SCP attachments until the type is enabled; moto does not care.
-        enabled = {t["Type"] for t in root.get("PolicyTypes", []) if t["Status"] == "ENABLED"}
-        if SCP not in enabled:
-            client.enable_policy_type(RootId=root_id, PolicyType=SCP)
+    # Real AWS refuses SCP attachments until the type is enabled, and the crawl reads only
+    # the types enabled on the root; moto attaches FullAWSAccess either way.
+    enabled = {t["Type"] for t in root.get("PolicyTypes", []) if t["Status"] == "ENABLED"}
+    if SCP not in enabled:
+        client.enable_policy_type(RootId=root_id, PolicyType=SCP)
     refs = {"root": root_id, "mgmt": mgmt_id}
     refs.update({f"ou:{i}": ou_id for i, ou_id in enumerate(ou_ids)})
     refs.update({f"acct:{i}": acct_id for i, acct_id in enumerate(account_ids)})
