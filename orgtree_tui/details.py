@@ -85,6 +85,13 @@ class DetailTable:
             for table in tables.values():
                 table.pop(node_id, None)
 
+    def raw(self, policy_type: str) -> tuple[dict[str, tuple[Policy, ...]], dict[str, DetailState]]:
+        """Copies of one type's attachments and states as stored (what the cache writes)."""
+        return (
+            dict(self._policies.get(policy_type, {})),
+            dict(self._policies_state.get(policy_type, {})),
+        )
+
     def known_types(self) -> list[str]:
         """Every type any node has word of (what the cache writes)."""
         return sorted(set(self._policies) | set(self._policies_state))

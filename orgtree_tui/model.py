@@ -356,6 +356,13 @@ class OrgTree:
         with self._lock:
             return self._details.known_types()
 
+    def raw_policies(
+        self, policy_type: str
+    ) -> tuple[dict[str, tuple[Policy, ...]], dict[str, DetailState]]:
+        """One type's attachments and states as stored, enabled or not (for the cache)."""
+        with self._lock:
+            return self._details.raw(policy_type)
+
     def details(self, node_id: str) -> Details:
         with self._lock:
             return self._details.of(node_id, self._facts.enabled_types())
