@@ -18,6 +18,12 @@ _LOADED = DetailState.LOADED
 _WORST_FIRST = (DetailState.FAILED, DetailState.DENIED, DetailState.PENDING)
 
 
+def worst_state(by_type: Mapping[str, PolicySet]) -> DetailState:
+    """How a node's policies stand, all its types together (LOADED when it needs none)."""
+    found = {p.state for p in by_type.values()}
+    return next((s for s in _WORST_FIRST if s in found), _LOADED)
+
+
 def _in_order(policies: Iterable[Policy]) -> tuple[Policy, ...]:
     return tuple(sorted(policies, key=lambda p: (p.name, p.id)))
 

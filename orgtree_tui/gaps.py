@@ -71,9 +71,10 @@ class Gaps:
         return kinds
 
     def as_json(self) -> dict[str, dict[str, str]]:
-        """`{"structure": {id: reason}, "tags": ..., "policies": ..., "policy_targets": ...}`,
-        every kind present (an empty object when nothing of it is missing)."""
-        return {kind: {i: str(r) for i, r in ids.items()} for kind, ids in self.by_kind().items()}
+        """`{"structure": {id: reason}, "tags": ..., "policies": ..., "policy_targets": ...,
+        "organization": ...}`, every kind present (an empty object when nothing of it is
+        missing)."""
+        return {kind: {i: str(r) for i, r in getattr(self, kind).items()} for kind in KINDS}
 
     def counts(self) -> list[tuple[str, Missing, int]]:
         """(kind, reason, how many) for every pair that occurs, in KINDS then reason order."""

@@ -207,6 +207,7 @@ def test_an_incomplete_export_exits_3_after_one_line(
         "tags": {},
         "policies": dict.fromkeys(doc["incomplete"]["policies"], "denied"),
         "policy_targets": {},
+        "organization": {},
     }
     assert set(doc["incomplete"]["policies"]) == every_node(built)
 

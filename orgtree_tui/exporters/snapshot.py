@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from orgtree_tui.details import worst_state
 from orgtree_tui.gaps import Gaps, find_gaps
 
 # The model's own segment escaping, so a derived path is byte-for-byte `OrgTree.path`.
 from orgtree_tui.paths import escape_segment
-from orgtree_tui.records import Details, Node, NodeType, Organization
+from orgtree_tui.records import Details, Node, NodeType, Organization, OrgFacts
 from orgtree_tui.tree_view import TreeView
 
 
@@ -36,6 +37,10 @@ class Snapshot:
     entries: dict[str, Entry]
     crawl_complete: bool
     gaps: Gaps = field(default_factory=Gaps)  # what this subtree lacks (orgtree_tui.gaps)
+    facts: OrgFacts = field(default_factory=OrgFacts)  # the organization's policy types...
+    # The subtree root's ancestors, root first, and their details: what it inherits from.
+    above: tuple[str, ...] = ()
+    above_details: dict[str, Details] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries.values())
@@ -90,13 +95,19 @@ def take_snapshot(tree: TreeView, root_id: str, *, complete: bool) -> Snapshot:
     for node in reversed(nodes):
         below[node.id] = sum(below[c] + is_account[c] for c in children[node.id])
     incomplete = tree.incomplete()
-    details = tree.details_of(paths)
+    above = tuple(a.id for a in tree.ancestors(root_id))
+    every = tree.details_of([*above, *paths])
+    details = {i: every[i] for i in paths}
+    facts = tree.facts_for(root_id)
+    states = {i: (d.tags_state, worst_state(d.by_type)) for i, d in details.items()}
     gaps = find_gaps(
         paths,  # export order
-        {i: (d.tags_state, d.policies_state) for i, d in details.items()},
+        states,
         {i: cause for i, cause in tree.incomplete_causes().items() if i in incomplete},
         tree.policy_targets_missing(),
         details_wanted=tree.details_wanted,
+        # The organization's facts are written in every export, so their gaps are too.
+        facts=facts,
     )
     entries = {
         n.id: Entry(
@@ -109,4 +120,13 @@ def take_snapshot(tree: TreeView, root_id: str, *, complete: bool) -> Snapshot:
         )
         for n in nodes
     }
-    return Snapshot(root_id, tree.organization, entries, crawl_complete=complete, gaps=gaps)
+    return Snapshot(
+        root_id,
+        tree.organization,
+        entries,
+        crawl_complete=complete,
+        gaps=gaps,
+        facts=facts,
+        above=above,
+        above_details={i: every[i] for i in above},
+    )
