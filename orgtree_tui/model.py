@@ -25,6 +25,7 @@ from orgtree_tui.records import (
     Organization,
     OrgFacts,
     Policy,
+    PolicyDocument,
     sort_key,
 )
 
@@ -47,6 +48,7 @@ class OrgTree:
         self._policy_targets_missing: dict[str, Missing] = {}
         self.organization: Organization | None = None
         self._facts = OrgFacts()
+        self._documents: dict[str, PolicyDocument] = {}
         self._nodes: dict[str, Node] = {}
         self._children: dict[str, _Children] = {}
         self._roots: list[str] = []
@@ -80,6 +82,24 @@ class OrgTree:
             self._facts = replace(
                 self._facts, trusted_services=services, trusted_services_state=state
             )
+
+    def set_policy_document(self, document: PolicyDocument) -> None:
+        """A document that arrived; a failure never replaces one that had (it is kept)."""
+        with self._lock:
+            old = self._documents.get(document.policy_id)
+            if document.content is None and old is not None and old.content is not None:
+                return
+            self._documents[document.policy_id] = document
+
+    def policy_document(self, policy_id: str) -> PolicyDocument:
+        with self._lock:
+            found = self._documents.get(policy_id)
+            return found or PolicyDocument(policy_id, None, None, DetailState.PENDING)
+
+    def policy_documents(self) -> dict[str, PolicyDocument]:
+        """Every document asked for, by policy id (what the cache keeps)."""
+        with self._lock:
+            return dict(sorted(self._documents.items()))
 
     def set_facts(self, facts: OrgFacts) -> None:
         with self._lock:

@@ -57,6 +57,17 @@ class Policy:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyDocument:
+    """A policy's document as DescribePolicy gave it; `content` None with a state saying
+    why (not asked for yet: PENDING)."""
+
+    policy_id: str
+    policy: Policy | None
+    content: str | None
+    state: DetailState
+
+
+@dataclass(frozen=True, slots=True)
 class DelegatedAdministrator:
     """An account the organization delegated administration of some services to.
     `services` None: ListDelegatedServicesForAccount was refused or failed for it."""

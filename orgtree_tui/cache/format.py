@@ -25,6 +25,7 @@ from orgtree_tui.records import (
     Organization,
     OrgFacts,
     Policy,
+    PolicyDocument,
 )
 from orgtree_tui.text import short
 
@@ -106,9 +107,15 @@ def encode(tree: OrgTree, label: str, *, complete: bool, crawled_at: datetime) -
         "crawled_at": crawled_at.isoformat(),
         "complete": complete,
         "organization": {f.name: getattr(org, f.name) for f in fields(org)} if org else None,
-        "policies": [[p.id, p.name, p.type, p.aws_managed, p.description] for p in policy_table],
+        "policies": [_policy_row(p) for p in policy_table],
         "typed_policies": typed,
         "facts": _encode_facts(tree.facts()),
+        # Documents opened (DescribePolicy on demand): the loaded ones, to show offline.
+        "policy_documents": {
+            i: [_policy_row(d.policy), d.content]
+            for i, d in tree.policy_documents().items()
+            if d.policy is not None and d.content is not None
+        },
         "columns": COLUMNS,
         "nodes": rows,
         "incomplete": tree.incomplete(),
@@ -117,6 +124,10 @@ def encode(tree: OrgTree, label: str, *, complete: bool, crawled_at: datetime) -
         "policy_targets_missing": {i: r.value for i, r in tree.policy_targets_missing().items()},
         "details": tree.details_wanted,
     }
+
+
+def _policy_row(p: Policy) -> list[Any]:
+    return [p.id, p.name, p.type, p.aws_managed, p.description]
 
 
 def _encode_facts(facts: OrgFacts) -> dict[str, Any]:
@@ -202,6 +213,12 @@ def decode(data: object) -> Decoded:
     tree.set_details_many(details.tags, details.policies, details.states, typed, typed_states)
     if "facts" in top:
         tree.set_facts(_read_facts(top["facts"]))
+    for policy_id, item in _mapping(top.get("policy_documents", {}), "policy documents").items():
+        entry = _list(item, "a policy document")
+        if len(entry) != 2 or not isinstance(entry[1], str):
+            raise FormatError("a policy document has the wrong shape")
+        document = PolicyDocument(policy_id, _policy(entry[0]), entry[1], DetailState.LOADED)
+        tree.set_policy_document(document)
     _read_gaps(tree, top)
     return Decoded(tree, complete, crawled_at, source)
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from orgtree_tui.aws_errors import explain
 from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
+from orgtree_tui.crawl.documents import PolicyDocuments
 from orgtree_tui.crawl.engine import DEFAULT_DEADLINE, DEFAULT_WORKERS, LoopState, TaskLoop
 from orgtree_tui.crawl.model_writer import ModelWriter
 from orgtree_tui.crawl.planner import Planner
@@ -88,6 +89,7 @@ class Crawler:
         self._planner = Planner(
             self.publisher, self.loop.submit, details=self.options.details, forget=self.loop.forget
         )
+        self._documents = PolicyDocuments(self.publisher, self.loop.submit, self.loop.forget)
         self._detail_errors = 0
         self.publisher.subscribe(self._count_branch_error, topics.BRANCH_ERROR)
         self.outcome: CrawlOutcome | None = None
@@ -142,6 +144,14 @@ class Crawler:
             self._planner.fetch_tags(node_id, URGENT)
         if any(p.state is not DetailState.LOADED for p in details.by_type.values()):
             self._planner.fetch_policies_for(node_id)
+        self._run_leftovers()
+
+    def request_policy_document(self, policy_id: str) -> None:
+        """Fetch one policy's document now (DescribePolicy), ahead of everything queued;
+        from any thread, during or after the crawl. It lands in `tree.policy_document`."""
+        if self.tree.policy_document(policy_id).state is DetailState.LOADED:
+            return
+        self._documents.request(policy_id)
         self._run_leftovers()
 
     def _run_leftovers(self) -> None:

@@ -8,7 +8,14 @@ from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.gaps import Missing
 from orgtree_tui.model import OrgTree
-from orgtree_tui.records import DelegatedAdministrator, DetailState, Node, Organization, Policy
+from orgtree_tui.records import (
+    DelegatedAdministrator,
+    DetailState,
+    Node,
+    Organization,
+    Policy,
+    PolicyDocument,
+)
 
 
 class ModelWriter:
@@ -27,6 +34,7 @@ class ModelWriter:
         publisher.subscribe(self.on_policy_types, topics.POLICY_TYPES)
         publisher.subscribe(self.on_delegated_administrators, topics.DELEGATED_ADMINISTRATORS)
         publisher.subscribe(self.on_trusted_services, topics.TRUSTED_SERVICES)
+        publisher.subscribe(self.on_policy_document, topics.POLICY_DOCUMENT)
         publisher.subscribe(self.on_detail_state, topics.DETAIL_STATE)
         publisher.subscribe(self.on_branch_error, topics.BRANCH_ERROR)
 
@@ -55,6 +63,11 @@ class ModelWriter:
 
     def on_trusted_services(self, services: tuple[str, ...] | None, state: DetailState) -> None:
         self.tree.set_trusted_services(services, state)
+
+    def on_policy_document(
+        self, policy_id: str, policy: Policy | None, content: str | None, state: DetailState
+    ) -> None:
+        self.tree.set_policy_document(PolicyDocument(policy_id, policy, content, state))
 
     def on_detail_state(self, node_id: str, detail: str, state: DetailState) -> None:
         if detail == "tags":

@@ -30,6 +30,7 @@ POLICY_TARGETS = "crawl.policy_targets"
 POLICY_TYPES = "crawl.policy_types"
 DELEGATED_ADMINISTRATORS = "crawl.delegated_administrators"
 TRUSTED_SERVICES = "crawl.trusted_services"
+POLICY_DOCUMENT = "crawl.policy_document"
 DETAIL_STATE = "crawl.detail_state"
 BRANCH_ERROR = "crawl.branch_error"
 PROGRESS = "crawl.progress"
@@ -63,6 +64,7 @@ ALL_TOPICS = (
     POLICY_TYPES,
     DELEGATED_ADMINISTRATORS,
     TRUSTED_SERVICES,
+    POLICY_DOCUMENT,
     DETAIL_STATE,
     BRANCH_ERROR,
     PROGRESS,
@@ -166,6 +168,17 @@ class TopicTree:
             def msgDataSpec(services, state):
                 """
                 - services: tuple of service principals, None when refused/failed
+                - state: records.DetailState
+                """
+
+        class policy_document:
+            """DescribePolicy answered (asked for on demand), or was refused or failed."""
+
+            def msgDataSpec(policy_id, policy, content, state):
+                """
+                - policy_id: the policy asked for
+                - policy: records.Policy, None when the call did not succeed
+                - content: the document (JSON text), None when the call did not succeed
                 - state: records.DetailState
                 """
 
