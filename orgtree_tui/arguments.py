@@ -215,6 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"exit 0 for an export that lacks something (default: exit {EXIT_INCOMPLETE})",
     )
     export.add_argument(
+        "--policy-documents",
+        action="store_true",
+        help="json: add every policy's document (DescribePolicy, 2 a second)",
+    )
+    export.add_argument(
         "--cached",
         action="store_true",
         help="export the tree saved by the last crawl, without calling AWS",

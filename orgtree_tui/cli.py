@@ -79,6 +79,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         cache_ttl=ns.cache_ttl if ns.cache_ttl is not None else settings.cache_ttl,
         cached=getattr(ns, "cached", False),
         allow_incomplete=getattr(ns, "allow_incomplete", False),
+        policy_documents=getattr(ns, "policy_documents", False),
         role_arn=ns.role_arn,
         external_id=ns.external_id,
         role_session_name=ns.role_session_name,

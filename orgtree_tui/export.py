@@ -69,9 +69,13 @@ class ExportResult:
     missing: str = field(default="", compare=False)
 
 
-def render(tree: TreeView, root_id: str, fmt: str, *, complete: bool) -> str:
-    """The subtree under root_id as text. `complete` says whether the crawl had finished."""
-    return _RENDERERS[_check_format(fmt)](_snapshot(tree, root_id, complete=complete))
+def render(
+    tree: TreeView, root_id: str, fmt: str, *, complete: bool, documents: bool = False
+) -> str:
+    """The subtree under root_id as text. `complete` says whether the crawl had finished;
+    `documents`: JSON gets "policy_documents"."""
+    snap = _snapshot(tree, root_id, complete=complete, documents=documents)
+    return _RENDERERS[_check_format(fmt)](snap)
 
 
 def export_subtree(
@@ -83,10 +87,11 @@ def export_subtree(
     force: bool = False,
     complete: bool = True,
     stream: TextIO | None = None,
+    documents: bool = False,
 ) -> ExportResult:
     """Render and write to `path`, or to `stream` (default stdout) when path is None."""
     renderer = _RENDERERS[_check_format(fmt)]
-    snap = _snapshot(tree, root_id, complete=complete)
+    snap = _snapshot(tree, root_id, complete=complete, documents=documents)
     return _emit(renderer(snap), [snap], fmt, path, force=force, stream=stream)
 
 
@@ -97,6 +102,7 @@ class Part:
     tree: TreeView
     root_id: str
     complete: bool = True
+    documents: bool = False  # JSON: "policy_documents"
 
 
 def render_grouped(parts: Sequence[Part], fmt: str) -> str:
@@ -229,7 +235,7 @@ def _missing(snaps: Sequence[Snapshot]) -> str:
 
 
 def _part_snapshot(part: Part) -> Snapshot:
-    return _snapshot(part.tree, part.root_id, complete=part.complete)
+    return _snapshot(part.tree, part.root_id, complete=part.complete, documents=part.documents)
 
 
 def _check_format(fmt: str) -> str:
@@ -239,9 +245,9 @@ def _check_format(fmt: str) -> str:
     return fmt
 
 
-def _snapshot(tree: TreeView, root_id: str, *, complete: bool) -> Snapshot:
+def _snapshot(tree: TreeView, root_id: str, *, complete: bool, documents: bool = False) -> Snapshot:
     try:
-        return take_snapshot(tree, root_id, complete=complete)
+        return take_snapshot(tree, root_id, complete=complete, documents=documents)
     except KeyError:
         raise ExportError(f"no node {visible(repr(root_id))} in the tree") from None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from orgtree_tui.cache import store
@@ -25,6 +25,7 @@ from orgtree_tui.export import (
     export_grouped,
     export_subtree,
 )
+from orgtree_tui.inheritance import policies_in
 from orgtree_tui.model import OrgTree
 from orgtree_tui.options import EXIT_INCOMPLETE, EXIT_OK, PROG, Options
 from orgtree_tui.progress import ProgressLine
@@ -62,6 +63,9 @@ def run_export(options: Options) -> int:
     sources = open_sources(options)
     try:
         results = _crawl_all(sources, options)
+        if options.policy_documents:
+            for _, crawler, _ in results:  # after the crawl, so it is not slowed (2/s)
+                crawler.fetch_policy_documents(policies_in(crawler.tree))
     finally:
         for source in sources:
             source.close()
@@ -200,6 +204,7 @@ def _warn_same_organization(crawled: list[Crawled]) -> None:
 
 def _export(options: Options, parts: list[Part], *, grouped: bool) -> ExportResult:
     if grouped:
+        parts = [replace(p, documents=options.policy_documents) for p in parts]
         return export_grouped(parts, options.format, options.output, force=options.force)
     part = parts[0]
     return export_subtree(
@@ -209,6 +214,7 @@ def _export(options: Options, parts: list[Part], *, grouped: bool) -> ExportResu
         options.output,
         force=options.force,
         complete=part.complete,
+        documents=options.policy_documents,
     )
 
 

@@ -84,3 +84,11 @@ def applied_at(tree: TreeView, node_id: str) -> dict[str, Applied]:
     path = [a.id for a in tree.ancestors(node_id)] + [node_id]
     details = tree.details_of(path)
     return {t: applied(path, details, t) for t in types_at(details[node_id])}
+
+
+def policies_in(tree: TreeView) -> list[str]:
+    """The id of every policy attached anywhere in the tree, any type."""
+    every = tree.details_of([n.id for n in tree.nodes()])
+    return sorted(
+        {p.id for d in every.values() for s in d.by_type.values() for p in s.policies or ()}
+    )

@@ -7,12 +7,15 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from test_crawl_trust import Faulty, Finishes, error
 
 from orgtree_tui.cache import store
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions
 from orgtree_tui.crawl.task import URGENT
+from orgtree_tui.main import main
 from orgtree_tui.records import DetailState
+from orgtree_tui.sim.server import SimServer
 
 from conftest import FAST
 from orgs import TAG_CONTENT, policy_org
@@ -81,3 +84,30 @@ def test_a_document_goes_ahead_of_everything_queued(moto_client: Any) -> None:
     crawler.request_policy_document(org.policies["NoAi"])
     (task,) = queued
     assert (task.operation, task.priority) == ("DescribePolicy", URGENT)
+
+
+def test_export_policy_documents_writes_every_applying_policys_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with SimServer(latency=(0.0, 0.0), throttle=False) as sim:
+        org = policy_org(sim.admin_client())
+        argv = ["export", "--endpoint-url", sim.endpoint_url, "-q", "--no-cache"]
+        assert main(argv) == 0
+        plain = json.loads(capsys.readouterr().out)
+        assert "policy_documents" not in plain
+        assert main([*argv, "--policy-documents"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        # Security's subtree: what applies there, attached in it or above it, nothing else.
+        security = org.built.ous["Security"]
+        assert main([*argv, "--policy-documents", "--subtree", security]) == 0
+        sub = json.loads(capsys.readouterr().out)
+    documents = doc["policy_documents"]
+    assert set(documents) == {*org.policies.values(), "p-FullAWSAccess", "p-RCPFullAWSAccess"}
+    cost = documents[org.policies["CostCenter"]]
+    assert cost["name"] == "CostCenter" and cost["type"] == "TAG_POLICY"
+    assert cost["aws_managed"] is False and cost["description"] == "CostCenter (test)"
+    assert json.loads(cost["content"]) == json.loads(TAG_CONTENT)
+    assert documents["p-FullAWSAccess"]["aws_managed"] is True
+    # Only the root's DenyLeave reaches Security from above; Workloads' policies do not.
+    names = {d["name"] for d in sub["policy_documents"].values()}
+    assert names == {"FullAWSAccess", "RCPFullAWSAccess", "DenyLeave"}

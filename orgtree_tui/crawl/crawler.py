@@ -8,6 +8,7 @@ calling `run()`, which blocks its thread until the crawl ends; `cancel()` and
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -153,6 +154,17 @@ class Crawler:
             return
         self._documents.request(policy_id)
         self._run_leftovers()
+
+    def fetch_policy_documents(self, policy_ids: Iterable[str]) -> None:
+        """Fetch these documents after the crawl and wait for them (`--policy-documents`)."""
+        for policy_id in policy_ids:
+            if self.tree.policy_document(policy_id).state is not DetailState.LOADED:
+                self._documents.request(policy_id)
+        with self._lifecycle:
+            if self.loop.state is not LoopState.FINISHED or not self.loop.has_work():
+                return
+            self.loop.state = LoopState.RESUMING
+        self._finish_leftovers()
 
     def _run_leftovers(self) -> None:
         """A detail asked for after the crawl ended still gets fetched, in the background."""

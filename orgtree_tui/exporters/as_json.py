@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from orgtree_tui.exporters.json_writer import write_document, write_value
-from orgtree_tui.exporters.policies_json import Chains, organization
+from orgtree_tui.exporters.policies_json import Chains, documents, organization
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
 from orgtree_tui.records import DetailState, NodeType
 
@@ -54,6 +54,7 @@ def document_head(snap: Snapshot) -> dict[str, Any]:
         "incomplete": snap.gaps.as_json(),
         # The ids of "incomplete"."structure", kept for scripts written before it.
         "incomplete_branches": snap.incomplete_branches,
+        **({"policy_documents": documents(snap)} if snap.documents is not None else {}),
     }
 
 

@@ -75,6 +75,25 @@ def facts_json(facts: OrgFacts) -> dict[str, Any]:
     }
 
 
+def documents(snap: Snapshot) -> dict[str, dict[str, Any]]:
+    """`--policy-documents`: id -> {name, type, aws_managed, description, content}; content
+    null with a "state" ("not permitted", "failed", "pending") when it did not arrive."""
+    out: dict[str, dict[str, Any]] = {}
+    for policy_id, doc in (snap.documents or {}).items():
+        policy = doc.policy
+        entry: dict[str, Any] = {
+            "name": policy.name if policy else None,
+            "type": policy.type if policy else None,
+            "aws_managed": policy.aws_managed if policy else None,
+            "description": policy.description if policy else None,
+            "content": doc.content,
+        }
+        if doc.content is None:
+            entry["state"] = doc.state.value
+        out[policy_id] = entry
+    return out
+
+
 class Chains:
     """Each entry's path of ids from the organization's root, and the details along it,
     built once per export as the writer walks down."""

@@ -15,7 +15,15 @@ from orgtree_tui.gaps import Gaps, find_gaps
 
 # The model's own segment escaping, so a derived path is byte-for-byte `OrgTree.path`.
 from orgtree_tui.paths import escape_segment
-from orgtree_tui.records import Details, Node, NodeType, Organization, OrgFacts
+from orgtree_tui.records import (
+    Details,
+    DetailState,
+    Node,
+    NodeType,
+    Organization,
+    OrgFacts,
+    PolicyDocument,
+)
 from orgtree_tui.tree_view import TreeView
 
 
@@ -41,6 +49,9 @@ class Snapshot:
     # The subtree root's ancestors, root first, and their details: what it inherits from.
     above: tuple[str, ...] = ()
     above_details: dict[str, Details] = field(default_factory=dict)
+    # With `--policy-documents`: every policy that applies in the subtree (attached in it or
+    # above it) -> its document (PENDING when never fetched); None when not asked for.
+    documents: dict[str, PolicyDocument] | None = None
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries.values())
@@ -73,7 +84,9 @@ class Snapshot:
         return sum(1 for e in self if e.node.type is node_type)
 
 
-def take_snapshot(tree: TreeView, root_id: str, *, complete: bool) -> Snapshot:
+def take_snapshot(
+    tree: TreeView, root_id: str, *, complete: bool, documents: bool = False
+) -> Snapshot:
     """Raises KeyError when root_id is not in the tree."""
     # walk() copies the subtree under the tree's lock, so the structure is consistent even
     # if the crawl moves or removes nodes before we finish; paths and counts are derived
@@ -129,4 +142,19 @@ def take_snapshot(tree: TreeView, root_id: str, *, complete: bool) -> Snapshot:
         facts=facts,
         above=above,
         above_details={i: every[i] for i in above},
+        documents=_documents(tree, every) if documents else None,
     )
+
+
+def _documents(tree: TreeView, details: dict[str, Details]) -> dict[str, PolicyDocument]:
+    known = tree.policy_documents()
+    applying = {
+        p.id: p
+        for d in details.values()
+        for found in d.by_type.values()
+        for p in found.policies or ()
+    }
+    return {
+        i: known.get(i) or PolicyDocument(i, p, None, DetailState.PENDING)
+        for i, p in sorted(applying.items())
+    }
