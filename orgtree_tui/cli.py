@@ -80,6 +80,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         cached=getattr(ns, "cached", False),
         allow_incomplete=getattr(ns, "allow_incomplete", False),
         policy_documents=getattr(ns, "policy_documents", False),
+        policy=getattr(ns, "policy", None),
         role_arn=ns.role_arn,
         external_id=ns.external_id,
         role_session_name=ns.role_session_name,

@@ -13,12 +13,20 @@ import sys
 import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from orgtree_tui.exporters import as_csv, as_dot, as_graphml, as_json, as_mermaid, as_text
+from orgtree_tui.exporters import (
+    as_csv,
+    as_dot,
+    as_graphml,
+    as_json,
+    as_mermaid,
+    as_reach,
+    as_text,
+)
 from orgtree_tui.exporters.snapshot import Snapshot, take_snapshot
 from orgtree_tui.records import NodeType
 from orgtree_tui.text import visible
@@ -182,6 +190,35 @@ def write_atomic(path: Path, text: str, *, force: bool) -> None:
             raise ExportError(f"cannot write {_show(path)}: {e.strerror or e}") from e
         raise
     _fsync_directory(target.parent)
+
+
+def export_reach(
+    tree: TreeView,
+    root_id: str,
+    ref: str,
+    fmt: str,
+    path: Path | None,
+    *,
+    force: bool = False,
+    complete: bool = True,
+    stream: TextIO | None = None,
+) -> ExportResult:
+    """`export --policy`: the nodes one policy (id or unique name) applies to, json or text."""
+    if fmt not in as_reach.FORMATS:
+        raise ExportError(f"--policy writes {' or '.join(as_reach.FORMATS)}, not {fmt}")
+    snap = _snapshot(tree, root_id, complete=complete)
+    try:
+        found = as_reach.reach(snap, as_reach.find(snap, ref))
+    except as_reach.PolicyNotFoundError as exc:
+        raise ExportError(str(exc)) from None
+    render_reach = as_reach.render_json if fmt == "json" else as_reach.render_text
+    result = _emit(render_reach(snap, found), [snap], fmt, path, force=force, stream=stream)
+    kinds = [e.node.type for e, _ in found.applies_to]
+    return replace(
+        result,
+        ous=kinds.count(NodeType.ORGANIZATIONAL_UNIT),
+        accounts=kinds.count(NodeType.ACCOUNT),
+    )
 
 
 def default_filename(tree: TreeView, node_id: str, fmt: str, today: date) -> str:

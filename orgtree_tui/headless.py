@@ -23,6 +23,7 @@ from orgtree_tui.export import (
     Part,
     check_destination,
     export_grouped,
+    export_reach,
     export_subtree,
 )
 from orgtree_tui.inheritance import policies_in
@@ -203,6 +204,14 @@ def _warn_same_organization(crawled: list[Crawled]) -> None:
 
 
 def _export(options: Options, parts: list[Part], *, grouped: bool) -> ExportResult:
+    if options.policy is not None:
+        if grouped:
+            raise ExportError("--policy reads one organization: give one --profile")
+        part = parts[0]
+        return export_reach(
+            part.tree, part.root_id, options.policy, options.format, options.output,
+            force=options.force, complete=part.complete,
+        )  # fmt: skip
     if grouped:
         parts = [replace(p, documents=options.policy_documents) for p in parts]
         return export_grouped(parts, options.format, options.output, force=options.force)
