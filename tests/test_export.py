@@ -312,6 +312,9 @@ CSV_HEADER = [
     "incomplete",
     "tags_state",
     "policies_state",
+    # One pair per policy type enabled on the root: SCPs alone for build_tree()'s tree.
+    "service_control_policy_attached",
+    "service_control_policy_inherited",
 ]
 
 
@@ -347,6 +350,11 @@ def test_csv_reads_back_one_row_per_node(tree: OrgTree) -> None:
     assert by_id[PAYMENTS]["policies_state"] == "failed"
     assert by_id[SANDBOX]["tags_state"] == by_id[SANDBOX]["policies_state"] == "not fetched"
     assert (by_id[WORKLOADS]["tags_state"], by_id[WORKLOADS]["policies_state"]) == ("", "")
+    # Per type: attached as a JSON list; inherited unknown (the root's SCPs were never set).
+    assert by_id[WORKLOADS]["service_control_policy_attached"] == '["DenyRegions", "FullAWSAccess"]'
+    assert by_id[WORKLOADS]["service_control_policy_inherited"] == ""
+    assert by_id[PROD]["service_control_policy_attached"] == "[]"
+    assert by_id[PAYMENTS]["service_control_policy_attached"] == ""  # failed: unknown
 
 
 def test_csv_uses_crlf_like_spreadsheets_expect(tree: OrgTree) -> None:

@@ -5,6 +5,8 @@ under "incomplete". Expectations are written out from `policy_org` by hand."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import subprocess
@@ -152,3 +154,32 @@ def test_readme_jq_recipe_lists_each_accounts_scps_with_their_origin(moto_client
         (app, "FullAWSAccess", app),
         (app, "DenyIam", app),
     }
+
+
+def test_csv_has_attached_and_inherited_columns_per_enabled_type(moto_client: Any) -> None:
+    org = policy_org(moto_client)
+    b = org.built
+    crawler = Crawler(Faulty(), CrawlOptions(quotas=FAST))
+    crawler.run()
+    text = render(crawler.tree, b.root_id, "csv", complete=True)
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [c for c in rows[0] if c.endswith(("_attached", "_inherited"))] == [
+        f"{t}_{part}"
+        for t in (
+            "aiservices_opt_out_policy",
+            "resource_control_policy",
+            "service_control_policy",
+            "tag_policy",
+        )
+        for part in ("attached", "inherited")
+    ]
+    app = next(r for r in rows if r["name"] == "app-prod")
+    assert sorted(json.loads(app["service_control_policy_attached"])) == [
+        "DenyIam",
+        "FullAWSAccess",
+    ]
+    inherited = {tuple(pair) for pair in json.loads(app["service_control_policy_inherited"])}
+    assert ("DenyRegions", b.ous["Workloads"]) in inherited
+    assert ("DenyLeave", b.root_id) in inherited
+    assert json.loads(app["tag_policy_inherited"]) == [["CostCenter", b.ous["Prod"]]]
+    assert json.loads(app["aiservices_opt_out_policy_attached"]) == ["NoAi"]
