@@ -215,6 +215,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"exit 0 for an export that lacks something (default: exit {EXIT_INCOMPLETE})",
     )
     export.add_argument(
+        "--policy",
+        metavar="NAME_OR_ID",
+        help="write the reach of one policy: the nodes it applies to (json or text)",
+    )
+    export.add_argument(
+        "--policy-documents",
+        action="store_true",
+        help="json: add every policy's document (DescribePolicy, 2 a second)",
+    )
+    export.add_argument(
         "--cached",
         action="store_true",
         help="export the tree saved by the last crawl, without calling AWS",

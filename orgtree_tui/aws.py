@@ -32,6 +32,9 @@ READ_ONLY_OPERATIONS = frozenset(
         "ListPoliciesForTarget",
         "ListTargetsForPolicy",
         "DescribePolicy",
+        "ListDelegatedAdministrators",
+        "ListDelegatedServicesForAccount",
+        "ListAWSServiceAccessForOrganization",
     }
 )
 

@@ -13,12 +13,20 @@ import sys
 import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from orgtree_tui.exporters import as_csv, as_dot, as_graphml, as_json, as_mermaid, as_text
+from orgtree_tui.exporters import (
+    as_csv,
+    as_dot,
+    as_graphml,
+    as_json,
+    as_mermaid,
+    as_reach,
+    as_text,
+)
 from orgtree_tui.exporters.snapshot import Snapshot, take_snapshot
 from orgtree_tui.records import NodeType
 from orgtree_tui.text import visible
@@ -69,9 +77,13 @@ class ExportResult:
     missing: str = field(default="", compare=False)
 
 
-def render(tree: TreeView, root_id: str, fmt: str, *, complete: bool) -> str:
-    """The subtree under root_id as text. `complete` says whether the crawl had finished."""
-    return _RENDERERS[_check_format(fmt)](_snapshot(tree, root_id, complete=complete))
+def render(
+    tree: TreeView, root_id: str, fmt: str, *, complete: bool, documents: bool = False
+) -> str:
+    """The subtree under root_id as text. `complete` says whether the crawl had finished;
+    `documents`: JSON gets "policy_documents"."""
+    snap = _snapshot(tree, root_id, complete=complete, documents=documents)
+    return _RENDERERS[_check_format(fmt)](snap)
 
 
 def export_subtree(
@@ -83,10 +95,11 @@ def export_subtree(
     force: bool = False,
     complete: bool = True,
     stream: TextIO | None = None,
+    documents: bool = False,
 ) -> ExportResult:
     """Render and write to `path`, or to `stream` (default stdout) when path is None."""
     renderer = _RENDERERS[_check_format(fmt)]
-    snap = _snapshot(tree, root_id, complete=complete)
+    snap = _snapshot(tree, root_id, complete=complete, documents=documents)
     return _emit(renderer(snap), [snap], fmt, path, force=force, stream=stream)
 
 
@@ -97,6 +110,7 @@ class Part:
     tree: TreeView
     root_id: str
     complete: bool = True
+    documents: bool = False  # JSON: "policy_documents"
 
 
 def render_grouped(parts: Sequence[Part], fmt: str) -> str:
@@ -178,6 +192,35 @@ def write_atomic(path: Path, text: str, *, force: bool) -> None:
     _fsync_directory(target.parent)
 
 
+def export_reach(
+    tree: TreeView,
+    root_id: str,
+    ref: str,
+    fmt: str,
+    path: Path | None,
+    *,
+    force: bool = False,
+    complete: bool = True,
+    stream: TextIO | None = None,
+) -> ExportResult:
+    """`export --policy`: the nodes one policy (id or unique name) applies to, json or text."""
+    if fmt not in as_reach.FORMATS:
+        raise ExportError(f"--policy writes {' or '.join(as_reach.FORMATS)}, not {fmt}")
+    snap = _snapshot(tree, root_id, complete=complete)
+    try:
+        found = as_reach.reach(snap, as_reach.find(snap, ref))
+    except as_reach.PolicyNotFoundError as exc:
+        raise ExportError(str(exc)) from None
+    render_reach = as_reach.render_json if fmt == "json" else as_reach.render_text
+    result = _emit(render_reach(snap, found), [snap], fmt, path, force=force, stream=stream)
+    kinds = [e.node.type for e, _ in found.applies_to]
+    return replace(
+        result,
+        ous=kinds.count(NodeType.ORGANIZATIONAL_UNIT),
+        accounts=kinds.count(NodeType.ACCOUNT),
+    )
+
+
 def default_filename(tree: TreeView, node_id: str, fmt: str, today: date) -> str:
     """`<name-slug>-<YYYY-MM-DD>.<ext>`, falling back to the id when the name has no
     ASCII letters or digits (say, an all-CJK name)."""
@@ -229,7 +272,7 @@ def _missing(snaps: Sequence[Snapshot]) -> str:
 
 
 def _part_snapshot(part: Part) -> Snapshot:
-    return _snapshot(part.tree, part.root_id, complete=part.complete)
+    return _snapshot(part.tree, part.root_id, complete=part.complete, documents=part.documents)
 
 
 def _check_format(fmt: str) -> str:
@@ -239,9 +282,9 @@ def _check_format(fmt: str) -> str:
     return fmt
 
 
-def _snapshot(tree: TreeView, root_id: str, *, complete: bool) -> Snapshot:
+def _snapshot(tree: TreeView, root_id: str, *, complete: bool, documents: bool = False) -> Snapshot:
     try:
-        return take_snapshot(tree, root_id, complete=complete)
+        return take_snapshot(tree, root_id, complete=complete, documents=documents)
     except KeyError:
         raise ExportError(f"no node {visible(repr(root_id))} in the tree") from None
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from orgtree_tui.gaps import KINDS, Gaps, Missing
 from orgtree_tui.model import OrgTree
-from orgtree_tui.records import Counts, Details, Node, Organization
+from orgtree_tui.records import Counts, Details, Node, Organization, OrgFacts, PolicyDocument
 
 _EMPTY = OrgTree()
 
@@ -131,6 +131,15 @@ class Forest:
 
     def detail_gaps(self, node_id: str) -> tuple[Missing | None, Missing | None]:
         return self.owner(node_id).detail_gaps(node_id)
+
+    def policy_documents(self) -> dict[str, PolicyDocument]:
+        merged: dict[str, PolicyDocument] = {}
+        for tree in reversed(self.trees):
+            merged.update(tree.policy_documents())
+        return dict(sorted(merged.items()))
+
+    def facts_for(self, node_id: str) -> OrgFacts:
+        return self.owner(node_id).facts()
 
     def gaps(self, node_id: str | None = None) -> Gaps:
         if node_id is not None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from orgtree_tui.records import DetailState
+from orgtree_tui.records import DetailState, OrgFacts
 
 
 class Missing(StrEnum):
@@ -27,7 +27,7 @@ class Missing(StrEnum):
 
 
 # The order kinds are listed in, everywhere: JSON keys, the stderr line, the status bar.
-KINDS = ("structure", "tags", "policies", "policy_targets")
+KINDS = ("structure", "tags", "policies", "policy_targets", "organization")
 
 # How a person reads a reason: "not permitted" is AWS's own word for a refused call.
 _SAID = {
@@ -40,6 +40,7 @@ _WHAT = {
     "tags": ("tags of {n}", "node", "nodes"),
     "policies": ("policies of {n}", "node", "nodes"),
     "policy_targets": ("targets of {n}", "policy", "policies"),
+    "organization": ("{n} of the organization", "detail", "details"),
 }
 
 
@@ -47,24 +48,33 @@ _WHAT = {
 class Gaps:
     """Id -> reason for each kind. `structure`: roots and OUs whose children could not all
     be listed; `tags`, `policies`: nodes without them; `policy_targets`: SCP ids whose
-    targets could not all be listed (any node's SCP list may lack that policy). Ids come in
-    export order (policies by id)."""
+    targets could not all be listed (any node's list of that type may lack the policy);
+    `organization`: "delegated_administrators" and "trusted_services" when they are missing.
+    Ids come in export order (policies by id). `policies` holds a node when any type enabled
+    on the root (SCPs alone when the types are not known) is missing for it."""
 
     structure: dict[str, Missing] = field(default_factory=dict)
     tags: dict[str, Missing] = field(default_factory=dict)
     policies: dict[str, Missing] = field(default_factory=dict)
     policy_targets: dict[str, Missing] = field(default_factory=dict)
+    organization: dict[str, Missing] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return any(self.by_kind().values())
 
     def by_kind(self) -> dict[str, dict[str, Missing]]:
-        return {kind: getattr(self, kind) for kind in KINDS}
+        """Every node kind; "organization" only when something of it is missing (a subtree
+        without the root, or a tree from before these details were read, has none)."""
+        kinds = {kind: getattr(self, kind) for kind in KINDS}
+        if not self.organization:
+            del kinds["organization"]
+        return kinds
 
     def as_json(self) -> dict[str, dict[str, str]]:
-        """`{"structure": {id: reason}, "tags": ..., "policies": ..., "policy_targets": ...}`,
-        every kind present (an empty object when nothing of it is missing)."""
-        return {kind: {i: str(r) for i, r in ids.items()} for kind, ids in self.by_kind().items()}
+        """`{"structure": {id: reason}, "tags": ..., "policies": ..., "policy_targets": ...,
+        "organization": ...}`, every kind present (an empty object when nothing of it is
+        missing)."""
+        return {kind: {i: str(r) for i, r in getattr(self, kind).items()} for kind in KINDS}
 
     def counts(self) -> list[tuple[str, Missing, int]]:
         """(kind, reason, how many) for every pair that occurs, in KINDS then reason order."""
@@ -109,9 +119,12 @@ def find_gaps(
     policy_targets: Mapping[str, Missing],
     *,
     details_wanted: bool,
+    facts: OrgFacts | None = None,
 ) -> Gaps:
     """The gaps of the nodes `ids` (in the order given), from their (tags, policies)
-    states; the exporters' snapshot calls it on its own copy so a file is one moment."""
+    states, and of the organization's `facts` when given (a subtree without the root
+    leaves them out); the exporters' snapshot calls it on its own copy so a file is one
+    moment."""
     ids = list(ids)
     structure = {i: causes[i] for i in ids if i in causes}
     if not details_wanted:
@@ -126,4 +139,26 @@ def find_gaps(
         why = MISSING_DETAIL.get(policies_state)
         if why is not None:
             policies[node_id] = why
-    return Gaps(structure, tags, policies, dict(sorted(policy_targets.items())))
+    return Gaps(
+        structure,
+        tags,
+        policies,
+        dict(sorted(policy_targets.items())),
+        _organization_gaps(facts) if facts is not None else {},
+    )
+
+
+def _organization_gaps(facts: OrgFacts) -> dict[str, Missing]:
+    out: dict[str, Missing] = {}
+    admins = facts.delegated_administrators
+    state = facts.delegated_administrators_state
+    why = MISSING_DETAIL.get(state) if state is not None else None
+    if why is None and admins is not None and any(a.services is None for a in admins):
+        why = Missing.FAILED  # an administrator's services could not be listed
+    if why is not None:
+        out["delegated_administrators"] = why
+    state = facts.trusted_services_state
+    why = MISSING_DETAIL.get(state) if state is not None else None
+    if why is not None:
+        out["trusted_services"] = why
+    return out

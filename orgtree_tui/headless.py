@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from orgtree_tui.cache import store
@@ -28,8 +28,10 @@ from orgtree_tui.export import (
     Part,
     check_destination,
     export_grouped,
+    export_reach,
     export_subtree,
 )
+from orgtree_tui.inheritance import policies_in
 from orgtree_tui.model import OrgTree
 from orgtree_tui.options import EXIT_INCOMPLETE, EXIT_OK, PROG, Options
 from orgtree_tui.progress import ProgressLine
@@ -67,6 +69,9 @@ def run_export(options: Options) -> int:
     sources = open_sources(options)
     try:
         results = _crawl_all(sources, options)
+        if options.policy_documents:
+            for _, crawler, _ in results:  # after the crawl, so it is not slowed (2/s)
+                crawler.fetch_policy_documents(policies_in(crawler.tree))
     finally:
         for source in sources:
             source.close()
@@ -207,7 +212,16 @@ def _warn_same_organization(crawled: list[Crawled]) -> None:
 
 
 def _export(options: Options, parts: list[Part], *, grouped: bool) -> ExportResult:
+    if options.policy is not None:
+        if grouped:
+            raise ExportError("--policy reads one organization: give one --profile")
+        part = parts[0]
+        return export_reach(
+            part.tree, part.root_id, options.policy, options.format, options.output,
+            force=options.force, complete=part.complete,
+        )  # fmt: skip
     if grouped:
+        parts = [replace(p, documents=options.policy_documents) for p in parts]
         return export_grouped(parts, options.format, options.output, force=options.force)
     part = parts[0]
     return export_subtree(
@@ -217,6 +231,7 @@ def _export(options: Options, parts: list[Part], *, grouped: bool) -> ExportResu
         options.output,
         force=options.force,
         complete=part.complete,
+        documents=options.policy_documents,
     )
 
 

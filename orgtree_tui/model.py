@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from orgtree_tui.counts import SubtreeCounts
 from orgtree_tui.details import DetailTable
 from orgtree_tui.gaps import MISSING_DETAIL, Gaps, Missing, find_gaps
 from orgtree_tui.paths import escape_segment, split_path
 from orgtree_tui.records import (
+    SCP,
     Counts,
+    DelegatedAdministrator,
     Details,
     DetailState,
     Node,
     NodeType,
     Organization,
+    OrgFacts,
     Policy,
+    PolicyDocument,
     sort_key,
 )
 
@@ -43,6 +47,8 @@ class OrgTree:
         self._incomplete_cause: dict[str, Missing] = {}
         self._policy_targets_missing: dict[str, Missing] = {}
         self.organization: Organization | None = None
+        self._facts = OrgFacts()
+        self._documents: dict[str, PolicyDocument] = {}
         self._nodes: dict[str, Node] = {}
         self._children: dict[str, _Children] = {}
         self._roots: list[str] = []
@@ -56,6 +62,48 @@ class OrgTree:
     def set_organization(self, organization: Organization) -> None:
         with self._lock:
             self.organization = organization
+
+    def set_policy_types(self, types: dict[str, str]) -> None:
+        """The policy types on the root (type -> status, as ListRoots gives them)."""
+        with self._lock:
+            self._facts = replace(self._facts, policy_types=dict(types))
+            self._version += 1
+
+    def set_delegated_administrators(
+        self, admins: tuple[DelegatedAdministrator, ...] | None, state: DetailState
+    ) -> None:
+        with self._lock:
+            self._facts = replace(
+                self._facts, delegated_administrators=admins, delegated_administrators_state=state
+            )
+
+    def set_trusted_services(self, services: tuple[str, ...] | None, state: DetailState) -> None:
+        with self._lock:
+            self._facts = replace(
+                self._facts, trusted_services=services, trusted_services_state=state
+            )
+
+    def set_policy_document(self, document: PolicyDocument) -> None:
+        """A document that arrived; a failure never replaces one that had (it is kept)."""
+        with self._lock:
+            old = self._documents.get(document.policy_id)
+            if document.content is None and old is not None and old.content is not None:
+                return
+            self._documents[document.policy_id] = document
+
+    def policy_document(self, policy_id: str) -> PolicyDocument:
+        with self._lock:
+            found = self._documents.get(policy_id)
+            return found or PolicyDocument(policy_id, None, None, DetailState.PENDING)
+
+    def policy_documents(self) -> dict[str, PolicyDocument]:
+        """Every document asked for, by policy id (what the cache keeps)."""
+        with self._lock:
+            return dict(sorted(self._documents.items()))
+
+    def set_facts(self, facts: OrgFacts) -> None:
+        with self._lock:
+            self._facts = facts
 
     def add(self, node: Node) -> bool:
         """Place a node; a node seen again under another parent moves. True if it changed."""
@@ -138,9 +186,11 @@ class OrgTree:
         with self._lock:
             self._details.set_tags_state(node_id, state)
 
-    def set_policies(self, node_id: str, policies: tuple[Policy, ...]) -> None:
+    def set_policies(
+        self, node_id: str, policies: tuple[Policy, ...], policy_type: str = SCP
+    ) -> None:
         with self._lock:
-            self._details.set_policies(node_id, policies)
+            self._details.set_policies(node_id, policies, policy_type)
 
     def add_policy_attachments(self, policy: Policy, node_ids: Iterable[str]) -> None:
         """One page of a policy's targets: add it to each node's list so far. The state is
@@ -148,20 +198,22 @@ class OrgTree:
         with self._lock:
             self._details.add_policy_attachments(policy, node_ids)
 
-    def set_policies_state(self, node_id: str, state: DetailState) -> None:
+    def set_policies_state(self, node_id: str, state: DetailState, policy_type: str = SCP) -> None:
         with self._lock:
-            self._details.set_policies_state(node_id, state)
+            self._details.set_policies_state(node_id, state, policy_type)
 
     def set_details_many(
         self,
         tags: dict[str, dict[str, str]],
         policies: dict[str, tuple[Policy, ...]],
         states: dict[str, tuple[DetailState | None, DetailState | None]],
+        typed: dict[str, dict[str, tuple[Policy, ...]]] | None = None,
+        typed_states: dict[str, dict[str, DetailState]] | None = None,
     ) -> None:
-        """set_tags, set_policies and the states (tags, policies; None: leave) of many
-        nodes under one lock."""
+        """set_tags, set_policies and the states (tags, SCPs; None: leave) of many nodes
+        under one lock; `typed`/`typed_states` (type -> node -> ...) for any policy type."""
         with self._lock:
-            self._details.set_many(tags, policies, states)
+            self._details.set_many(tags, policies, states, typed, typed_states)
 
     def mark_incomplete(
         self, node_id: str, reason: str, *, cause: Missing = Missing.FAILED
@@ -310,15 +362,36 @@ class OrgTree:
                 return 0
             return sum(1 for c in kids.ids if self._nodes[c].type is NodeType.ACCOUNT)
 
+    def facts(self) -> OrgFacts:
+        """The organization's policy types, delegated administrators, trusted services."""
+        with self._lock:
+            return self._facts
+
+    def facts_for(self, node_id: str) -> OrgFacts:
+        """`facts`: one tree is one organization (the TreeView reading of it)."""
+        return self.facts()
+
+    def policy_types_known(self) -> list[str]:
+        """Every policy type some node has word of, enabled or not (what the cache keeps)."""
+        with self._lock:
+            return self._details.known_types()
+
+    def raw_policies(
+        self, policy_type: str
+    ) -> tuple[dict[str, tuple[Policy, ...]], dict[str, DetailState]]:
+        """One type's attachments and states as stored, enabled or not (for the cache)."""
+        with self._lock:
+            return self._details.raw(policy_type)
+
     def details(self, node_id: str) -> Details:
         with self._lock:
-            return self._details.of(node_id)
+            return self._details.of(node_id, self._facts.enabled_types())
 
     def details_of(self, node_ids: Iterable[str]) -> dict[str, Details]:
         """`details` of many nodes under one lock: one consistent moment, and an export of
         50,000 nodes does not take the lock 50,000 times."""
         with self._lock:
-            return self._details.of_many(node_ids)
+            return self._details.of_many(node_ids, self._facts.enabled_types())
 
     def incomplete(self) -> dict[str, str]:
         """Nodes whose children could not all be listed, with the reason."""
@@ -357,7 +430,7 @@ class OrgTree:
         with self._lock:
             if not self._details_wanted:
                 return (None, None)
-            tags, policies = self._details.states(node_id)
+            tags, policies = self._details.states(node_id, self._facts.enabled_types())
             return (MISSING_DETAIL.get(tags), MISSING_DETAIL.get(policies))
 
     def gaps(self, node_id: str | None = None) -> Gaps:
@@ -370,8 +443,9 @@ class OrgTree:
             # The states alone: no copy of 50,000 nodes' tags at the end of every crawl.
             return find_gaps(
                 ids,
-                self._details.states_of(ids),
+                self._details.states_of(ids, self._facts.enabled_types()),
                 self.incomplete_causes(),
                 self.policy_targets_missing(),
                 details_wanted=self._details_wanted,
+                facts=self._facts if node_id is None or node_id in self._roots else None,
             )

@@ -44,6 +44,8 @@ class Options:
     cache_ttl: timedelta | None = None
     cached: bool = False
     allow_incomplete: bool = False  # `export` exits 0, not 3, when the output lacks something
+    policy_documents: bool = False  # `export`: JSON gets each policy's document
+    policy: str | None = None  # `export --policy`: the reach of this policy (name or id)
     profiles: tuple[str, ...] = ()  # one organization each; empty: the default chain
     role_arn: str | None = None
     external_id: str | None = None

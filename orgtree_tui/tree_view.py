@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from orgtree_tui.gaps import Gaps, Missing
-from orgtree_tui.records import Counts, Details, Node, Organization
+from orgtree_tui.records import Counts, Details, Node, Organization, OrgFacts, PolicyDocument
 
 
 class TreeView(Protocol):
@@ -48,3 +48,7 @@ class TreeView(Protocol):
     def policy_targets_missing(self) -> dict[str, Missing]: ...
     def detail_gaps(self, node_id: str) -> tuple[Missing | None, Missing | None]: ...
     def gaps(self, node_id: str | None = None) -> Gaps: ...
+    def policy_documents(self) -> dict[str, PolicyDocument]: ...
+    def facts_for(self, node_id: str) -> OrgFacts:
+        """The facts (policy types, delegated administrators...) of the node's organization."""
+        ...

@@ -22,7 +22,14 @@ from botocore.config import Config
 
 from orgtree_tui.demo import GroundTruth
 from orgtree_tui.model import OrgTree
-from orgtree_tui.records import Node, NodeType, Policy
+from orgtree_tui.records import (
+    DelegatedAdministrator,
+    DetailState,
+    Node,
+    NodeType,
+    OrgFacts,
+    Policy,
+)
 from orgtree_tui.sim.paging import paged_operations
 from orgtree_tui.sim.server import SimServer
 
@@ -89,6 +96,26 @@ def tree_from_truth(truth: GroundTruth) -> OrgTree:
             node.id,
             tuple(Policy(p, truth.policy_names.get(p, p)) for p in truth.policies[node.id]),
         )
+        for policy_type, table in truth.typed_policies.items():
+            attached = table.get(node.id, frozenset())
+            tree.set_policies(
+                node.id,
+                tuple(Policy(p, truth.policy_names.get(p, p), policy_type) for p in attached),
+                policy_type,
+            )
+    admins = tuple(
+        DelegatedAdministrator(a, truth.nodes[a].name, tuple(sorted(s)))
+        for a, s in sorted(truth.delegated_administrators.items())
+    )
+    tree.set_facts(
+        OrgFacts(
+            policy_types=dict.fromkeys(truth.policy_types, "ENABLED"),
+            delegated_administrators=admins,
+            delegated_administrators_state=DetailState.LOADED,
+            trusted_services=tuple(sorted(truth.trusted_services)),
+            trusted_services_state=DetailState.LOADED,
+        )
+    )
     return tree
 
 

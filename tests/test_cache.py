@@ -140,7 +140,7 @@ def test_an_empty_tree_round_trips() -> None:
 def test_file_is_compact_versioned_json() -> None:
     document = saved_document()
     text = store.cache_path(SOURCE).read_text()
-    assert document["format_version"] == cache_format.FORMAT_VERSION == 1
+    assert document["format_version"] == cache_format.FORMAT_VERSION == 2
     assert "\n" not in text and ", " not in text.replace('", "', "")
     assert document["columns"] == list(cache_format.COLUMNS)
 
@@ -228,7 +228,7 @@ def _cell(node_id: str, column: str, value: object) -> Callable[[dict[str, Any]]
 
 BAD_DOCUMENTS: dict[str, Callable[[dict[str, Any]], None]] = {
     "old format version": _set("format_version", 0),
-    "future format version": _set("format_version", 2),
+    "future format version": _set("format_version", 3),
     "version as string": _set("format_version", "1"),
     "version as bool": _set("format_version", True),
     "no version": lambda d: d.pop("format_version"),
@@ -318,7 +318,7 @@ def test_old_format_reason_names_the_versions() -> None:
     document["format_version"] = 0
     write_raw(json.dumps(document).encode())
     assert store.load(SOURCE).message == (
-        "cache ignored: format version 0; this version of orgtree-tui reads 1"
+        "cache ignored: format version 0; this version of orgtree-tui reads 1 and 2"
     )
 
 

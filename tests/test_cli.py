@@ -173,7 +173,7 @@ def test_export_whole_org_to_stdout(
     url, built = endpoint
     assert main(["export", "--endpoint-url", url, "-q"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["format"] == "orgtree-tui/1"
+    assert document["format"] == "orgtree-tui/2"
     assert document["complete"] is True
     tree = document["tree"]
     assert tree["id"] == built.root_id

@@ -125,7 +125,7 @@ def test_a_policy_whose_targets_failed_makes_the_crawl_incomplete(
     crawler = crawler_for(server)
     sent: list[bool] = []
 
-    def after_the_first_policy_listing(node_id: str, policies: Any) -> None:
+    def after_the_first_policy_listing(node_id: str, policies: Any, policy_type: str) -> None:
         if not sent:
             sent.append(True)
             error = BranchError(
@@ -207,6 +207,7 @@ def test_an_incomplete_export_exits_3_after_one_line(
         "tags": {},
         "policies": dict.fromkeys(doc["incomplete"]["policies"], "denied"),
         "policy_targets": {},
+        "organization": {},
     }
     assert set(doc["incomplete"]["policies"]) == every_node(built)
 

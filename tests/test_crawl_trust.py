@@ -355,7 +355,7 @@ def test_each_page_of_a_policys_targets_is_in_the_model_as_it_lands(moto_client:
         details = crawler.tree.details(target_ids[0])
         seen_in_model.append((details.policies_state, details.policies))
 
-    def on_final(node_id: str, policies: tuple[Policy, ...]) -> None:
+    def on_final(node_id: str, policies: tuple[Policy, ...], policy_type: str) -> None:
         events.append(("final", (node_id,)))
 
     crawler.publisher.subscribe(on_page, topics.POLICY_TARGETS)

@@ -13,6 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from orgtree_tui.aws import OrgClient
+from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlState
 from orgtree_tui.demo import (
     FULL_ACCESS_POLICY_ID,
     GroundTruth,
@@ -26,8 +28,9 @@ from orgtree_tui.demo import (
     start_demo,
 )
 from orgtree_tui.model import OrgTree
-from orgtree_tui.records import Node, NodeType, Policy
+from orgtree_tui.records import DetailState, Node, NodeType, Policy
 
+from conftest import FAST
 from sim_fixtures import NO_RETRY, tree_from_truth
 
 SMALL = OrgSpec(accounts=12, ous=5, depth=3, scps=3, suspended=1, wide_parent_accounts=0, seed=5)
@@ -81,7 +84,8 @@ def test_spec_rejects_impossible_orgs(bad: dict[str, Any]) -> None:
 def test_spec_sizes() -> None:
     seed, large = seed_spec(), large_spec()
     assert (seed.accounts, seed.ous, seed.depth, seed.tags) == (120, 24, 5, True)
-    assert demo_spec() == replace(seed, scps=demo_spec().scps) and demo_spec().scps >= 5
+    assert demo_spec() == replace(seed, scps=demo_spec().scps, governance=True)
+    assert demo_spec().scps >= 5
     assert large.accounts >= 1000 and large.ous >= 100 and large.depth == 5 and large.tags
     plan = plan_org(large)
     assert len(plan.ous) == large.ous and len(plan.accounts) == large.accounts - 1
@@ -236,3 +240,51 @@ def test_demo_and_sim_import_neither_ui_libraries_nor_moto() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- governance: every policy type moto serves, delegated administrators, trusted access ----
+
+
+def test_the_demo_has_every_kind_of_policy_and_delegation(client: Any) -> None:
+    truth = build_org(client, demo_spec())
+    assert truth.policy_types == {
+        "SERVICE_CONTROL_POLICY",
+        "RESOURCE_CONTROL_POLICY",
+        "TAG_POLICY",
+        "AISERVICES_OPT_OUT_POLICY",
+    }
+    rcps = truth.policies_of("RESOURCE_CONTROL_POLICY")
+    assert all("p-RCPFullAWSAccess" in ids for ids in rcps.values())
+    custom_rcp = {n for n, ids in rcps.items() if len(ids) > 1}
+    assert [truth.nodes[n].name for n in custom_rcp] == ["Workloads"]
+    tagged = truth.policies_of("TAG_POLICY")
+    assert {truth.nodes[n].type for n, ids in tagged.items() if ids} == {"ROOT"}
+    (admin, services), *_ = truth.delegated_administrators.items()
+    assert truth.nodes[admin].name == "audit" and len(services) == 2
+    assert "config.amazonaws.com" in truth.trusted_services
+    # Read back through the API, the organization is what was built.
+    again = read_truth(client)
+    assert again.typed_policies == truth.typed_policies
+    assert again.policies == truth.policies
+    assert again.delegated_administrators == truth.delegated_administrators
+    assert again.trusted_services == truth.trusted_services
+
+    # A crawl finds all of it.
+    crawler = Crawler(OrgClient(client), CrawlOptions(quotas=FAST))
+    assert crawler.run().state is CrawlState.COMPLETE
+    comparison = truth.compare(crawler.tree)
+    assert comparison.ok, comparison.summary()
+
+
+def test_compare_sees_a_wrong_typed_policy_and_wrong_facts(client: Any) -> None:
+    truth = build_org(client, replace(SMALL, governance=True))
+    tree = tree_from_truth(truth)
+    assert truth.compare(tree).ok, truth.compare(tree).summary()
+    account = next(n.id for n in truth.nodes.values() if n.type == "ACCOUNT")
+    tree.set_policies(account, (Policy("p-stray", "Stray", "TAG_POLICY"),), "TAG_POLICY")
+    tree.set_trusted_services(None, DetailState.DENIED)
+    result = truth.compare(tree)
+    assert result.wrong_typed_policies == {
+        ("TAG_POLICY", account): (frozenset(), frozenset({"p-stray"}))
+    }
+    assert result.wrong_facts == ("trusted_services",)

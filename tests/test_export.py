@@ -181,8 +181,16 @@ def test_json_schema_keys_are_exact(tree: OrgTree) -> None:
         "incomplete_branches",
         "tree",
     ]
-    assert doc["format"] == "orgtree-tui/1"
-    assert doc["organization"] == {"id": "o-exampleorg", "management_account_id": "1" * 12}
+    assert doc["format"] == "orgtree-tui/2"
+    # A tree from before policy types were read: none of the organization's facts known.
+    assert doc["organization"] == {
+        "id": "o-exampleorg",
+        "management_account_id": "1" * 12,
+        "feature_set": None,
+        "policy_types": None,
+        "delegated_administrators": None,
+        "trusted_services": None,
+    }
     assert doc["complete"] is False  # Dev/Test could not be listed
     assert doc["incomplete_branches"] == [DEVTEST]
     # build_tree() set these by hand: tags of Prod refused, SCPs of payments failed, and
@@ -205,6 +213,7 @@ def test_json_schema_keys_are_exact(tree: OrgTree) -> None:
             SANDBOX: "not fetched",
         },
         "policy_targets": {},
+        "organization": {},
     }
 
     nodes = _nodes(doc["tree"])
@@ -219,8 +228,8 @@ def test_json_schema_keys_are_exact(tree: OrgTree) -> None:
             assert n["tags"] == {}
             assert n["tags_state"] == details.tags_state.value
         if details.policies_state is not DetailState.LOADED:
-            expected.add("policies_state")
-            assert n["policies"] == []
+            # /2: a type not known is null (and listed under "incomplete"), not [].
+            assert n["policies"] == {"SERVICE_CONTROL_POLICY": None}
         if tree.is_incomplete(str(n["id"])):
             expected.add("incomplete")
             assert n["incomplete"] is True
@@ -234,14 +243,23 @@ def test_json_values(tree: OrgTree) -> None:
     by_id = {n["id"]: n for n in _nodes(doc["tree"])}
     assert by_id[WORKLOADS]["tags"] == {"cost-center": "42", "team": "platform"}
     assert list(by_id[WORKLOADS]["tags"]) == ["cost-center", "team"]  # sorted keys
-    assert by_id[WORKLOADS]["policies"] == [
-        {"id": "p-aaaa1111", "name": "DenyRegions"},
-        {"id": "p-bbbb2222", "name": "FullAWSAccess"},
-    ]
+    # /2: keyed by type; the root's SCPs were never set, so what is inherited is unknown.
+    assert by_id[WORKLOADS]["policies"] == {
+        "SERVICE_CONTROL_POLICY": {
+            "attached": [
+                {"id": "p-aaaa1111", "name": "DenyRegions", "aws_managed": False},
+                {"id": "p-bbbb2222", "name": "FullAWSAccess", "aws_managed": False},
+            ],
+            "inherited": None,
+        }
+    }
     assert by_id[PROD]["tags_state"] == "not permitted"
-    assert by_id[PROD]["policies"] == []
-    assert "policies_state" not in by_id[PROD]  # loaded and empty is not "unknown"
-    assert by_id[PAYMENTS]["policies_state"] == "failed"
+    # loaded and empty is not "unknown"
+    assert by_id[PROD]["policies"] == {
+        "SERVICE_CONTROL_POLICY": {"attached": [], "inherited": None}
+    }
+    assert "policies_state" not in by_id[PROD]
+    assert by_id[PAYMENTS]["policies"] == {"SERVICE_CONTROL_POLICY": None}  # failed
     assert by_id[PAYMENTS]["name"] == QUOTED_NAME
     assert by_id[ZURICH]["name"] == UNICODE_NAME
     assert by_id[EVIL]["name"] == EVIL_NAME  # JSON keeps the exact name, escaped by JSON
@@ -294,6 +312,9 @@ CSV_HEADER = [
     "incomplete",
     "tags_state",
     "policies_state",
+    # One pair per policy type enabled on the root: SCPs alone for build_tree()'s tree.
+    "service_control_policy_attached",
+    "service_control_policy_inherited",
 ]
 
 
@@ -329,6 +350,11 @@ def test_csv_reads_back_one_row_per_node(tree: OrgTree) -> None:
     assert by_id[PAYMENTS]["policies_state"] == "failed"
     assert by_id[SANDBOX]["tags_state"] == by_id[SANDBOX]["policies_state"] == "not fetched"
     assert (by_id[WORKLOADS]["tags_state"], by_id[WORKLOADS]["policies_state"]) == ("", "")
+    # Per type: attached as a JSON list; inherited unknown (the root's SCPs were never set).
+    assert by_id[WORKLOADS]["service_control_policy_attached"] == '["DenyRegions", "FullAWSAccess"]'
+    assert by_id[WORKLOADS]["service_control_policy_inherited"] == ""
+    assert by_id[PROD]["service_control_policy_attached"] == "[]"
+    assert by_id[PAYMENTS]["service_control_policy_attached"] == ""  # failed: unknown
 
 
 def test_csv_uses_crlf_like_spreadsheets_expect(tree: OrgTree) -> None:
@@ -509,7 +535,10 @@ def test_any_names_survive_every_format(ou_name: str, account_name: str, tag: st
     assert {n["id"]: n["path"] for n in _nodes(doc["tree"])} == {i: t.path(i) for i in ids}
     acct = next(n for n in _nodes(doc["tree"]) if n["id"] == "123456789012")
     assert acct["tags"] == {account_name: tag}
-    assert doc["tree"]["children"][0]["policies"] == [{"id": "p-1", "name": ou_name}]
+    attached = [{"id": "p-1", "name": ou_name, "aws_managed": False}]
+    assert doc["tree"]["children"][0]["policies"] == {
+        "SERVICE_CONTROL_POLICY": {"attached": attached, "inherited": None}  # the root's unknown
+    }
 
     rows = read_csv(render(t, "r-1", "csv", complete=True))
     assert rows[0] == CSV_HEADER

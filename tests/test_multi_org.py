@@ -72,7 +72,7 @@ def test_json_lists_each_organization_document(
     orgs: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     document = json.loads(export(capsys))
-    assert document["format"] == "orgtree-tui/1"
+    assert document["format"] == "orgtree-tui/2"
     assert document["complete"] is True
     found = [
         (d["organization"]["id"], d["organization"]["management_account_id"])
@@ -80,7 +80,7 @@ def test_json_lists_each_organization_document(
     ]
     assert found == [(orgs["org-a"], ACCOUNTS["org-a"]), (orgs["org-b"], ACCOUNTS["org-b"])]
     for doc in document["organizations"]:
-        assert doc["format"] == "orgtree-tui/1"  # each is a whole single-org document
+        assert doc["format"] == "orgtree-tui/2"  # each is a whole single-org document
         assert "member" in [c["name"] for c in doc["tree"]["children"]]
 
 

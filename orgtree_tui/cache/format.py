@@ -16,10 +16,23 @@ from typing import Any
 
 from orgtree_tui.gaps import Missing
 from orgtree_tui.model import OrgTree
-from orgtree_tui.records import DetailState, Node, NodeType, Organization, Policy
+from orgtree_tui.records import (
+    SCP,
+    DelegatedAdministrator,
+    DetailState,
+    Node,
+    NodeType,
+    Organization,
+    OrgFacts,
+    Policy,
+    PolicyDocument,
+)
 from orgtree_tui.text import short
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Format 1 (SCPs only, no organization facts) still loads: what it lacks reads as never
+# asked for, and SCPs as the only type, as the crawl that wrote it fetched them.
+READABLE_VERSIONS = (1, 2)
 NODE_FIELDS = tuple(f.name for f in fields(Node))
 COLUMNS = (*NODE_FIELDS, "tags", "tags_state", "policies", "policies_state")
 # What `store.source_for` appends to a `--no-details` crawl's label; files from before the
@@ -41,14 +54,21 @@ def encode(tree: OrgTree, label: str, *, complete: bool, crawled_at: datetime) -
     policy_table: dict[Policy, int] = {}
     # Most nodes share a handful of policy sets, so each set is turned into indexes once.
     refs: dict[tuple[Policy, ...], list[int]] = {}
+    scps, scp_states = tree.raw_policies(SCP)
+
+    def refs_of(attached: tuple[Policy, ...]) -> list[int]:
+        found = refs.get(attached)
+        if found is None:
+            found = refs[attached] = [
+                policy_table.setdefault(p, len(policy_table)) for p in attached
+            ]
+        return found
+
     for node in tree.nodes():
         details = tree.details(node.id)
-        policies: list[int] | None = None
-        if details.policies is not None:
-            policies = refs.get(details.policies)
-            if policies is None:
-                policies = [policy_table.setdefault(p, len(policy_table)) for p in details.policies]
-                refs[details.policies] = policies
+        attached = scps.get(node.id)
+        policies = refs_of(attached) if attached is not None else None
+        policies_state = scp_states.get(node.id, DetailState.PENDING)
         joined = node.joined_timestamp
         rows.append(
             [
@@ -64,9 +84,22 @@ def encode(tree: OrgTree, label: str, *, complete: bool, crawled_at: datetime) -
                 details.tags,
                 _state_name(details.tags_state, details.tags is not None),
                 policies,
-                _state_name(details.policies_state, policies is not None),
+                _state_name(policies_state, policies is not None),
             ]
         )
+    typed: dict[str, dict[str, Any]] = {}
+    for policy_type in tree.policy_types_known():
+        if policy_type == SCP:
+            continue  # in the rows, as in format 1
+        table, states = tree.raw_policies(policy_type)
+        typed[policy_type] = {
+            "policies": {i: refs_of(attached) for i, attached in table.items()},
+            "states": {
+                i: name
+                for i, state in states.items()
+                if (name := _state_name(state, i in table)) is not None
+            },
+        }
     org = tree.organization
     return {
         "format_version": FORMAT_VERSION,
@@ -74,7 +107,15 @@ def encode(tree: OrgTree, label: str, *, complete: bool, crawled_at: datetime) -
         "crawled_at": crawled_at.isoformat(),
         "complete": complete,
         "organization": {f.name: getattr(org, f.name) for f in fields(org)} if org else None,
-        "policies": [[p.id, p.name] for p in policy_table],
+        "policies": [_policy_row(p) for p in policy_table],
+        "typed_policies": typed,
+        "facts": _encode_facts(tree.facts()),
+        # Documents opened (DescribePolicy on demand): the loaded ones, to show offline.
+        "policy_documents": {
+            i: [_policy_row(d.policy), d.content]
+            for i, d in tree.policy_documents().items()
+            if d.policy is not None and d.content is not None
+        },
         "columns": COLUMNS,
         "nodes": rows,
         "incomplete": tree.incomplete(),
@@ -83,6 +124,34 @@ def encode(tree: OrgTree, label: str, *, complete: bool, crawled_at: datetime) -
         "policy_targets_missing": {i: r.value for i, r in tree.policy_targets_missing().items()},
         "details": tree.details_wanted,
     }
+
+
+def _policy_row(p: Policy) -> list[Any]:
+    return [p.id, p.name, p.type, p.aws_managed, p.description]
+
+
+def _encode_facts(facts: OrgFacts) -> dict[str, Any]:
+    admins = facts.delegated_administrators
+    return {
+        "policy_types": facts.policy_types,
+        "delegated_administrators": (
+            None
+            if admins is None
+            else [
+                [a.account_id, a.name, list(a.services) if a.services is not None else None]
+                for a in admins
+            ]
+        ),
+        "delegated_administrators_state": _name(facts.delegated_administrators_state),
+        "trusted_services": (
+            list(facts.trusted_services) if facts.trusted_services is not None else None
+        ),
+        "trusted_services_state": _name(facts.trusted_services_state),
+    }
+
+
+def _name(state: DetailState | None) -> str | None:
+    return state.name if state is not None else None
 
 
 def _state_name(state: DetailState, loaded: bool) -> str | None:
@@ -107,10 +176,11 @@ def decode(data: object) -> Decoded:
     """The tree and facts of a parsed cache file, every value checked. Raises FormatError."""
     top = _mapping(data, "the file")
     version = top.get("format_version")
-    if type(version) is not int or version != FORMAT_VERSION:
+    if type(version) is not int or version not in READABLE_VERSIONS:
         shown = short(repr(version))
         raise FormatError(
-            f"format version {shown}; this version of orgtree-tui reads {FORMAT_VERSION}"
+            f"format version {shown}; this version of orgtree-tui reads "
+            + " and ".join(str(v) for v in READABLE_VERSIONS)
         )
     if top.get("columns") != list(COLUMNS):
         raise FormatError("unexpected node columns")
@@ -139,7 +209,16 @@ def decode(data: object) -> Decoded:
     details = _Details()
     for row in rows:
         _read_details(details, row, policy_table)
-    tree.set_details_many(details.tags, details.policies, details.states)
+    typed, typed_states = _read_typed(top.get("typed_policies", {}), policy_table)
+    tree.set_details_many(details.tags, details.policies, details.states, typed, typed_states)
+    if "facts" in top:
+        tree.set_facts(_read_facts(top["facts"]))
+    for policy_id, item in _mapping(top.get("policy_documents", {}), "policy documents").items():
+        entry = _list(item, "a policy document")
+        if len(entry) != 2 or not isinstance(entry[1], str):
+            raise FormatError("a policy document has the wrong shape")
+        document = PolicyDocument(policy_id, _policy(entry[0]), entry[1], DetailState.LOADED)
+        tree.set_policy_document(document)
     _read_gaps(tree, top)
     return Decoded(tree, complete, crawled_at, source)
 
@@ -268,10 +347,87 @@ def _check_structure(nodes: dict[str, Node]) -> None:
         reaches_root.update(chain)
 
 
+def _read_typed(
+    value: object, policy_table: list[Policy]
+) -> tuple[dict[str, dict[str, tuple[Policy, ...]]], dict[str, dict[str, DetailState]]]:
+    typed: dict[str, dict[str, tuple[Policy, ...]]] = {}
+    states: dict[str, dict[str, DetailState]] = {}
+    for policy_type, entry in _mapping(value, "typed policies").items():
+        entry = _mapping(entry, "a policy type's entry")
+        table = typed[policy_type] = {}
+        for node_id, refs in _mapping(entry.get("policies", {}), "typed policies").items():
+            key = _list(refs, "policy references")
+            if not all(type(i) is int and 0 <= i < len(policy_table) for i in key):
+                raise FormatError("a policy reference is out of range")
+            table[node_id] = tuple(policy_table[i] for i in key)
+        by_node = states[policy_type] = {}
+        for node_id, name in _mapping(entry.get("states", {}), "typed states").items():
+            by_node[node_id] = _state(name)
+        for node_id in table.keys() - by_node.keys():
+            by_node[node_id] = DetailState.LOADED
+    return typed, states
+
+
+def _read_facts(value: object) -> OrgFacts:
+    facts = _mapping(value, "facts")
+    types = facts.get("policy_types")
+    if types is not None and not all(
+        isinstance(v, str) for v in _mapping(types, "policy types").values()
+    ):
+        raise FormatError("policy type statuses must be strings")
+    admins = facts.get("delegated_administrators")
+    read_admins: tuple[DelegatedAdministrator, ...] | None = None
+    if admins is not None:
+        read_admins = tuple(_admin(item) for item in _list(admins, "delegated administrators"))
+    services = facts.get("trusted_services")
+    if services is not None and not all(
+        isinstance(s, str) for s in _list(services, "trusted services")
+    ):
+        raise FormatError("trusted services must be strings")
+    return OrgFacts(
+        policy_types=dict(types) if types is not None else None,
+        delegated_administrators=read_admins,
+        delegated_administrators_state=_optional_state(facts.get("delegated_administrators_state")),
+        trusted_services=tuple(services) if services is not None else None,
+        trusted_services_state=_optional_state(facts.get("trusted_services_state")),
+    )
+
+
+def _admin(item: object) -> DelegatedAdministrator:
+    if type(item) is not list or len(item) != 3:
+        raise FormatError("a delegated administrator has the wrong shape")
+    account_id, name, services = item
+    if not (isinstance(account_id, str) and isinstance(name, str)):
+        raise FormatError("a delegated administrator has the wrong shape")
+    if services is not None and not all(
+        isinstance(s, str) for s in _list(services, "delegated services")
+    ):
+        raise FormatError("delegated services must be strings")
+    return DelegatedAdministrator(
+        account_id, name, tuple(services) if services is not None else None
+    )
+
+
+def _optional_state(name: object) -> DetailState | None:
+    return None if name is None else _state(name)
+
+
 def _policy(item: object) -> Policy:
-    if type(item) is not list or len(item) != 2 or not all(isinstance(v, str) for v in item):
+    # Format 1: [id, name] (an SCP); format 2: [id, name, type, aws_managed, description].
+    if type(item) is not list or len(item) not in (2, 5):
         raise FormatError("a policy has the wrong shape")
-    return Policy(item[0], item[1])
+    if len(item) == 2:
+        item = [*item, SCP, False, ""]
+    policy_id, name, policy_type, aws_managed, description = item
+    if not (
+        isinstance(policy_id, str)
+        and isinstance(name, str)
+        and isinstance(policy_type, str)
+        and isinstance(aws_managed, bool)
+        and isinstance(description, str)
+    ):
+        raise FormatError("a policy has the wrong shape")
+    return Policy(policy_id, name, policy_type, aws_managed, description)
 
 
 def _mapping(value: object, what: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from enum import StrEnum
 from orgtree_tui.aws_errors import explain
 from orgtree_tui.connection import Connection
 from orgtree_tui.crawl import topics
+from orgtree_tui.crawl.documents import PolicyDocuments
 from orgtree_tui.crawl.engine import DEFAULT_DEADLINE, DEFAULT_WORKERS, LoopState, TaskLoop
 from orgtree_tui.crawl.model_writer import ModelWriter
 from orgtree_tui.crawl.planner import Planner
@@ -105,6 +106,7 @@ class Crawler:
             scope=self.options.subtree,
             scp_strategy=self.options.scp_strategy,
         )
+        self._documents = PolicyDocuments(self.publisher, self.loop.submit, self.loop.forget)
         self._detail_errors = 0
         self.publisher.subscribe(self._count_branch_error, topics.BRANCH_ERROR)
         self.outcome: CrawlOutcome | None = None
@@ -162,7 +164,7 @@ class Crawler:
         details = self.tree.details(node_id)
         if details.tags_state is not DetailState.LOADED:
             self._planner.fetch_tags(node_id, URGENT)
-        if details.policies_state is not DetailState.LOADED:
+        if any(p.state is not DetailState.LOADED for p in details.by_type.values()):
             self._planner.fetch_policies_for(node_id)
         self._run_leftovers()
 
@@ -176,6 +178,25 @@ class Crawler:
         for node_id, detail in details.items():
             if detail.tags_state is DetailState.PENDING:
                 self._planner.fetch_tags(node_id, ON_SCREEN)
+
+    def request_policy_document(self, policy_id: str) -> None:
+        """Fetch one policy's document now (DescribePolicy), ahead of everything queued;
+        from any thread, during or after the crawl. It lands in `tree.policy_document`."""
+        if self.tree.policy_document(policy_id).state is DetailState.LOADED:
+            return
+        self._documents.request(policy_id)
+        self._run_leftovers()
+
+    def fetch_policy_documents(self, policy_ids: Iterable[str]) -> None:
+        """Fetch these documents after the crawl and wait for them (`--policy-documents`)."""
+        for policy_id in policy_ids:
+            if self.tree.policy_document(policy_id).state is not DetailState.LOADED:
+                self._documents.request(policy_id)
+        with self._lifecycle:
+            if self.loop.state is not LoopState.FINISHED or not self.loop.has_work():
+                return
+            self.loop.state = LoopState.RESUMING
+        self._finish_leftovers()
 
     def _run_leftovers(self) -> None:
         """A detail asked for after the crawl ended still gets fetched, in the background."""

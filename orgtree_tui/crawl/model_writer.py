@@ -8,7 +8,14 @@ from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.topics import BranchError
 from orgtree_tui.gaps import Missing
 from orgtree_tui.model import OrgTree
-from orgtree_tui.records import DetailState, Node, Organization, Policy
+from orgtree_tui.records import (
+    DelegatedAdministrator,
+    DetailState,
+    Node,
+    Organization,
+    Policy,
+    PolicyDocument,
+)
 
 
 class ModelWriter:
@@ -24,6 +31,10 @@ class ModelWriter:
         publisher.subscribe(self.on_tags, topics.TAGS)
         publisher.subscribe(self.on_policies, topics.POLICIES)
         publisher.subscribe(self.on_policy_targets, topics.POLICY_TARGETS)
+        publisher.subscribe(self.on_policy_types, topics.POLICY_TYPES)
+        publisher.subscribe(self.on_delegated_administrators, topics.DELEGATED_ADMINISTRATORS)
+        publisher.subscribe(self.on_trusted_services, topics.TRUSTED_SERVICES)
+        publisher.subscribe(self.on_policy_document, topics.POLICY_DOCUMENT)
         publisher.subscribe(self.on_detail_state, topics.DETAIL_STATE)
         publisher.subscribe(self.on_branch_error, topics.BRANCH_ERROR)
 
@@ -36,17 +47,33 @@ class ModelWriter:
     def on_tags(self, node_id: str, tags: dict[str, str]) -> None:
         self.tree.set_tags(node_id, tags)
 
-    def on_policies(self, node_id: str, policies: tuple[Policy, ...]) -> None:
-        self.tree.set_policies(node_id, policies)
+    def on_policies(self, node_id: str, policies: tuple[Policy, ...], policy_type: str) -> None:
+        self.tree.set_policies(node_id, policies, policy_type)
 
     def on_policy_targets(self, policy: Policy, target_ids: tuple[str, ...]) -> None:
         self.tree.add_policy_attachments(policy, target_ids)
+
+    def on_policy_types(self, root_id: str, policy_types: dict[str, str]) -> None:
+        self.tree.set_policy_types(policy_types)
+
+    def on_delegated_administrators(
+        self, admins: tuple[DelegatedAdministrator, ...] | None, state: DetailState
+    ) -> None:
+        self.tree.set_delegated_administrators(admins, state)
+
+    def on_trusted_services(self, services: tuple[str, ...] | None, state: DetailState) -> None:
+        self.tree.set_trusted_services(services, state)
+
+    def on_policy_document(
+        self, policy_id: str, policy: Policy | None, content: str | None, state: DetailState
+    ) -> None:
+        self.tree.set_policy_document(PolicyDocument(policy_id, policy, content, state))
 
     def on_detail_state(self, node_id: str, detail: str, state: DetailState) -> None:
         if detail == "tags":
             self.tree.set_tags_state(node_id, state)
         else:
-            self.tree.set_policies_state(node_id, state)
+            self.tree.set_policies_state(node_id, state, detail)
 
     def on_branch_error(self, error: BranchError) -> None:
         cause = Missing.DENIED if error.denied else Missing.FAILED

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from orgtree_tui.records import Node, NodeType, Organization, Policy
+from orgtree_tui.records import SCP, DelegatedAdministrator, Node, NodeType, Organization, Policy
 
 
 def organization(record: dict[str, Any]) -> Organization:
@@ -54,8 +54,29 @@ def account(record: dict[str, Any], parent_id: str) -> Node:
     )
 
 
-def policy(record: dict[str, Any]) -> Policy:
-    return Policy(id=record["Id"], name=record.get("Name", record["Id"]))
+def policy(record: dict[str, Any], policy_type: str = SCP) -> Policy:
+    """A PolicySummary; `policy_type` is the filter it was listed with, for an endpoint
+    that leaves `Type` out."""
+    return Policy(
+        id=record["Id"],
+        name=record.get("Name", record["Id"]),
+        type=str(record.get("Type") or policy_type),
+        aws_managed=bool(record.get("AwsManaged", False)),
+        description=str(record.get("Description") or ""),
+    )
+
+
+def policy_types(record: dict[str, Any]) -> dict[str, str]:
+    """A root's policy types: type -> status (ENABLED, PENDING_ENABLE, PENDING_DISABLE)."""
+    return {str(t["Type"]): str(t.get("Status", "")) for t in record.get("PolicyTypes", [])}
+
+
+def delegated_administrator(
+    record: dict[str, Any], services: tuple[str, ...] | None
+) -> DelegatedAdministrator:
+    return DelegatedAdministrator(
+        account_id=record["Id"], name=record.get("Name", ""), services=services
+    )
 
 
 def tags(records: list[dict[str, Any]]) -> dict[str, str]:

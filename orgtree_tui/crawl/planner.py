@@ -20,11 +20,12 @@ from pubsub.core.publisher import Publisher
 from orgtree_tui.aws_errors import ErrorKind
 from orgtree_tui.crawl import parse, topics
 from orgtree_tui.crawl.accounts import AccountPlacer
+from orgtree_tui.crawl.org_services import OrgServices
 from orgtree_tui.crawl.policy_map import PolicyMap, Strategy
 from orgtree_tui.crawl.scope import ScopeResolver
 from orgtree_tui.crawl.task import DETAILS, STRUCTURE, CallError, Task
 from orgtree_tui.crawl.topics import BranchError
-from orgtree_tui.records import DetailState, Node, NodeType
+from orgtree_tui.records import DetailState, Node, NodeType, Organization
 
 Submit = Callable[[Task], bool]
 Forget = Callable[[Hashable], None]
@@ -55,9 +56,11 @@ class Planner:
         self.details = details
         self._known: dict[str, NodeType] = {}
         # The node the crawl starts from (None: the whole organization, from ListRoots).
-        self.scope = ScopeResolver(submit, scope, self._scope_found) if scope else None
+        self.scope = (
+            ScopeResolver(submit, scope, self._scope_found, self._roots_listed) if scope else None
+        )
         self.scope_id: str | None = None
-        self._organization_known = False
+        self._organization: Organization | None = None
         self._policies_started = False
         if scp_strategy is None:
             scp_strategy = Strategy.BY_POLICY if scope is None else Strategy.CHEAPEST
@@ -70,6 +73,7 @@ class Planner:
             branch_failed=self._branch_error,
             strategy=scp_strategy,
         )
+        self.services = OrgServices(publisher, submit, self._branch_error)
         self._accounts = AccountPlacer(
             publisher,
             submit,
@@ -102,19 +106,19 @@ class Planner:
         )
 
     def _organization_found(self, response: dict[str, Any]) -> None:
-        self.publisher.sendMessage(
-            topics.ORGANIZATION, organization=parse.organization(response["Organization"])
-        )
-        self._organization_known = True
+        organization = parse.organization(response["Organization"])
+        self.publisher.sendMessage(topics.ORGANIZATION, organization=organization)
+        self._organization = organization
         self._start_policies()
 
     def _start_policies(self) -> None:
         # With a scope, only once the node is found: a typo then costs no policy calls.
-        if self._policies_started or not (self.details and self._organization_known):
+        if self._policies_started or not self.details or self._organization is None:
             return
         if self.scope is None or self.scope_id is not None:
             self._policies_started = True
             self.policies.start()
+            self.services.start(self._organization.feature_set)
 
     def _scope_found(self, chain: list[Node]) -> None:
         """Place the chain, root first; `_in_scope` then lets only its last node through."""
@@ -122,15 +126,29 @@ class Planner:
         for node in chain:
             self.publisher.sendMessage(_TOPICS[node.type], node=node)
         self._start_policies()
+        if self.details:
+            # What the subtree inherits is attached above it: a call per ancestor and type.
+            for ancestor in chain[:-1]:
+                self.policies.fetch_for(ancestor.id)
 
     def _in_scope(self, node: Node) -> bool:
         return self.scope is None or node.id == self.scope_id or node.parent_id in self._known
+
+    def _roots_listed(self, records: list[dict[str, Any]]) -> None:
+        """The policy types enabled on each root: the policy map starts on them."""
+        for record in records:
+            types = parse.policy_types(record)
+            self.publisher.sendMessage(
+                topics.POLICY_TYPES, root_id=record["Id"], policy_types=types
+            )
 
     def _list_roots(self, token: str | None) -> None:
         params = {"NextToken": token} if token else {}
 
         def found(response: dict[str, Any]) -> None:
             for record in response.get("Roots", []):
+                # The types first: the policy map starts on them, before the root's children.
+                self._roots_listed([record])
                 self.publisher.sendMessage(topics.ROOT, node=parse.root(record))
             if response.get("NextToken"):
                 self._list_roots(response["NextToken"])

@@ -1,19 +1,25 @@
-"""`PolicyMap`: which SCPs are attached to which node, fetched by policy.
+"""`PolicyMap`: which policies of each type are attached to which node, fetched by policy.
 
-SCP attachments are fetched by policy (ListPolicies, then ListTargetsForPolicy per policy),
-which costs a few calls per policy instead of one call per node on a 5/s bucket; a node the
-user selects before the map is complete gets its own ListPoliciesForTarget at top priority.
+The policy types fetched are those ListRoots says are ENABLED on the root (every type, SCPs,
+RCPs, tag, backup, AI-services opt-out and whatever botocore's model lists next; none in a
+consolidated-billing organization). Each type has its own `TypeMap`, so one type that is
+refused or fails leaves the others whole.
+
+Attachments are fetched by policy (ListPolicies for the type, then ListTargetsForPolicy per
+policy), which costs a few calls per policy instead of one call per node on a 5/s bucket; a
+node the user selects before its type's map is complete gets its own ListPoliciesForTarget
+for that type at top priority.
 
 Attachments arrive page by page (ListTargetsForPolicy for FullAWSAccess is N/20 calls in a
 chain): each page is published at once on POLICY_TARGETS, so the model shows what is known
-so far. A node's list is final (POLICIES) once ListPolicies and every ListTargetsForPolicy
-chain have ended, since any policy may be attached to any node, or as soon as its own
-ListPoliciesForTarget answered. A chain that fails flags its policy (BRANCH_ERROR, part
-"policy_targets") and the other policies' attachments stay.
+so far. A node's list of a type is final (POLICIES) once ListPolicies and every
+ListTargetsForPolicy chain of that type have ended, since any policy may be attached to any
+node, or as soon as its own ListPoliciesForTarget answered. A chain that fails flags its
+policy (BRANCH_ERROR, part "policy_targets") and the other policies' attachments stay.
 
-How the map is fetched is its `Strategy`: by policy (a whole organization), per target (one
-ListPoliciesForTarget per node: a small subtree), or the cheaper of the two for what was asked
-(`per_target_is_cheaper`), decided once ListPolicies has said how many SCPs there are.
+How a type's map is fetched is its `Strategy`: by policy (a whole organization), per target
+(one ListPoliciesForTarget per node: a small subtree), or the cheaper of the two for what was
+asked (`per_target_is_cheaper`), decided once ListPolicies has said how many there are.
 """
 
 from __future__ import annotations
@@ -27,14 +33,12 @@ from pubsub.core.publisher import Publisher
 from orgtree_tui.aws_errors import ErrorKind
 from orgtree_tui.crawl import parse, topics
 from orgtree_tui.crawl.task import POLICIES, URGENT, CallError, Task
-from orgtree_tui.records import Policy
-
-SCP = "SERVICE_CONTROL_POLICY"
+from orgtree_tui.records import SCP, Policy
 
 Submit = Callable[[Task], bool]
 Forget = Callable[[Hashable], None]
-DetailFailed = Callable[[str, str, bool], None]  # node id, "policies", denied
-BranchFailed = Callable[[str, str, CallError], None]  # node or policy id, part, error
+DetailFailed = Callable[[str, str, bool], None]  # node id, policy type, denied
+BranchFailed = Callable[[str, str, CallError], None]  # node, policy or type id, part, error
 
 
 class Strategy(StrEnum):
@@ -55,7 +59,8 @@ def per_target_is_cheaper(nodes: int, policies: int) -> bool:
 
 
 class PolicyMap:
-    """The SCP attachments of the nodes found so far (`known`, the planner's), by policy."""
+    """Every enabled type's `TypeMap`, started once the organization (`start`) and the
+    root's policy types (POLICY_TYPES) are both known."""
 
     def __init__(
         self,
@@ -68,6 +73,78 @@ class PolicyMap:
         branch_failed: BranchFailed,
         strategy: Strategy = Strategy.BY_POLICY,
     ) -> None:
+        self.publisher = publisher
+        self.submit = submit
+        self._known = known
+        self._forget = forget
+        self._detail_failed = detail_failed
+        self._branch_failed = branch_failed
+        self.strategy = strategy
+        self.types: dict[str, TypeMap] = {}
+        self._wanted = False  # start() was called: the crawl fetches details
+        self._enabled: list[str] | None = None  # None until ListRoots answered
+        publisher.subscribe(self.on_policy_types, topics.POLICY_TYPES)
+
+    def _make(self, policy_type: str) -> TypeMap:
+        return TypeMap(
+            policy_type,
+            self.publisher,
+            self.submit,
+            known=self._known,
+            forget=self._forget,
+            detail_failed=self._detail_failed,
+            branch_failed=self._branch_failed,
+            strategy=self.strategy,
+        )
+
+    def start(self) -> None:
+        self._wanted = True
+        self._start_types()
+
+    def on_policy_types(self, root_id: str, policy_types: dict[str, str]) -> None:
+        enabled = sorted(t for t, status in policy_types.items() if status == "ENABLED")
+        self._enabled = sorted({*(self._enabled or ()), *enabled})
+        self._start_types()
+
+    def _start_types(self) -> None:
+        if not self._wanted or self._enabled is None:
+            return
+        for policy_type in self._enabled:
+            if policy_type not in self.types:
+                self.types[policy_type] = type_map = self._make(policy_type)
+                type_map.start()
+
+    def node_found(self, node_id: str) -> None:
+        for type_map in self.types.values():
+            type_map.node_found(node_id)
+
+    def fetch_for(self, node_id: str) -> None:
+        """Policies of one node right now, every type, without waiting for the maps; SCPs
+        alone while the root's types are not known (what the tree asks for meanwhile)."""
+        if self._enabled is None:
+            self.types.get(SCP, self._make(SCP)).fetch_for(node_id)
+            return
+        for policy_type in self._enabled:
+            self.types.get(policy_type, self._make(policy_type)).fetch_for(node_id)
+
+
+class TypeMap:
+    """The attachments of one policy type to the nodes found so far (`known`, the
+    planner's), by policy."""
+
+    def __init__(
+        self,
+        policy_type: str,
+        publisher: Publisher,
+        submit: Submit,
+        *,
+        known: Collection[str],
+        forget: Forget,
+        detail_failed: DetailFailed,
+        branch_failed: BranchFailed,
+        strategy: Strategy = Strategy.BY_POLICY,
+    ) -> None:
+        self.policy_type = policy_type
         self.publisher = publisher
         self.submit = submit
         self._known = known
@@ -99,7 +176,7 @@ class PolicyMap:
         """A node just found gets what is known of its policies, or is told they failed."""
         if self._state in ("denied", "failed"):
             if node_id not in self._final:
-                self._detail_failed(node_id, "policies", self._state == "denied")
+                self._detail_failed(node_id, self.policy_type, self._state == "denied")
             return
         if self.mode == "undecided" or self._state == "unknown":
             return  # `_choose` takes every node found so far once it can
@@ -114,7 +191,7 @@ class PolicyMap:
             self._publish_partial_policies(node_id)
 
     def fetch_for(self, node_id: str) -> None:
-        """Policies of one node right now, without waiting for the map."""
+        """Policies of this type of one node right now, without waiting for the map."""
         if node_id in self._final:
             return
         self._fetch_target_page(node_id, None, [], URGENT)
@@ -154,41 +231,43 @@ class PolicyMap:
     def _fetch_target_page(
         self, node_id: str, token: str | None, found_so_far: list[Policy], priority: int
     ) -> None:
-        params: dict[str, Any] = {"TargetId": node_id, "Filter": SCP}
+        params: dict[str, Any] = {"TargetId": node_id, "Filter": self.policy_type}
         if token:
             params["NextToken"] = token
+        key_first = ("policies-for", self.policy_type, node_id)
 
         def found(response: dict[str, Any]) -> None:
-            found_so_far.extend(parse.policy(p) for p in response.get("Policies", []))
+            found_so_far.extend(
+                parse.policy(p, self.policy_type) for p in response.get("Policies", [])
+            )
             if response.get("NextToken"):
                 self._fetch_target_page(node_id, response["NextToken"], found_so_far, priority)
             elif node_id not in self._final:
                 self._final.add(node_id)
-                self.publisher.sendMessage(
-                    topics.POLICIES, node_id=node_id, policies=tuple(found_so_far)
-                )
+                self._send_policies(node_id, tuple(found_so_far))
 
         def failed(error: CallError) -> None:
-            self._forget(("policies-for", node_id))  # asked again: start over
+            self._forget(key_first)  # asked again: start over
             self._asked.discard(node_id)
             if node_id not in self._final:
-                self._detail_failed(node_id, "policies", error.kind is ErrorKind.DENIED)
+                self._detail_failed(node_id, self.policy_type, error.kind is ErrorKind.DENIED)
 
-        key = ("policies-for", node_id) if token is None else None
+        key = key_first if token is None else None
         self.submit(Task("ListPoliciesForTarget", params, priority, found, failed, key=key))
 
     def _list_policies(self, token: str | None) -> None:
-        params: dict[str, Any] = {"Filter": SCP}
+        params: dict[str, Any] = {"Filter": self.policy_type}
         if token:
             params["NextToken"] = token
         self._listings += 1
 
         def found(response: dict[str, Any]) -> None:
             for record in response.get("Policies", []):
+                policy = parse.policy(record, self.policy_type)
                 if self.mode == "by policy":
-                    self._list_targets(parse.policy(record), None)
+                    self._list_targets(policy, None)
                 else:
-                    self._policies.append(parse.policy(record))
+                    self._policies.append(policy)
             if response.get("NextToken"):
                 self._list_policies(response["NextToken"])
             else:
@@ -245,15 +324,19 @@ class PolicyMap:
         self._state = "denied" if denied else "failed"
         for node_id in list(self._known):
             if node_id not in self._final:
-                self._detail_failed(node_id, "policies", denied)
-        self._branch_failed("", "policies", error)
+                self._detail_failed(node_id, self.policy_type, denied)
+        self._branch_failed("", "policies", error)  # every node says which type (DETAIL_STATE)
 
     def _publish_policies(self, node_id: str) -> None:
         if node_id in self._final:
             return
         self._final.add(node_id)
-        policies = tuple(self._attachments.get(node_id, ()))
-        self.publisher.sendMessage(topics.POLICIES, node_id=node_id, policies=policies)
+        self._send_policies(node_id, tuple(self._attachments.get(node_id, ())))
+
+    def _send_policies(self, node_id: str, policies: tuple[Policy, ...]) -> None:
+        self.publisher.sendMessage(
+            topics.POLICIES, node_id=node_id, policies=policies, policy_type=self.policy_type
+        )
 
     def _publish_partial_policies(self, node_id: str) -> None:
         """A node found while the map is loading gets the attachments known so far."""

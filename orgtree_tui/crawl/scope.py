@@ -30,6 +30,7 @@ from orgtree_tui.records import Node, NodeType, sort_key
 
 Submit = Callable[[Task], bool]
 OnFound = Callable[[list[Node]], None]
+OnRoots = Callable[[list[dict[str, Any]]], None]
 
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _NOUNS = {NodeType.ROOT: "root", NodeType.ORGANIZATIONAL_UNIT: "OU", NodeType.ACCOUNT: "account"}
@@ -69,10 +70,13 @@ def _named(nodes: list[Node], name: str) -> Node | None:
 class ScopeResolver:
     """Resolves one `--subtree` reference; `found`, `missing` or `error` says how it ended."""
 
-    def __init__(self, submit: Submit, ref: str, on_found: OnFound) -> None:
+    def __init__(
+        self, submit: Submit, ref: str, on_found: OnFound, on_roots: OnRoots | None = None
+    ) -> None:
         self.submit = submit
         self.ref = ref
         self._on_found = on_found
+        self._on_roots = on_roots  # the root records (their policy types), once listed
         self.found: list[Node] | None = None  # the chain, root first, the node last
         self.missing = ""  # not in this organization: the one line to say so
         self.error: CallError | None = None  # a call that failed otherwise
@@ -251,8 +255,10 @@ class ScopeResolver:
             records.extend(response.get(key, []))
             if response.get("NextToken"):
                 self._list(operation, params, key, done, response["NextToken"], records)
-            else:
-                done(records)
+                return
+            if operation == "ListRoots" and self._on_roots is not None:
+                self._on_roots(records)
+            done(records)
 
         page = {**params, "NextToken": token} if token else dict(params)
         self._call(operation, page, found)

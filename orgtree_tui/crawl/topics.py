@@ -27,6 +27,10 @@ PARENTAGE = "crawl.parentage"
 TAGS = "crawl.tags"
 POLICIES = "crawl.policies"
 POLICY_TARGETS = "crawl.policy_targets"
+POLICY_TYPES = "crawl.policy_types"
+DELEGATED_ADMINISTRATORS = "crawl.delegated_administrators"
+TRUSTED_SERVICES = "crawl.trusted_services"
+POLICY_DOCUMENT = "crawl.policy_document"
 DETAIL_STATE = "crawl.detail_state"
 BRANCH_ERROR = "crawl.branch_error"
 PROGRESS = "crawl.progress"
@@ -38,8 +42,9 @@ class BranchError:
     """Part of the organization that could not be fetched."""
 
     node_id: str
-    # "structure", "tags", "policies" (ListPolicies: node_id "") or "policy_targets"
-    # (ListTargetsForPolicy of the policy whose id is node_id)
+    # "structure", "tags", "policies" (ListPolicies of some type: node_id ""),
+    # "policy_targets" (ListTargetsForPolicy of the policy whose id is node_id) or
+    # "organization" (node_id "delegated_administrators" or "trusted_services")
     part: str
     operation: str
     code: str
@@ -56,6 +61,10 @@ ALL_TOPICS = (
     TAGS,
     POLICIES,
     POLICY_TARGETS,
+    POLICY_TYPES,
+    DELEGATED_ADMINISTRATORS,
+    TRUSTED_SERVICES,
+    POLICY_DOCUMENT,
     DETAIL_STATE,
     BRANCH_ERROR,
     PROGRESS,
@@ -116,12 +125,13 @@ class TopicTree:
                 """
 
         class policies:
-            """The SCPs attached to a node are known."""
+            """The policies of one type attached to a node are known."""
 
-            def msgDataSpec(node_id, policies):
+            def msgDataSpec(node_id, policies, policy_type):
                 """
                 - node_id: root, OU or account id
                 - policies: tuple of records.Policy
+                - policy_type: the type (SERVICE_CONTROL_POLICY, TAG_POLICY, ...)
                 """
 
         class policy_targets:
@@ -134,13 +144,51 @@ class TopicTree:
                 - target_ids: tuple of root, OU and account ids on that page
                 """
 
+        class policy_types:
+            """ListRoots gave a root's policy types: the types the crawl fetches."""
+
+            def msgDataSpec(root_id, policy_types):
+                """
+                - root_id: the root
+                - policy_types: dict of type -> status (ENABLED, PENDING_ENABLE...)
+                """
+
+        class delegated_administrators:
+            """The organization's delegated administrators, each with its services."""
+
+            def msgDataSpec(admins, state):
+                """
+                - admins: tuple of records.DelegatedAdministrator, None when refused/failed
+                - state: records.DetailState
+                """
+
+        class trusted_services:
+            """The services with trusted access to the organization."""
+
+            def msgDataSpec(services, state):
+                """
+                - services: tuple of service principals, None when refused/failed
+                - state: records.DetailState
+                """
+
+        class policy_document:
+            """DescribePolicy answered (asked for on demand), or was refused or failed."""
+
+            def msgDataSpec(policy_id, policy, content, state):
+                """
+                - policy_id: the policy asked for
+                - policy: records.Policy, None when the call did not succeed
+                - content: the document (JSON text), None when the call did not succeed
+                - state: records.DetailState
+                """
+
         class detail_state:
             """A detail of a node could not be fetched (denied or failed)."""
 
             def msgDataSpec(node_id, detail, state):
                 """
                 - node_id: the node
-                - detail: "tags" or "policies"
+                - detail: "tags", or the policy type whose attachments are missing
                 - state: records.DetailState
                 """
 

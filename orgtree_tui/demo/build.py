@@ -17,6 +17,8 @@ from orgtree_tui.demo.plan import (
 )
 from orgtree_tui.demo.spec import (
     FULL_ACCESS_POLICY_ID,
+    RCP,
+    RCP_FULL_ACCESS_POLICY_ID,
     SCP,
     OrgSpec,
 )
@@ -68,22 +70,41 @@ def build_org(client: OrganizationsClient, spec: OrgSpec) -> GroundTruth:
 
     policies = {node_id: {FULL_ACCESS_POLICY_ID} for node_id in nodes}
     policy_names = {FULL_ACCESS_POLICY_ID: "FullAWSAccess"}
-    if plan.policies:
-        # Real AWS refuses SCP attachments until the type is enabled; moto does not care.
-        enabled = {t["Type"] for t in root.get("PolicyTypes", []) if t["Status"] == "ENABLED"}
-        if SCP not in enabled:
-            client.enable_policy_type(RootId=root_id, PolicyType=SCP)
+    # Real AWS refuses SCP attachments until the type is enabled, and the crawl reads only
+    # the types enabled on the root; moto attaches FullAWSAccess either way.
+    enabled = {t["Type"] for t in root.get("PolicyTypes", []) if t["Status"] == "ENABLED"}
+    if SCP not in enabled:
+        client.enable_policy_type(RootId=root_id, PolicyType=SCP)
     refs = {"root": root_id, "mgmt": mgmt_id}
     refs.update({f"ou:{i}": ou_id for i, ou_id in enumerate(ou_ids)})
     refs.update({f"acct:{i}": acct_id for i, acct_id in enumerate(account_ids)})
+    typed: dict[str, dict[str, set[str]]] = {}
+    for policy_type in plan.policy_types:
+        client.enable_policy_type(RootId=root_id, PolicyType=policy_type)  # type: ignore[arg-type]
+        typed[policy_type] = {node_id: set() for node_id in nodes}
+    if RCP in typed:  # AWS attaches RCPFullAWSAccess to every node once RCPs are enabled
+        policy_names[RCP_FULL_ACCESS_POLICY_ID] = "RCPFullAWSAccess"
+        for attached in typed[RCP].values():
+            attached.add(RCP_FULL_ACCESS_POLICY_ID)
     for policy in plan.policies:
         summary = client.create_policy(
-            Name=policy.name, Description=policy.description, Content=policy.content, Type=SCP
+            Name=policy.name,
+            Description=policy.description,
+            Content=policy.content,
+            Type=policy.type,  # type: ignore[arg-type]
         )["Policy"]["PolicySummary"]
         policy_names[summary["Id"]] = policy.name
+        table = policies if policy.type == SCP else typed[policy.type]
         for target in policy.targets:
             client.attach_policy(PolicyId=summary["Id"], TargetId=refs[target])
-            policies[refs[target]].add(summary["Id"])
+            table[refs[target]].add(summary["Id"])
+    delegated: dict[str, frozenset[str]] = {}
+    for ref, services in plan.delegations.items():
+        for service in services:
+            client.register_delegated_administrator(AccountId=refs[ref], ServicePrincipal=service)
+        delegated[refs[ref]] = frozenset(services)
+    for service in plan.trusted_services:
+        client.enable_aws_service_access(ServicePrincipal=service)
 
     for account, account_id in zip(plan.accounts, account_ids, strict=True):
         if account.suspended:
@@ -98,6 +119,12 @@ def build_org(client: OrganizationsClient, spec: OrgSpec) -> GroundTruth:
         tags=tags,
         policies={k: frozenset(v) for k, v in policies.items()},
         policy_names=policy_names,
+        policy_types=frozenset({SCP, *plan.policy_types}),
+        typed_policies={
+            t: {k: frozenset(v) for k, v in table.items()} for t, table in typed.items()
+        },
+        delegated_administrators=delegated,
+        trusted_services=frozenset(plan.trusted_services),
     )
 
 
@@ -137,15 +164,34 @@ def read_truth(client: OrganizationsClient) -> GroundTruth:
     for node_id in nodes:
         pages = client.get_paginator("list_tags_for_resource").paginate(ResourceId=node_id)
         tags[node_id] = {t["Key"]: t["Value"] for page in pages for t in page["Tags"]}
-    policies: dict[str, set[str]] = {node_id: set() for node_id in nodes}
+    enabled = {t["Type"] for t in root.get("PolicyTypes", []) if t["Status"] == "ENABLED"}
     names: dict[str, str] = {}
-    for ppage in client.get_paginator("list_policies").paginate(Filter=SCP):
-        for policy in ppage["Policies"]:
-            names[policy["Id"]] = policy["Name"]
-            targets = client.get_paginator("list_targets_for_policy")
-            for tpage in targets.paginate(PolicyId=policy["Id"]):
-                for target in tpage["Targets"]:
-                    policies.setdefault(target["TargetId"], set()).add(policy["Id"])
+    by_type: dict[str, dict[str, set[str]]] = {}
+    for policy_type in sorted(enabled | {SCP}):
+        table = by_type[policy_type] = {node_id: set() for node_id in nodes}
+        listing = client.get_paginator("list_policies")
+        for ppage in listing.paginate(Filter=policy_type):  # type: ignore[arg-type]
+            for policy in ppage["Policies"]:
+                names[policy["Id"]] = policy["Name"]
+                targets = client.get_paginator("list_targets_for_policy")
+                for tpage in targets.paginate(PolicyId=policy["Id"]):
+                    for target in tpage["Targets"]:
+                        table.setdefault(target["TargetId"], set()).add(policy["Id"])
+    policies = by_type.pop(SCP)
+    delegated: dict[str, frozenset[str]] = {}
+    admins = client.get_paginator("list_delegated_administrators").paginate()
+    for apage in admins:
+        for admin in apage["DelegatedAdministrators"]:
+            services = client.get_paginator("list_delegated_services_for_account")
+            delegated[admin["Id"]] = frozenset(
+                s["ServicePrincipal"]
+                for spage in services.paginate(AccountId=admin["Id"])
+                for s in spage["DelegatedServices"]
+            )
+    access = client.get_paginator("list_aws_service_access_for_organization").paginate()
+    trusted = frozenset(
+        s["ServicePrincipal"] for p in access for s in p["EnabledServicePrincipals"]
+    )
     return GroundTruth(
         organization_id=org["Id"],
         management_account_id=org["MasterAccountId"],
@@ -154,6 +200,12 @@ def read_truth(client: OrganizationsClient) -> GroundTruth:
         tags=tags,
         policies={k: frozenset(v) for k, v in policies.items()},
         policy_names=names,
+        policy_types=frozenset(enabled),
+        typed_policies={
+            t: {k: frozenset(v) for k, v in table.items()} for t, table in by_type.items()
+        },
+        delegated_administrators=delegated,
+        trusted_services=trusted,
     )
 
 

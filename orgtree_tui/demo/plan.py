@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 
 from orgtree_tui.demo import names as vocab
 from orgtree_tui.demo.spec import (
+    AI_OPT_OUT,
     EMAIL_DOMAIN,
+    RCP,
+    SCP,
+    TAG_POLICY,
     OrgSpec,
 )
 
@@ -62,6 +66,7 @@ class _PolicyPlan:
     description: str
     content: str
     targets: list[str]  # "root", "mgmt", "ou:<i>", "acct:<i>"
+    type: str = SCP
 
 
 @dataclass
@@ -74,6 +79,11 @@ class OrgPlan:
     ous: list[_OuPlan]
     accounts: list[_AccountPlan]  # members only; the management account is moto's own
     policies: list[_PolicyPlan]
+    # Policy types to enable besides SCPs; delegated administrators (account ref ->
+    # services); services with trusted access.
+    policy_types: tuple[str, ...] = ()
+    delegations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    trusted_services: tuple[str, ...] = ()
 
 
 def plan_org(spec: OrgSpec) -> OrgPlan:
@@ -84,7 +94,7 @@ def plan_org(spec: OrgSpec) -> OrgPlan:
         ou.tags = tagger.for_ou(ou)
     accounts = _plan_accounts(spec, ous, rng, tagger)
     policies = _plan_policies(spec, ous, accounts, rng)
-    return OrgPlan(
+    plan = OrgPlan(
         spec=spec,
         root_tags=tagger.shared("cloud-platform", "CC-1000", "shared", "internal"),
         management_tags=tagger.shared("cloud-platform", "CC-1000", "shared", "confidential"),
@@ -92,6 +102,49 @@ def plan_org(spec: OrgSpec) -> OrgPlan:
         accounts=accounts,
         policies=policies,
     )
+    if spec.governance:
+        _plan_governance(plan)
+    return plan
+
+
+# What `governance` adds: one policy of each other type moto serves, where a real org has it.
+_GOVERNANCE = (
+    (RCP, "RcpDenyExternalS3", "S3 only for principals of the organization", "Workloads"),
+    (TAG_POLICY, "CostCenterTags", "Every resource says which cost center pays", "root"),
+    (AI_OPT_OUT, "AiServicesOptOut", "No AI service keeps our content", "root"),
+)
+_CONTENT = {
+    RCP: {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyExternal",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-demo"}},
+            }
+        ],
+    },
+    TAG_POLICY: {"tags": {"costcenter": {"tag_key": {"@@assign": "CostCenter"}}}},
+    AI_OPT_OUT: {"services": {"default": {"opt_out_policy": {"@@assign": "optOut"}}}},
+}
+_DELEGATED = ("guardduty.amazonaws.com", "access-analyzer.amazonaws.com")
+_TRUSTED = ("config.amazonaws.com", "guardduty.amazonaws.com", "access-analyzer.amazonaws.com")
+
+
+def _plan_governance(plan: OrgPlan) -> None:
+    paths = {_ou_path(plan.ous, i): f"ou:{i}" for i in range(len(plan.ous))}
+    for policy_type, name, description, where in _GOVERNANCE:
+        target = "root" if where == "root" else paths.get(where, "root")
+        content = json.dumps(_CONTENT[policy_type])
+        plan.policies.append(_PolicyPlan(name, description, content, [target], policy_type))
+    plan.policy_types = (RCP, TAG_POLICY, AI_OPT_OUT)
+    audit = next((i for i, a in enumerate(plan.accounts) if a.name == "audit"), 0)
+    if plan.accounts:
+        plan.delegations = {f"acct:{audit}": _DELEGATED}
+    plan.trusted_services = _TRUSTED
 
 
 def _plan_ous(spec: OrgSpec, rng: random.Random) -> list[_OuPlan]:

@@ -8,6 +8,10 @@ from typing import Final, Literal
 MAX_DEPTH = 5  # AWS allows five levels of OUs below the root
 FULL_ACCESS_POLICY_ID = "p-FullAWSAccess"
 SCP: Final = "SERVICE_CONTROL_POLICY"
+RCP: Final = "RESOURCE_CONTROL_POLICY"
+TAG_POLICY: Final = "TAG_POLICY"
+AI_OPT_OUT: Final = "AISERVICES_OPT_OUT_POLICY"
+RCP_FULL_ACCESS_POLICY_ID = "p-RCPFullAWSAccess"
 EMAIL_DOMAIN = "example.com"
 
 NodeKind = Literal["ROOT", "ORGANIZATIONAL_UNIT", "ACCOUNT"]
@@ -25,6 +29,9 @@ class OrgSpec:
     wide_parent_accounts: int = 0  # this many accounts directly under Sandbox: a > 20-child page
     wide_parent_ous: int = 0  # this many OUs directly under Sandbox (within `ous`)
     fancy_names: bool = False  # unicode and punctuation in some OU and account names
+    # RCPs, a tag policy and an AI-services opt-out policy (their types enabled on the root),
+    # a delegated administrator for two services and services with trusted access.
+    governance: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.depth <= MAX_DEPTH:
@@ -44,8 +51,9 @@ def seed_spec() -> OrgSpec:
 
 
 def demo_spec() -> OrgSpec:
-    """The built-in demo: the seed's org plus SCPs attached at every level."""
-    return replace(seed_spec(), scps=8)
+    """The built-in demo: the seed's org plus SCPs attached at every level, an RCP, a tag
+    policy, an AI-services opt-out policy, a delegated administrator, trusted services."""
+    return replace(seed_spec(), scps=8, governance=True)
 
 
 def large_spec() -> OrgSpec:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from orgtree_tui.demo.spec import (
+    SCP,
     NodeKind,
 )
 from orgtree_tui.model import OrgTree
@@ -33,6 +35,12 @@ class Comparison:
     wrong_tags: dict[str, tuple[dict[str, str], dict[str, str]]] = field(default_factory=dict)
     missing_policies: tuple[str, ...] = ()
     wrong_policies: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    # (policy type, node id) -> (expected ids, crawled ids or None when missing): every
+    # type but SCPs, which are `wrong_policies`'.
+    wrong_typed_policies: dict[tuple[str, str], tuple[frozenset[str], frozenset[str] | None]] = (
+        field(default_factory=dict)
+    )
+    wrong_facts: tuple[str, ...] = ()  # "policy_types", "delegated_administrators", ...
 
     @property
     def ok(self) -> bool:
@@ -57,6 +65,8 @@ class Comparison:
             "wrong_tags",
             "missing_policies",
             "wrong_policies",
+            "wrong_typed_policies",
+            "wrong_facts",
         )
 
 
@@ -69,6 +79,15 @@ class GroundTruth:
     tags: dict[str, dict[str, str]]  # every node; {} when untagged
     policies: dict[str, frozenset[str]]  # attached SCP ids per node, FullAWSAccess included
     policy_names: dict[str, str] = field(default_factory=dict)
+    # The policy types enabled on the root, and the attachments of every type but SCPs
+    # (type -> node -> policy ids; RCPFullAWSAccess included on every node with RCPs).
+    policy_types: frozenset[str] = frozenset({SCP})
+    typed_policies: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    delegated_administrators: dict[str, frozenset[str]] = field(default_factory=dict)
+    trusted_services: frozenset[str] = frozenset()
+
+    def policies_of(self, policy_type: str) -> dict[str, frozenset[str]]:
+        return self.policies if policy_type == SCP else self.typed_policies.get(policy_type, {})
 
     def counts(self) -> Counts:
         ous = sum(1 for n in self.nodes.values() if n.type == "ORGANIZATIONAL_UNIT")
@@ -123,7 +142,11 @@ class GroundTruth:
                     expected = self.policies.get(node_id, frozenset())
                     if have != expected:
                         wrong_policies[node_id] = (expected, have)
+        typed = self._compare_typed(tree, crawled) if policies else {}
+        facts = self._compare_facts(tree) if policies else ()
         return Comparison(
+            wrong_typed_policies=typed,
+            wrong_facts=facts,
             missing=tuple(sorted(set(self.nodes) - set(crawled))),
             extra=tuple(sorted(set(crawled) - set(self.nodes))),
             wrong_parent=wrong_parent,
@@ -134,3 +157,39 @@ class GroundTruth:
             missing_policies=tuple(sorted(missing_policies)),
             wrong_policies=wrong_policies,
         )
+
+    def _compare_typed(
+        self, tree: OrgTree, crawled: Mapping[str, object]
+    ) -> dict[tuple[str, str], tuple[frozenset[str], frozenset[str] | None]]:
+        wrong: dict[tuple[str, str], tuple[frozenset[str], frozenset[str] | None]] = {}
+        every = tree.details_of([i for i in self.nodes if i in crawled])
+        for node_id, details in every.items():
+            for policy_type in sorted(self.policy_types - {SCP}):
+                found = details.by_type.get(policy_type)
+                have = (
+                    frozenset(p.id for p in found.policies)
+                    if found is not None and found.policies is not None
+                    else None
+                )
+                expected = self.policies_of(policy_type).get(node_id, frozenset())
+                if have != expected:
+                    wrong[(policy_type, node_id)] = (expected, have)
+        return wrong
+
+    def _compare_facts(self, tree: OrgTree) -> tuple[str, ...]:
+        facts = tree.facts()
+        wrong: list[str] = []
+        types = facts.policy_types
+        if types is None or {t for t, s in types.items() if s == "ENABLED"} != self.policy_types:
+            wrong.append("policy_types")
+        admins = facts.delegated_administrators
+        if (
+            admins is None
+            or {a.account_id: frozenset(a.services or ()) for a in admins}
+            != self.delegated_administrators
+        ):
+            wrong.append("delegated_administrators")
+        services = facts.trusted_services
+        if services is None or frozenset(services) != self.trusted_services:
+            wrong.append("trusted_services")
+        return tuple(wrong)

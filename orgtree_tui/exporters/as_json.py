@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from orgtree_tui.exporters.json_writer import write_document, write_value
+from orgtree_tui.exporters.policies_json import Chains, documents, organization
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
 from orgtree_tui.records import DetailState, NodeType
 
-FORMAT_TAG = "orgtree-tui/1"
+# /2: "policies" keyed by type with attached and inherited; the organization's facts.
+FORMAT_TAG = "orgtree-tui/2"
 
 
 def render(snap: Snapshot) -> str:
@@ -39,27 +41,24 @@ def render_many(snaps: Sequence[Snapshot]) -> str:
 
 def document(snap: Snapshot) -> dict[str, Any]:
     """The document as Python values: what `render` writes, and the reference it is held to."""
-    return {**document_head(snap), "tree": _node(snap, snap.root)}
+    return {**document_head(snap), "tree": _node(snap, snap.root, Chains(snap))}
 
 
 def document_head(snap: Snapshot) -> dict[str, Any]:
     """The document's keys before "tree"."""
-    org = snap.organization
     return {
         "format": FORMAT_TAG,
-        "organization": {
-            "id": org.id if org else None,
-            "management_account_id": org.management_account_id if org else None,
-        },
+        "organization": organization(snap),
         "complete": snap.complete,
         # What is missing, by kind: id -> "denied" | "failed" | "not fetched".
         "incomplete": snap.gaps.as_json(),
         # The ids of "incomplete"."structure", kept for scripts written before it.
         "incomplete_branches": snap.incomplete_branches,
+        **({"policy_documents": documents(snap)} if snap.documents is not None else {}),
     }
 
 
-def _node(snap: Snapshot, entry: Entry) -> dict[str, Any]:
+def _node(snap: Snapshot, entry: Entry, chains: Chains) -> dict[str, Any]:
     node, details = entry.node, entry.details
     out: dict[str, Any] = {
         "id": node.id,
@@ -80,13 +79,8 @@ def _node(snap: Snapshot, entry: Entry) -> dict[str, Any]:
     out["tags"] = dict(sorted((details.tags or {}).items())) if loaded_tags else {}
     if not loaded_tags:
         out["tags_state"] = details.tags_state.value
-    loaded_policies = details.policies_state is DetailState.LOADED
-    out["policies"] = (
-        [{"id": p.id, "name": p.name} for p in details.policies or ()] if loaded_policies else []
-    )
-    if not loaded_policies:
-        out["policies_state"] = details.policies_state.value
+    out["policies"] = chains.of(node.id)
     if entry.incomplete:
         out["incomplete"] = True
-    out["children"] = [_node(snap, child) for child in snap.children(node.id)]
+    out["children"] = [_node(snap, child, chains) for child in snap.children(node.id)]
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from orgtree_tui.exporters.policies_json import Chains
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
 from orgtree_tui.records import DetailState, NodeType
 
@@ -22,11 +23,11 @@ def write_document(head: dict[str, Any], snap: Snapshot, indent: str, out: list[
     """`head` (the document's keys before "tree"), then the tree, as one JSON object."""
     write_value(head, indent, out, open_end=True)
     out.append(f'{indent}  "tree": ')
-    _write_node(snap, snap.root, indent + "  ", out)
+    _write_node(snap, snap.root, Chains(snap), indent + "  ", out)
     out.append(f"\n{indent}}}")
 
 
-def _write_node(snap: Snapshot, entry: Entry, indent: str, out: list[str]) -> None:
+def _write_node(snap: Snapshot, entry: Entry, chains: Chains, indent: str, out: list[str]) -> None:
     node, details = entry.node, entry.details
     i1 = indent + "  "
     out.append(
@@ -48,12 +49,8 @@ def _write_node(snap: Snapshot, entry: Entry, indent: str, out: list[str]) -> No
     else:
         out.append(f'{{}},\n{i1}"tags_state": {_str(details.tags_state.value)},\n')
     out.append(f'{i1}"policies": ')
-    if details.policies_state is DetailState.LOADED:
-        policies = [{"id": p.id, "name": p.name} for p in details.policies or ()]
-        write_value(policies, i1, out)
-        out.append(",\n")
-    else:
-        out.append(f'[],\n{i1}"policies_state": {_str(details.policies_state.value)},\n')
+    write_value(chains.of(node.id), i1, out)
+    out.append(",\n")
     if entry.incomplete:
         out.append(f'{i1}"incomplete": true,\n')
     if not entry.children:
@@ -64,7 +61,7 @@ def _write_node(snap: Snapshot, entry: Entry, indent: str, out: list[str]) -> No
     entries = snap.entries
     for i, child in enumerate(entry.children):
         out.append(i2 if i == 0 else ",\n" + i2)
-        _write_node(snap, entries[child], i2, out)
+        _write_node(snap, entries[child], chains, i2, out)
     out.append(f"\n{i1}]\n{indent}}}")
 
 

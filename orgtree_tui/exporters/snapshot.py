@@ -10,11 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from orgtree_tui.details import worst_state
 from orgtree_tui.gaps import Gaps, find_gaps
 
 # The model's own segment escaping, so a derived path is byte-for-byte `OrgTree.path`.
 from orgtree_tui.paths import escape_segment
-from orgtree_tui.records import Details, Node, NodeType, Organization
+from orgtree_tui.records import (
+    Details,
+    DetailState,
+    Node,
+    NodeType,
+    Organization,
+    OrgFacts,
+    PolicyDocument,
+)
 from orgtree_tui.tree_view import TreeView
 
 
@@ -36,6 +45,13 @@ class Snapshot:
     entries: dict[str, Entry]
     crawl_complete: bool
     gaps: Gaps = field(default_factory=Gaps)  # what this subtree lacks (orgtree_tui.gaps)
+    facts: OrgFacts = field(default_factory=OrgFacts)  # the organization's policy types...
+    # The subtree root's ancestors, root first, and their details: what it inherits from.
+    above: tuple[str, ...] = ()
+    above_details: dict[str, Details] = field(default_factory=dict)
+    # With `--policy-documents`: every policy that applies in the subtree (attached in it or
+    # above it) -> its document (PENDING when never fetched); None when not asked for.
+    documents: dict[str, PolicyDocument] | None = None
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries.values())
@@ -68,7 +84,9 @@ class Snapshot:
         return sum(1 for e in self if e.node.type is node_type)
 
 
-def take_snapshot(tree: TreeView, root_id: str, *, complete: bool) -> Snapshot:
+def take_snapshot(
+    tree: TreeView, root_id: str, *, complete: bool, documents: bool = False
+) -> Snapshot:
     """Raises KeyError when root_id is not in the tree."""
     # walk() copies the subtree under the tree's lock, so the structure is consistent even
     # if the crawl moves or removes nodes before we finish; paths and counts are derived
@@ -90,13 +108,19 @@ def take_snapshot(tree: TreeView, root_id: str, *, complete: bool) -> Snapshot:
     for node in reversed(nodes):
         below[node.id] = sum(below[c] + is_account[c] for c in children[node.id])
     incomplete = tree.incomplete()
-    details = tree.details_of(paths)
+    above = tuple(a.id for a in tree.ancestors(root_id))
+    every = tree.details_of([*above, *paths])
+    details = {i: every[i] for i in paths}
+    facts = tree.facts_for(root_id)
+    states = {i: (d.tags_state, worst_state(d.by_type)) for i, d in details.items()}
     gaps = find_gaps(
         paths,  # export order
-        {i: (d.tags_state, d.policies_state) for i, d in details.items()},
+        states,
         {i: cause for i, cause in tree.incomplete_causes().items() if i in incomplete},
         tree.policy_targets_missing(),
         details_wanted=tree.details_wanted,
+        # The organization's facts are written in every export, so their gaps are too.
+        facts=facts,
     )
     entries = {
         n.id: Entry(
@@ -109,4 +133,28 @@ def take_snapshot(tree: TreeView, root_id: str, *, complete: bool) -> Snapshot:
         )
         for n in nodes
     }
-    return Snapshot(root_id, tree.organization, entries, crawl_complete=complete, gaps=gaps)
+    return Snapshot(
+        root_id,
+        tree.organization,
+        entries,
+        crawl_complete=complete,
+        gaps=gaps,
+        facts=facts,
+        above=above,
+        above_details={i: every[i] for i in above},
+        documents=_documents(tree, every) if documents else None,
+    )
+
+
+def _documents(tree: TreeView, details: dict[str, Details]) -> dict[str, PolicyDocument]:
+    known = tree.policy_documents()
+    applying = {
+        p.id: p
+        for d in details.values()
+        for found in d.by_type.values()
+        for p in found.policies or ()
+    }
+    return {
+        i: known.get(i) or PolicyDocument(i, p, None, DetailState.PENDING)
+        for i, p in sorted(applying.items())
+    }

@@ -106,7 +106,7 @@ class CrawlBridge:
     def _on_tags(self, node_id: str, tags: dict[str, str]) -> None:
         self._add(lambda news: news.details.add(node_id))
 
-    def _on_policies(self, node_id: str, policies: tuple[Policy, ...]) -> None:
+    def _on_policies(self, node_id: str, policies: tuple[Policy, ...], policy_type: str) -> None:
         self._add(lambda news: news.details.add(node_id))
 
     def _on_policy_targets(self, policy: Policy, target_ids: tuple[str, ...]) -> None:
