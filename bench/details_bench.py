@@ -79,16 +79,29 @@ async def run(args: argparse.Namespace) -> None:
                 if not pending:
                     break  # the background crawl caught up: no node left to jump to
                 node_id = rng.choice(pending)
-                want = next(iter(truth.tags[node_id].values()))
+                # A tag's key and its shortest value: both show only once the tags arrived,
+                # and a short value is never folded across lines.
+                key, value = min(truth.tags[node_id].items(), key=lambda kv: len(kv[1]))
                 if not main.org_tree.reveal(node_id):
                     skipped += 1
                     continue
 
-                def shown(node_id: str = node_id, want: str = want) -> bool:
+                def shown(node_id: str = node_id, want: tuple[str, str] = (key, value)) -> bool:
                     pane = main.details
-                    return pane.node_id == node_id and want in pane.rendered.plain
+                    text = pane.rendered.plain
+                    return pane.node_id == node_id and all(w in text for w in want)
 
-                samples.append(await wait_until(shown, 30, f"the details of {node_id}"))
+                try:
+                    samples.append(await wait_until(shown, 30, f"the details of {node_id}"))
+                except SystemExit:
+                    pane = main.details
+                    state = main.model.details(node_id).tags_state
+                    print(
+                        f"# {node_id}: pane shows {pane.node_id}, tags {state}, cursor "
+                        f"{main.org_tree.cursor_id}, want {key}={value}\n{pane.rendered.plain}",
+                        file=sys.stderr,
+                    )
+                    raise
                 await asyncio.sleep(THINK)
             crawl_running = app.controller.state not in ("complete", "incomplete")
     if not samples:

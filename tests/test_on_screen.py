@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -77,3 +78,40 @@ def test_a_structure_only_crawl_asks_for_no_tags(moto_client: Any) -> None:
     crawler.loop.run()
 
     assert client.tags_asked == []
+
+
+class EmptyFirstPage(Recording):
+    """AWS may answer a page with nothing but a NextToken: the first tags page of `node_id`
+    is one, and `on_call(resource_id)` runs as each tags call goes out."""
+
+    def __init__(self, node_id: str) -> None:
+        super().__init__()
+        self.node_id = node_id
+        self.on_call: Callable[[str], None] = lambda resource_id: None
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        if operation != "ListTagsForResource":
+            return self.inner.call(operation, **params)
+        resource_id = params["ResourceId"]
+        with self.lock:
+            self.tags_asked.append(resource_id)
+        self.on_call(resource_id)
+        if resource_id == self.node_id and "NextToken" not in params:
+            return {"Tags": [], "NextToken": "more"}
+        params.pop("NextToken", None)
+        return self.inner.call(operation, **params)
+
+
+def test_a_selected_node_whose_tags_chain_is_under_way_jumps_the_queue(moto_client: Any) -> None:
+    org = OrgBuilder(moto_client)
+    ids = [org.account(f"acct {i}", org.built.root_id, tags={"N": str(i)}) for i in range(4)]
+    client = EmptyFirstPage(ids[0])
+    crawler = Crawler(client, CrawlOptions(workers=1, quotas=FAST))
+    # While ids[1]'s tags are on the wire, ids[0]'s second page waits in the queue: the user
+    # selects ids[0] then.
+    client.on_call = lambda rid: crawler.request_details(ids[0]) if rid == ids[1] else None
+    accounts_found(crawler, ids, org.built.root_id)
+    crawler.loop.run()
+
+    assert client.tags_asked == [ids[0], ids[1], ids[0], ids[2], ids[3]]
+    assert crawler.tree.details(ids[0]).tags == {"N": "0"}

@@ -53,6 +53,8 @@ class Planner:
         self.publisher = publisher
         self.submit = submit
         self._forget = forget  # lets a failed chain's first page be asked for again
+        # Tag chains past their first page: the next token and the tags so far, by node.
+        self._tags_next: dict[str, tuple[str, dict[str, str]]] = {}
         self.details = details
         self._known: dict[str, NodeType] = {}
         # The node the crawl starts from (None: the whole organization, from ListRoots).
@@ -206,7 +208,14 @@ class Planner:
     # -- tags ---------------------------------------------------------------------------
 
     def fetch_tags(self, node_id: str, priority: int) -> None:
-        self._fetch_tags_page(node_id, priority, None, {})
+        """Queue a node's tags at `priority`, or raise its chain there if it is under way: a
+        later page (an empty page with a NextToken is common on AWS) would otherwise wait
+        at the priority the chain started with."""
+        under_way = self._tags_next.get(node_id)
+        if under_way is not None:
+            self._fetch_tags_page(node_id, priority, *under_way)
+        else:
+            self._fetch_tags_page(node_id, priority, None, {})
 
     def _fetch_tags_page(
         self, node_id: str, priority: int, token: str | None, tags: dict[str, str]
@@ -218,18 +227,21 @@ class Planner:
         def found(response: dict[str, Any]) -> None:
             tags.update(parse.tags(response.get("Tags", [])))
             if response.get("NextToken"):
+                self._tags_next[node_id] = (response["NextToken"], tags)
                 self._fetch_tags_page(node_id, priority, response["NextToken"], tags)
             else:
+                self._tags_next.pop(node_id, None)
                 self.publisher.sendMessage(topics.TAGS, node_id=node_id, tags=dict(tags))
 
         def failed(error: CallError) -> None:
+            self._tags_next.pop(node_id, None)
             self._forget(("tags", node_id))  # selected again: the chain starts over
             self._detail_failed(node_id, "tags", error.kind is ErrorKind.DENIED)
             self._branch_error(node_id, "tags", error)
 
-        # Only the first page is keyed (that is what a repeat request would resubmit); a
-        # later page is queued once, by the page before it, and needs no key to forget.
-        key = ("tags", node_id) if token is None else None
+        # A later page's key names its token: asking again for the same page only raises it;
+        # the loop drops a failed task's key itself, so a restart is never blocked.
+        key = ("tags", node_id) if token is None else ("tags", node_id, token)
         self.submit(Task("ListTagsForResource", params, priority, found, failed, key=key))
 
     # -- policies: the PolicyMap's ------------------------------------------------------
