@@ -54,7 +54,8 @@ class Planner:
         self.submit = submit
         self._forget = forget  # lets a failed chain's first page be asked for again
         # Tag chains past their first page: the next token and the tags so far, by node.
-        self._tags_next: dict[str, tuple[str, dict[str, str]]] = {}
+        self._tags_next: dict[str, tuple[str, dict[str, str], int]] = {}
+        self._tag_chains: dict[str, int] = {}  # how many times each node's chain started
         self.details = details
         self._known: dict[str, NodeType] = {}
         # The node the crawl starts from (None: the whole organization, from ListRoots).
@@ -215,10 +216,13 @@ class Planner:
         if under_way is not None:
             self._fetch_tags_page(node_id, priority, *under_way)
         else:
-            self._fetch_tags_page(node_id, priority, None, {})
+            # A chain started again (after a failure) keys its later pages apart from the
+            # first chain's, which the loop remembers as done.
+            chain = self._tag_chains[node_id] = self._tag_chains.get(node_id, 0) + 1
+            self._fetch_tags_page(node_id, priority, None, {}, chain)
 
     def _fetch_tags_page(
-        self, node_id: str, priority: int, token: str | None, tags: dict[str, str]
+        self, node_id: str, priority: int, token: str | None, tags: dict[str, str], chain: int
     ) -> None:
         params: dict[str, Any] = {"ResourceId": node_id}
         if token:
@@ -227,8 +231,8 @@ class Planner:
         def found(response: dict[str, Any]) -> None:
             tags.update(parse.tags(response.get("Tags", [])))
             if response.get("NextToken"):
-                self._tags_next[node_id] = (response["NextToken"], tags)
-                self._fetch_tags_page(node_id, priority, response["NextToken"], tags)
+                self._tags_next[node_id] = (response["NextToken"], tags, chain)
+                self._fetch_tags_page(node_id, priority, response["NextToken"], tags, chain)
             else:
                 self._tags_next.pop(node_id, None)
                 self.publisher.sendMessage(topics.TAGS, node_id=node_id, tags=dict(tags))
@@ -241,7 +245,7 @@ class Planner:
 
         # A later page's key names its token: asking again for the same page only raises it;
         # the loop drops a failed task's key itself, so a restart is never blocked.
-        key = ("tags", node_id) if token is None else ("tags", node_id, token)
+        key = ("tags", node_id) if token is None else ("tags", node_id, chain, token)
         self.submit(Task("ListTagsForResource", params, priority, found, failed, key=key))
 
     # -- policies: the PolicyMap's ------------------------------------------------------
