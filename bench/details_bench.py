@@ -94,11 +94,9 @@ async def run(args: argparse.Namespace) -> None:
                 try:
                     samples.append(await wait_until(shown, 30, f"the details of {node_id}"))
                 except SystemExit:
-                    pane = main.details
                     state = main.model.details(node_id).tags_state
                     print(
-                        f"# {node_id}: pane shows {pane.node_id}, tags {state}, cursor "
-                        f"{main.org_tree.cursor_id}, want {key}={value}\n{pane.rendered.plain}",
+                        f"# {node_id}: pane on {main.details.node_id}, tags {state}",
                         file=sys.stderr,
                     )
                     raise

@@ -115,3 +115,15 @@ def test_a_selected_node_whose_tags_chain_is_under_way_jumps_the_queue(moto_clie
 
     assert client.tags_asked == [ids[0], ids[1], ids[0], ids[2], ids[3]]
     assert crawler.tree.details(ids[0]).tags == {"N": "0"}
+
+
+def test_a_selected_node_keeps_its_priority_past_an_empty_page(moto_client: Any) -> None:
+    org = OrgBuilder(moto_client)
+    ids = [org.account(f"acct {i}", org.built.root_id, tags={"N": str(i)}) for i in range(4)]
+    client = EmptyFirstPage(ids[3])
+    crawler = Crawler(client, CrawlOptions(workers=1, quotas=FAST))
+    accounts_found(crawler, ids, org.built.root_id)
+    crawler.request_details(ids[3])  # selected while its first page is still queued
+    crawler.loop.run()
+
+    assert client.tags_asked == [ids[3], ids[3], ids[0], ids[1], ids[2]]

@@ -232,7 +232,9 @@ class Planner:
             tags.update(parse.tags(response.get("Tags", [])))
             if response.get("NextToken"):
                 self._tags_next[node_id] = (response["NextToken"], tags, chain)
-                self._fetch_tags_page(node_id, priority, response["NextToken"], tags, chain)
+                # At this page's priority now: raised if the node was selected meanwhile.
+                page = task.priority
+                self._fetch_tags_page(node_id, page, response["NextToken"], tags, chain)
             else:
                 self._tags_next.pop(node_id, None)
                 self.publisher.sendMessage(topics.TAGS, node_id=node_id, tags=dict(tags))
@@ -246,7 +248,8 @@ class Planner:
         # A later page's key names its token: asking again for the same page only raises it;
         # the loop drops a failed task's key itself, so a restart is never blocked.
         key = ("tags", node_id) if token is None else ("tags", node_id, chain, token)
-        self.submit(Task("ListTagsForResource", params, priority, found, failed, key=key))
+        task = Task("ListTagsForResource", params, priority, found, failed, key=key)
+        self.submit(task)
 
     # -- policies: the PolicyMap's ------------------------------------------------------
 
