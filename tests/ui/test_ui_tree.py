@@ -51,7 +51,13 @@ async def test_tree_fills_in_while_the_crawl_runs(org: SampleOrg) -> None:
             assert shown_children(app, root) == app.main.model.child_ids(root)
             kinds = [app.main.model.get(i).type for i in shown_children(app, root)]  # type: ignore[union-attr]
             assert kinds == sorted(kinds, key=lambda k: k is NodeType.ACCOUNT)
-            # Expand the way down to Prod before its accounts are known.
+            # Expand the way down to Prod before its accounts are known, once its OUs are (on
+            # a busy machine the cursor could get there first, and an OU with no children
+            # known yet does not open).
+            prod_ous = {
+                c.id for c in org.truth.children(prod) if c.type == NodeType.ORGANIZATIONAL_UNIT
+            }
+            await wait_for(pilot, lambda: prod_ous <= set(app.main.model.child_ids(prod)))
             await wait_for(pilot, lambda: app.main.org_tree.reveal(prod))
             await pilot.press("l")
             assert app.main.org_tree.widget_node(prod).is_expanded  # type: ignore[union-attr]
