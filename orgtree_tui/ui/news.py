@@ -3,6 +3,7 @@ bridge. No textual here: the controller holds bridges through `NewsFeed` alone."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -29,3 +30,17 @@ class NewsFeed(Protocol):
     def drain(self) -> CrawlNews: ...
 
     def close(self) -> None: ...
+
+
+def gather(feeds: Iterable[tuple[NewsFeed, bool]]) -> tuple[CrawlNews, bool]:
+    """Each feed drained; the news of those whose tree is drawn (the bool) merged. The other
+    bool: whether any feed, drawn or not, brought its organization."""
+    merged, organization = CrawlNews(), False
+    for feed, drawn in feeds:
+        news = feed.drain()
+        organization = organization or news.organization is not None
+        if drawn:
+            merged.nodes.extend(news.nodes)
+            merged.details |= news.details
+            merged.incomplete |= news.incomplete
+    return merged, organization

@@ -26,7 +26,12 @@ from orgtree_tui.aws import OrgClient
 from orgtree_tui.records import Node, NodeType
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.labels import INCOMPLETE_MARK
-from orgtree_tui.ui.pacing import DRAIN_INTERVAL, KEY_PAUSE, KEYS_HOLD_DRAINS_FOR
+from orgtree_tui.ui.pacing import (
+    DRAIN_INTERVAL,
+    KEY_PAUSE,
+    KEYS_HOLD_DRAINS_AT_MOST,
+    KEYS_HOLD_DRAINS_FOR,
+)
 
 
 async def test_tree_fills_in_while_the_crawl_runs(org: SampleOrg) -> None:
@@ -102,9 +107,9 @@ def count_drains(app: OrgTreeApp, frames: FrameClock) -> Drains:
         await real_drain()  # counted once done: it awaits while adding nodes in chunks
         drains.append(started)
 
-    async def look() -> None:
+    async def look(after_key: bool = False) -> None:
         seen.looks += 1
-        await real_look()
+        await (real_look(after_key) if after_key else real_look())
 
     async def add_nodes(nodes: Sequence[Node]) -> None:
         seen.drawn.update(n.id for n in nodes)
@@ -314,3 +319,69 @@ async def test_drains_wait_for_a_pause_in_the_keys(org: SampleOrg) -> None:
             assert seen.drawn == set(org.truth.nodes)
     finally:
         client.release()
+
+
+async def test_news_held_back_by_filter_keys_comes_after_a_keys_frame(org: SampleOrg) -> None:
+    # Drawn at the moment the hold runs out, a drain would sit between the key typed just
+    # then and its frame: it waits for the next key's frame instead. (Sandbox's accounts
+    # are held to the end: the crawl's end drains at once.)
+    prod, sandbox = org.ou("Prod"), org.ou("Sandbox")
+    client = HeldParents(OrgClient(org.client), prod, sandbox)
+    frames = FrameClock()
+    app = app_for(client, details=False, frame_clock=frames)
+    seen = count_drains(app, frames)
+    filter_at_drain: list[str] = []
+    counted = app.main._drain
+
+    async def drain() -> None:
+        filter_at_drain.append(app.main.filter.text)
+        await counted()
+
+    app.main._drain = drain  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            everything_else = len(org.truth.nodes) - len(held_accounts(org, prod, sandbox))
+            await wait_for(
+                pilot, lambda: frames.advance(1.0) and len(seen.drawn) == everything_else
+            )
+            last_drain = seen.at[-1]
+            frames.now = last_drain + 0.5
+            await pilot.press("slash")
+            await wait_for(pilot, lambda: app.main.filter_bar.has_focus)
+            client.release(prod)
+            all_but_sandbox = len(org.truth.nodes) - len(held_accounts(org, sandbox))
+            await wait_for(pilot, lambda: len(app.main.model) == all_but_sandbox)
+            frames.now = last_drain + 0.9
+            await pilot.press("x")
+            await wait_for(pilot, lambda: app.main.filter.text == "x")
+            # The hold has run out, keys still coming: no drain at a timer's look...
+            frames.now = last_drain + KEYS_HOLD_DRAINS_FOR + 0.01
+            looks = seen.looks
+            await wait_for(pilot, lambda: seen.looks >= looks + 3 or seen.at[-1] != last_drain)
+            assert seen.at[-1] == last_drain, "drained while a key was on its way"
+            # ...but once the next key's effect is on screen.
+            await pilot.press("y")
+            await wait_for(pilot, lambda: seen.at[-1] != last_drain)
+            assert filter_at_drain[-1] == "xy"
+            assert seen.drawn >= held_accounts(org, prod)
+            client.release(sandbox)
+            await crawled(pilot)
+    finally:
+        client.release()
+
+
+def test_keys_that_never_stop_hold_drains_back_at_most_so_long() -> None:
+    from orgtree_tui.ui.pacing import DrainPacer
+
+    frames = FrameClock(0.0)
+    pacer = DrainPacer(frames)
+    pacer.drain_started()
+    pacer.drain_ended()
+    for now in (0.5, 0.99, 1.5, 1.99):  # a key every few tenths of a second
+        frames.now = now
+        pacer.key_pressed()
+        assert pacer.wait(100) > 0, now
+        assert pacer.due_after_key(100) is (now >= KEYS_HOLD_DRAINS_FOR), now
+    frames.now = KEYS_HOLD_DRAINS_AT_MOST
+    pacer.key_pressed()
+    assert pacer.wait(100) <= 0

@@ -33,6 +33,7 @@ from orgtree_tui.ui.bridge import CrawlBridge
 from orgtree_tui.ui.browser import browser_available, open_in_browser
 from orgtree_tui.ui.controller import OrgController
 from orgtree_tui.ui.filter_control import FilterControl
+from orgtree_tui.ui.news import gather
 from orgtree_tui.ui.on_screen import OnScreenDetails
 from orgtree_tui.ui.pacing import DrainPacer
 from orgtree_tui.ui.screens import commands
@@ -87,7 +88,7 @@ class MainScreen(Screen[None]):
         self.filter_bar = FilterBar(id="filter")
         self.status_bar = StatusBar(id="status")
         self.filter = FilterControl(
-            self.org_tree, self.filter_bar, lambda: self.model, self.refresh_status, self.set_timer
+            self.org_tree, self.filter_bar, lambda: self.model, self._filtered, self.set_timer
         )
 
     # -- layout ----------------------------------------------------------------------------
@@ -227,28 +228,29 @@ class MainScreen(Screen[None]):
 
     # -- drawing the crawl's news ----------------------------------------------------------
 
-    async def _drain_when_quiet(self) -> None:
+    async def _drain_when_quiet(self, after_key: bool = False) -> None:
         """Drain when the pacer says so; the timers only bring the next look."""
-        wait = self.pacer.wait(len(self.model))
+        if not self._drain_scheduled:
+            return  # a key's frame brought the drain first
+        wait = 0.0 if after_key else self.pacer.wait(len(self.model))
         if wait > 0:
             self.set_timer(max(wait, 0.01), self._drain_when_quiet)
             return
         await self._drain()
 
+    def _key_shown(self) -> None:
+        """After the frame that shows a key's effect: news held back by the keys now."""
+        if self._drain_scheduled and self.pacer.due_after_key(len(self.model)):
+            self.call_after_refresh(self._drain_when_quiet, True)
+
     async def _drain(self) -> None:
         self._drain_scheduled = False
         self.pacer.drain_started()
-        nodes, details, incomplete, organization = [], set(), set(), False
-        for slot in self.controller.slots:
-            if slot.bridge is None:
-                continue
-            news = slot.bridge.drain()
-            organization = organization or news.organization is not None
-            if slot.shown_cache is not None:
-                continue  # a refresh: its tree replaces the cached one when it is complete
-            nodes.extend(news.nodes)
-            details |= news.details
-            incomplete |= news.incomplete
+        # A refresh behind a cached tree is not drawn: its tree replaces the cached one
+        # when it is complete.
+        feeds = [(s.bridge, s.shown_cache is None) for s in self.controller.slots if s.bridge]
+        news, organization = gather(feeds)
+        nodes, details, incomplete = news.nodes, news.details, news.incomplete
         if organization:
             self.update_header()
         if organization or any(n.parent_id is None for n in nodes):
@@ -273,6 +275,7 @@ class MainScreen(Screen[None]):
     @on(Tree.NodeHighlighted)
     def _node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
         node_id = event.node.data
+        self._key_shown()
         if node_id is None or node_id == self._details_wanted:
             return
         # The cursor's move is painted first; the details (a re-layout) in the frame after,
@@ -305,6 +308,10 @@ class MainScreen(Screen[None]):
 
     def action_start_filter(self) -> None:
         self.filter_bar.open()
+
+    def _filtered(self) -> None:
+        self.refresh_status()
+        self._key_shown()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
