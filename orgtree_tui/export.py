@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -54,6 +55,15 @@ _MODULES = {
 _RENDERERS: dict[str, Callable[[Snapshot], str]] = {f: m.render for f, m in _MODULES.items()}
 _GROUPED: dict[str, Callable[[Sequence[Snapshot]], str]] = {
     f: m.render_many for f, m in _MODULES.items()
+}
+Write = Callable[[str], object]
+# A body is the text, or what hands it to a `Write` a piece at a time: a 45 MB JSON export
+# written to a file as it is rendered never exists as one string (stdout gets the whole text,
+# so a pipe never sees half a document).
+Body = str | Callable[[Write], None]
+_STREAMED: dict[str, Callable[[Snapshot, Write], None]] = {"json": as_json.stream}
+_STREAMED_MANY: dict[str, Callable[[Sequence[Snapshot], Write], None]] = {
+    "json": as_json.stream_many
 }
 
 
@@ -98,9 +108,14 @@ def export_subtree(
     documents: bool = False,
 ) -> ExportResult:
     """Render and write to `path`, or to `stream` (default stdout) when path is None."""
-    renderer = _RENDERERS[_check_format(fmt)]
+    fmt = _check_format(fmt)
     snap = _snapshot(tree, root_id, complete=complete, documents=documents)
-    return _emit(renderer(snap), [snap], fmt, path, force=force, stream=stream)
+    body: Body
+    if path is not None and fmt in _STREAMED:
+        body = partial(_STREAMED[fmt], snap)
+    else:
+        body = _RENDERERS[fmt](snap)
+    return _emit(body, [snap], fmt, path, force=force, stream=stream)
 
 
 @dataclass(frozen=True)
@@ -128,9 +143,14 @@ def export_grouped(
 ) -> ExportResult:
     """`export_subtree` for several organizations: JSON gets an "organizations" list, CSV
     an organization_id column, diagrams a group per organization."""
-    renderer = _GROUPED[_check_format(fmt)]
+    fmt = _check_format(fmt)
     snaps = [_part_snapshot(p) for p in parts]
-    return _emit(renderer(snaps), snaps, fmt, path, force=force, stream=stream)
+    body: Body
+    if path is not None and fmt in _STREAMED_MANY:
+        body = partial(_STREAMED_MANY[fmt], snaps)
+    else:
+        body = _GROUPED[fmt](snaps)
+    return _emit(body, snaps, fmt, path, force=force, stream=stream)
 
 
 def check_destination(path: Path, *, force: bool) -> None:
@@ -161,8 +181,9 @@ def check_destination(path: Path, *, force: bool) -> None:
 _WRITE_CHUNK = 1 << 20  # characters
 
 
-def write_atomic(path: Path, text: str, *, force: bool) -> None:
-    """Write `text` as UTF-8 so that `path` ends up either untouched or complete.
+def write_atomic(path: Path, text: Body, *, force: bool) -> None:
+    """Write `text` (or what it writes, see Body) as UTF-8 so that `path` ends up either
+    untouched or complete.
 
     The new file has mode 0600 (org data is not for other local users), also when it
     replaces an existing file. A symlink is followed, so the link stays and its target is
@@ -178,10 +199,17 @@ def write_atomic(path: Path, text: str, *, force: bool) -> None:
         raise ExportError(f"cannot write {_show(path)}: {e.strerror or e}") from e
     try:
         with os.fdopen(fd, "wb") as fh:
-            # Encoded a slice at a time: a 50,000-account JSON export is ~45 MB, and a
-            # whole encoded copy beside the text would be the export's peak memory.
-            for start in range(0, len(text), _WRITE_CHUNK):
-                fh.write(text[start : start + _WRITE_CHUNK].encode("utf-8"))
+
+            def write(piece: str) -> None:
+                # Encoded a slice at a time: a whole encoded copy of a 45 MB text beside
+                # the text would be the export's peak memory.
+                for start in range(0, len(piece), _WRITE_CHUNK):
+                    fh.write(piece[start : start + _WRITE_CHUNK].encode("utf-8"))
+
+            if isinstance(text, str):
+                write(text)
+            else:
+                text(write)
             fh.flush()
             os.fsync(fh.fileno())
         _publish(tmp, target, force=force, shown=_show(path))
@@ -238,7 +266,7 @@ def default_filename(tree: TreeView, node_id: str, fmt: str, today: date) -> str
 
 
 def _emit(
-    text: str,
+    text: Body,
     snaps: Sequence[Snapshot],
     fmt: str,
     path: Path | None,
@@ -247,6 +275,7 @@ def _emit(
     stream: TextIO | None,
 ) -> ExportResult:
     if path is None:
+        assert isinstance(text, str)  # see Body: stdout gets the whole text
         (stream if stream is not None else sys.stdout).write(text)
     else:
         path = path.expanduser()

@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from orgtree_tui import export as export_module
+from orgtree_tui.export import Part, export_grouped, export_subtree
 from orgtree_tui.exporters import as_json
 from orgtree_tui.exporters.snapshot import take_snapshot
 from orgtree_tui.model import OrgTree
@@ -78,3 +83,50 @@ def test_render_many_is_json_dumps_with_indent_two(forest: list[OrgTree]) -> Non
     }
     text = json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
     assert as_json.render_many(snaps) == text
+
+
+def big_tree(accounts: int) -> OrgTree:
+    tree = OrgTree()
+    tree.add(Node("r-1", NodeType.ROOT, "Root", "arn:r", None))
+    for i in range(accounts):
+        tree.add(Node(f"{i:012d}", NodeType.ACCOUNT, f'acct "{i}" é', f"arn:{i}", "r-1"))
+        tree.set_tags(f"{i:012d}", {"team": f"t{i % 7}"})
+    return tree
+
+
+def test_a_json_file_is_written_as_it_is_rendered_and_holds_the_same_bytes(tmp_path: Path) -> None:
+    # 3,000 accounts: well over one flush of fragments, so the file is written in pieces.
+    tree = big_tree(3000)
+    path = tmp_path / "org.json"
+    export_subtree(tree, "r-1", "json", path)
+    snap = take_snapshot(tree, "r-1", complete=True)
+    expected = json.dumps(as_json.document(snap), indent=2, ensure_ascii=False) + "\n"
+    assert path.read_text(encoding="utf-8") == expected
+    grouped = tmp_path / "orgs.json"
+    export_grouped([Part(tree, "r-1"), Part(big_tree(5), "r-1")], "json", grouped)
+    snaps = [snap, take_snapshot(big_tree(5), "r-1", complete=True)]
+    document = {
+        "format": as_json.FORMAT_TAG,
+        "complete": all(s.complete for s in snaps),
+        "organizations": [as_json.document(s) for s in snaps],
+    }
+    assert (
+        grouped.read_text(encoding="utf-8")
+        == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    )
+
+
+def test_a_json_file_whose_rendering_fails_halfway_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def half_then_fail(snap: object, write: Callable[[str], object]) -> None:
+        write('{\n  "format": ')
+        raise RuntimeError("renderer bug")
+
+    monkeypatch.setitem(export_module._STREAMED, "json", half_then_fail)
+    path = tmp_path / "org.json"
+    path.write_text("the old export", encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        export_subtree(big_tree(3), "r-1", "json", path, force=True)
+    assert path.read_text(encoding="utf-8") == "the old export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["org.json"]  # no temp file left

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from orgtree_tui.exporters.json_writer import write_document, write_value
+from orgtree_tui.exporters.json_writer import Flushing, write_document, write_value
 from orgtree_tui.exporters.policies_json import Chains, documents, organization
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
 from orgtree_tui.records import DetailState, NodeType
@@ -17,26 +17,40 @@ FORMAT_TAG = "orgtree-tui/2"
 def render(snap: Snapshot) -> str:
     """`json.dumps(document(snap), indent=2, ensure_ascii=False)`, byte for byte."""
     out: list[str] = []
+    stream(snap, out.append)
+    return "".join(out)
+
+
+def stream(snap: Snapshot, write: Callable[[str], object]) -> None:
+    """What `render` returns, handed to `write` a piece at a time."""
+    out = Flushing(write)
     write_document(document_head(snap), snap, "", out)
     out.append("\n")
-    return "".join(out)
+    out.flush()
 
 
 def render_many(snaps: Sequence[Snapshot]) -> str:
     """Each organization's document (exactly what `render` writes for it), in order, under
     "organizations"."""
-    head = {"format": FORMAT_TAG, "complete": all(snap.complete for snap in snaps)}
     out: list[str] = []
+    stream_many(snaps, out.append)
+    return "".join(out)
+
+
+def stream_many(snaps: Sequence[Snapshot], write: Callable[[str], object]) -> None:
+    """What `render_many` returns, handed to `write` a piece at a time."""
+    head = {"format": FORMAT_TAG, "complete": all(snap.complete for snap in snaps)}
+    out = Flushing(write)
     write_value(head, "", out, open_end=True)
     if not snaps:
         out.append('  "organizations": []\n}\n')
-        return "".join(out)
-    out.append('  "organizations": [\n')
-    for i, snap in enumerate(snaps):
-        out.append("    " if i == 0 else ",\n    ")
-        write_document(document_head(snap), snap, "    ", out)
-    out.append("\n  ]\n}\n")
-    return "".join(out)
+    else:
+        out.append('  "organizations": [\n')
+        for i, snap in enumerate(snaps):
+            out.append("    " if i == 0 else ",\n    ")
+            write_document(document_head(snap), snap, "    ", out)
+        out.append("\n  ]\n}\n")
+    out.flush()
 
 
 def document(snap: Snapshot) -> dict[str, Any]:
