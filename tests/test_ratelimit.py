@@ -83,9 +83,9 @@ def test_throttles_across_a_busy_row_merge_it_into_one_bucket() -> None:
     ous, accounts = "ListOrganizationalUnitsForParent", "ListAccountsForParent"
     limiter.try_acquire(ous)
     limiter.try_acquire(accounts)
-    for _ in range(3):
+    for op in (accounts, ous, accounts):  # each starved by the other
         clock.now += 0.3
-        limiter.on_throttle(accounts, clock.now)
+        limiter.on_throttle(op, clock.now)
     assert limiter.merged_rows and ous in limiter.merged_rows[0]
     # One bucket now: tokens taken by one operation are gone for the other.
     clock.now += 10
@@ -93,6 +93,21 @@ def test_throttles_across_a_busy_row_merge_it_into_one_bucket() -> None:
     while limiter.try_acquire(ous if taken % 2 else accounts):
         taken += 1
     assert taken == DOCUMENTED_QUOTAS[ous].burst - 1
+
+
+def test_one_operation_throttled_while_its_row_is_busy_does_not_merge_it() -> None:
+    # A server whose bucket for one operation is smaller than documented throttles that
+    # operation alone: its own rate comes down, the rest of the row keeps its own pace.
+    clock = Clock()
+    limiter = RateLimiter(clock=clock)
+    ous, accounts = "ListOrganizationalUnitsForParent", "ListAccountsForParent"
+    for _ in range(6):
+        clock.now += 0.3
+        limiter.try_acquire(ous)
+        limiter.try_acquire(accounts)
+        limiter.on_throttle(accounts, clock.now)
+    assert limiter.merged_rows == []
+    assert limiter.rates()[ous] == pytest.approx(DOCUMENTED_QUOTAS[ous].rate * HEADROOM)
 
 
 def test_throttles_of_a_lone_operation_do_not_merge_its_row() -> None:
@@ -137,9 +152,9 @@ def test_throttles_across_the_policy_row_merge_it() -> None:
     limiter = RateLimiter(clock=clock)
     limiter.try_acquire("ListTargetsForPolicy")
     limiter.try_acquire("ListPoliciesForTarget")
-    for _ in range(3):
+    for op in ("ListTargetsForPolicy", "ListPoliciesForTarget", "ListTargetsForPolicy"):
         clock.now += 0.3
-        limiter.on_throttle("ListTargetsForPolicy", clock.now)
+        limiter.on_throttle(op, clock.now)
     assert limiter.merged_rows == [
         ("ListPolicies", "ListPoliciesForTarget", "ListTargetsForPolicy")
     ]

@@ -9,9 +9,11 @@ documented rate and keep a couple of the server's burst tokens in reserve to abs
 On a throttle the operation's rate drops multiplicatively and creeps back after successes.
 
 AWS does not say whether the APIs on one row of its quota table share a bucket. We start with
-one bucket per operation (the fast case) and, if an operation is throttled while it was within
-its documented rate and other operations of its row were busy, merge that row into one shared
-bucket for the rest of the crawl.
+one bucket per operation (the fast case) and, if operations of one row are throttled again and
+again while others of the row are busy, and more than one of them is throttled, merge that row
+into one shared bucket for the rest of the crawl. One operation throttled alone says only that
+its own bucket is smaller than we thought (its rate comes down by itself): merging then would
+slow the whole row for nothing.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._buckets: dict[str, TokenBucket] = {}
         self._last_call: dict[str, float] = {}
-        self._row_throttles: dict[tuple[str, ...], deque[float]] = {}
+        self._row_throttles: dict[tuple[str, ...], deque[tuple[float, str]]] = {}
         self.merged_rows: list[tuple[str, ...]] = []
 
     def _bucket(self, op: str) -> TokenBucket:
@@ -150,11 +152,12 @@ class RateLimiter:
         if len(row) < 2 or row in self.merged_rows or self._overrides_cover(row):
             return
         recent = self._row_throttles.setdefault(row, deque())
-        recent.append(now)
-        while recent and now - recent[0] > MERGE_WINDOW:
+        recent.append((now, op))
+        while recent and now - recent[0][0] > MERGE_WINDOW:
             recent.popleft()
         busy = [o for o in row if now - self._last_call.get(o, -1e9) < MERGE_WINDOW]
-        if len(recent) >= MERGE_THROTTLES and len(busy) >= 2:
+        throttled = {o for _, o in recent}
+        if len(recent) >= MERGE_THROTTLES and len(busy) >= 2 and len(throttled) >= 2:
             quota = next(q for ops, q in QUOTA_ROWS if ops == row)
             shared = self._make("+".join(row), quota)
             # The server's shared bucket is drained by now; refill from empty at its rate.
