@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -28,6 +29,7 @@ from orgtree_tui.exporters import (
     as_text,
 )
 from orgtree_tui.exporters.snapshot import Snapshot, take_snapshot
+from orgtree_tui.exporters.view import View
 from orgtree_tui.records import NodeType
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
@@ -55,6 +57,9 @@ _RENDERERS: dict[str, Callable[[Snapshot], str]] = {f: m.render for f, m in _MOD
 _GROUPED: dict[str, Callable[[Sequence[Snapshot]], str]] = {
     f: m.render_many for f, m in _MODULES.items()
 }
+# The formats a `View` (`--label`, `--policies`) changes; the others always carry everything.
+VIEWED = ("text", "mermaid", "dot")
+_VIEWED = {"text": as_text, "mermaid": as_mermaid, "dot": as_dot}
 
 
 class ExportError(Exception):
@@ -78,12 +83,18 @@ class ExportResult:
 
 
 def render(
-    tree: TreeView, root_id: str, fmt: str, *, complete: bool, documents: bool = False
+    tree: TreeView,
+    root_id: str,
+    fmt: str,
+    *,
+    complete: bool,
+    documents: bool = False,
+    view: View | None = None,
 ) -> str:
     """The subtree under root_id as text. `complete` says whether the crawl had finished;
-    `documents`: JSON gets "policy_documents"."""
+    `documents`: JSON gets "policy_documents"; `view`: labels and policies (text, diagrams)."""
     snap = _snapshot(tree, root_id, complete=complete, documents=documents)
-    return _RENDERERS[_check_format(fmt)](snap)
+    return _renderer(fmt, view)(snap)
 
 
 def export_subtree(
@@ -96,9 +107,10 @@ def export_subtree(
     complete: bool = True,
     stream: TextIO | None = None,
     documents: bool = False,
+    view: View | None = None,
 ) -> ExportResult:
     """Render and write to `path`, or to `stream` (default stdout) when path is None."""
-    renderer = _RENDERERS[_check_format(fmt)]
+    renderer = _renderer(fmt, view)
     snap = _snapshot(tree, root_id, complete=complete, documents=documents)
     return _emit(renderer(snap), [snap], fmt, path, force=force, stream=stream)
 
@@ -113,9 +125,9 @@ class Part:
     documents: bool = False  # JSON: "policy_documents"
 
 
-def render_grouped(parts: Sequence[Part], fmt: str) -> str:
+def render_grouped(parts: Sequence[Part], fmt: str, *, view: View | None = None) -> str:
     """Several organizations in one document, each named by its organization id."""
-    return _GROUPED[_check_format(fmt)]([_part_snapshot(p) for p in parts])
+    return _grouped_renderer(fmt, view)([_part_snapshot(p) for p in parts])
 
 
 def export_grouped(
@@ -125,10 +137,11 @@ def export_grouped(
     *,
     force: bool = False,
     stream: TextIO | None = None,
+    view: View | None = None,
 ) -> ExportResult:
     """`export_subtree` for several organizations: JSON gets an "organizations" list, CSV
     an organization_id column, diagrams a group per organization."""
-    renderer = _GROUPED[_check_format(fmt)]
+    renderer = _grouped_renderer(fmt, view)
     snaps = [_part_snapshot(p) for p in parts]
     return _emit(renderer(snaps), snaps, fmt, path, force=force, stream=stream)
 
@@ -277,6 +290,18 @@ def _missing(snaps: Sequence[Snapshot]) -> str:
 
 def _part_snapshot(part: Part) -> Snapshot:
     return _snapshot(part.tree, part.root_id, complete=part.complete, documents=part.documents)
+
+
+def _renderer(fmt: str, view: View | None) -> Callable[[Snapshot], str]:
+    fmt = _check_format(fmt)
+    module = _VIEWED.get(fmt) if view is not None else None
+    return _RENDERERS[fmt] if module is None else partial(module.render, view=view)
+
+
+def _grouped_renderer(fmt: str, view: View | None) -> Callable[[Sequence[Snapshot]], str]:
+    fmt = _check_format(fmt)
+    module = _VIEWED.get(fmt) if view is not None else None
+    return _GROUPED[fmt] if module is None else partial(module.render_many, view=view)
 
 
 def _check_format(fmt: str) -> str:
