@@ -4,7 +4,8 @@ A label template is text with fields in braces, `{name} <{email}> {state}`: the 
 FIELDS and `{tag:KEY}`, `{{` and `}}` are literal braces. It is parsed once, before any
 crawl, so a typo is a usage error and nothing is written. Rendering gives raw text; each
 format escapes it its own way. A field a node does not have (an OU's email, a tag it does
-not carry, tags that were not read) is empty; " [incomplete]" is still appended to a
+not carry, tags that were not read) is empty, and trailing spaces are dropped; the
+`[SUSPENDED]` mark gives way to `{state}`, but " [incomplete]" is still appended to a
 branch that could not be listed, since that is about the export, not the node.
 """
 
@@ -80,9 +81,9 @@ class LabelTemplate:
                 out.append(_FIELDS[value](entry))
             else:
                 out.append(_tag(entry, value))
-        if entry.incomplete:
-            out.append(" [incomplete]")
-        return "".join(out)
+        # An empty last field (an OU's email) would leave a ragged end.
+        label = "".join(out).rstrip()
+        return label + " [incomplete]" if entry.incomplete else label
 
 
 def _tag(entry: Entry, key: str) -> str:
