@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_crawl_trust import Faulty, error
-from test_export import LEGACY, PAYMENTS, WORKLOADS, build_tree
+from test_export import GOLDEN, LEGACY, PAYMENTS, UPDATE, WORKLOADS, build_tree
 from test_tools import SVG, check_mermaid
 
 from orgtree_tui.cli import main as cli_main
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions
-from orgtree_tui.export import render
+from orgtree_tui.export import EXTENSIONS, render
 from orgtree_tui.exporters.view import LabelError, LabelTemplate, View
 from orgtree_tui.model import OrgTree
 
@@ -58,6 +58,18 @@ def _block(lines: list[str], header: str) -> list[str]:
     start = lines.index(header) + 1
     end = next(i for i in range(start, len(lines)) if "── " in lines[i] or i == len(lines) - 1)
     return lines[start:end]
+
+
+# -- golden files: test_export's tree with --policies (regenerate with UPDATE_GOLDEN=1) --
+
+
+@pytest.mark.parametrize("fmt", ["text", "mermaid", "dot"])
+def test_golden_with_policies(fmt: str) -> None:
+    got = render(build_tree(), WORKLOADS, fmt, complete=True, view=POLICIES)
+    golden = GOLDEN / f"workloads-policies.{EXTENSIONS[fmt]}"
+    if UPDATE:
+        golden.write_text(got, encoding="utf-8", newline="")
+    assert golden.read_text(encoding="utf-8") == got
 
 
 # -- text ------------------------------------------------------------------------------
