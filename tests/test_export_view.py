@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_crawl_trust import Faulty, error
 from test_export import GOLDEN, LEGACY, PAYMENTS, UPDATE, WORKLOADS, build_tree
-from test_tools import SVG, check_mermaid
+from test_tools import GROUPED, SVG, check_mermaid
 
 from orgtree_tui.cli import main as cli_main
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions
-from orgtree_tui.export import EXTENSIONS, render
+from orgtree_tui.export import EXTENSIONS, render, render_grouped
 from orgtree_tui.exporters.view import LabelError, LabelTemplate, View
 from orgtree_tui.model import OrgTree
 
@@ -347,3 +347,21 @@ def test_a_bad_label_is_a_usage_error_and_writes_nothing(
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and said in err and "Traceback" not in err
     assert not target.exists()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
+def test_several_organizations_with_policies_and_labels_stay_valid() -> None:
+    view = View(LabelTemplate.parse("{name} [{type}]"), policies=True)
+    mermaid = render_grouped(GROUPED, "mermaid", view=view)
+    nodes, _, groups = check_mermaid(mermaid)
+    assert groups == 2 and len(nodes) == 10
+    # Neither tree has its policies read: every node is drawn as not known, in its group.
+    assert sum(line.strip().startswith("class ") for line in mermaid.splitlines()) == 2
+    dot = render_grouped(GROUPED, "dot", view=view)
+    result = subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True, timeout=60)
+    assert result.returncode == 0 and not result.stderr, result.stderr
+    texts = [t.text for t in ET.fromstring(result.stdout).iter(f"{SVG}text")]
+    assert texts.count("SCP: not known (not fetched)") == 10
+    assert "Root [root]" in texts
+    text = render_grouped(GROUPED, "text", view=view)
+    assert text.count("# policy types: SCP") == 2
