@@ -48,6 +48,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         raise UsageError("--external-id needs --role-arn")
     if getattr(ns, "label", None) is not None and ns.format not in VIEWED:
         raise UsageError(f"--label is for the text, mermaid and dot formats, not {ns.format}")
+    if getattr(ns, "label", None) is not None and getattr(ns, "policy", None) is not None:
+        raise UsageError("--label labels the tree; --policy writes a policy's reach instead")
     try:
         settings = load_settings()
     except SettingsError as exc:

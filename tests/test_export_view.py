@@ -333,6 +333,7 @@ def test_graphviz_reads_a_hostile_label() -> None:
         (["--format", "text", "--label", "{nme}"], "unknown label field {nme}"),
         (["--format", "dot", "--label", "{name"], "a lone '{'"),
         (["--format", "csv", "--label", "{name}"], "--label is for the text, mermaid and dot"),
+        (["--format", "text", "--label", "{name}", "--policy", "x"], "--policy writes"),
     ],
 )
 def test_a_bad_label_is_a_usage_error_and_writes_nothing(
