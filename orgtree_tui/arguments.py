@@ -23,6 +23,7 @@ from orgtree_tui.connection import (
 )
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
 from orgtree_tui.export import FORMATS as EXPORT_FORMATS
+from orgtree_tui.exporters.view import LabelError, LabelTemplate
 from orgtree_tui.identity import validate_external_id, validate_role_arn, validate_session_name
 from orgtree_tui.options import EXIT_INCOMPLETE, EXIT_USAGE, PROG
 from orgtree_tui.settings import check_workers, parse_duration
@@ -94,6 +95,15 @@ def _subtree(text: str) -> str:
         return text
     if not SUBTREE_ID.fullmatch(text):
         raise argparse.ArgumentTypeError(f"expected {SUBTREE_FORMS}, got {text!r}")
+    return text
+
+
+def _label(text: str) -> str:
+    # Checked here, before any crawl, so a typo writes nothing; headless parses it again.
+    try:
+        LabelTemplate.parse(text)
+    except LabelError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
 
@@ -223,6 +233,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--policy-documents",
         action="store_true",
         help="json: add every policy's document (DescribePolicy, 2 a second)",
+    )
+    export.add_argument(
+        "--label",
+        metavar="TEMPLATE",
+        type=_label,
+        help="text, mermaid, dot: each node's label, e.g. '{name} <{email}> {state}'; fields "
+        "{name} {id} {type} {email} {state} {path} {arn} {joined} {tag:KEY} (default: Name (id))",
+    )
+    export.add_argument(
+        "--policies",
+        action="store_true",
+        help="text, mermaid, dot: show each node's policies, attached and inherited "
+        "(json, csv and graphml always carry them)",
     )
     export.add_argument(
         "--cached",

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from orgtree_tui.arguments import build_parser
 from orgtree_tui.connection import ConnectionSettingsError, validate_endpoint_url
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
+from orgtree_tui.export import VIEWED
 from orgtree_tui.headless import HeadlessError, run_export
 from orgtree_tui.identity import IdentityError
 from orgtree_tui.locations import cache_dir, settings_file
@@ -45,6 +46,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         raise UsageError("a --profile is given twice")
     if ns.external_id and not ns.role_arn:
         raise UsageError("--external-id needs --role-arn")
+    if getattr(ns, "label", None) is not None and ns.format not in VIEWED:
+        raise UsageError(f"--label is for the text, mermaid and dot formats, not {ns.format}")
+    if getattr(ns, "label", None) is not None and getattr(ns, "policy", None) is not None:
+        raise UsageError("--label labels the tree; --policy writes a policy's reach instead")
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -81,6 +86,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         allow_incomplete=getattr(ns, "allow_incomplete", False),
         policy_documents=getattr(ns, "policy_documents", False),
         policy=getattr(ns, "policy", None),
+        label=getattr(ns, "label", None),
+        policies=getattr(ns, "policies", False),
         role_arn=ns.role_arn,
         external_id=ns.external_id,
         role_session_name=ns.role_session_name,

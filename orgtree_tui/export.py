@@ -29,6 +29,7 @@ from orgtree_tui.exporters import (
     as_text,
 )
 from orgtree_tui.exporters.snapshot import Snapshot, take_snapshot
+from orgtree_tui.exporters.view import View
 from orgtree_tui.records import NodeType
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
@@ -65,6 +66,9 @@ _STREAMED: dict[str, Callable[[Snapshot, Write], None]] = {"json": as_json.strea
 _STREAMED_MANY: dict[str, Callable[[Sequence[Snapshot], Write], None]] = {
     "json": as_json.stream_many
 }
+# The formats a `View` (`--label`, `--policies`) changes; the others always carry everything.
+VIEWED = ("text", "mermaid", "dot")
+_VIEWED = {"text": as_text, "mermaid": as_mermaid, "dot": as_dot}
 
 
 class ExportError(Exception):
@@ -88,12 +92,18 @@ class ExportResult:
 
 
 def render(
-    tree: TreeView, root_id: str, fmt: str, *, complete: bool, documents: bool = False
+    tree: TreeView,
+    root_id: str,
+    fmt: str,
+    *,
+    complete: bool,
+    documents: bool = False,
+    view: View | None = None,
 ) -> str:
     """The subtree under root_id as text. `complete` says whether the crawl had finished;
-    `documents`: JSON gets "policy_documents"."""
+    `documents`: JSON gets "policy_documents"; `view`: labels and policies (text, diagrams)."""
     snap = _snapshot(tree, root_id, complete=complete, documents=documents)
-    return _RENDERERS[_check_format(fmt)](snap)
+    return _renderer(fmt, view)(snap)
 
 
 def export_subtree(
@@ -106,6 +116,7 @@ def export_subtree(
     complete: bool = True,
     stream: TextIO | None = None,
     documents: bool = False,
+    view: View | None = None,
 ) -> ExportResult:
     """Render and write to `path`, or to `stream` (default stdout) when path is None."""
     fmt = _check_format(fmt)
@@ -114,7 +125,7 @@ def export_subtree(
     if path is not None and fmt in _STREAMED:
         body = partial(_STREAMED[fmt], snap)
     else:
-        body = _RENDERERS[fmt](snap)
+        body = _renderer(fmt, view)(snap)
     return _emit(body, [snap], fmt, path, force=force, stream=stream)
 
 
@@ -128,9 +139,9 @@ class Part:
     documents: bool = False  # JSON: "policy_documents"
 
 
-def render_grouped(parts: Sequence[Part], fmt: str) -> str:
+def render_grouped(parts: Sequence[Part], fmt: str, *, view: View | None = None) -> str:
     """Several organizations in one document, each named by its organization id."""
-    return _GROUPED[_check_format(fmt)]([_part_snapshot(p) for p in parts])
+    return _grouped_renderer(fmt, view)([_part_snapshot(p) for p in parts])
 
 
 def export_grouped(
@@ -140,6 +151,7 @@ def export_grouped(
     *,
     force: bool = False,
     stream: TextIO | None = None,
+    view: View | None = None,
 ) -> ExportResult:
     """`export_subtree` for several organizations: JSON gets an "organizations" list, CSV
     an organization_id column, diagrams a group per organization."""
@@ -149,7 +161,7 @@ def export_grouped(
     if path is not None and fmt in _STREAMED_MANY:
         body = partial(_STREAMED_MANY[fmt], snaps)
     else:
-        body = _GROUPED[fmt](snaps)
+        body = _grouped_renderer(fmt, view)(snaps)
     return _emit(body, snaps, fmt, path, force=force, stream=stream)
 
 
@@ -306,6 +318,18 @@ def _missing(snaps: Sequence[Snapshot]) -> str:
 
 def _part_snapshot(part: Part) -> Snapshot:
     return _snapshot(part.tree, part.root_id, complete=part.complete, documents=part.documents)
+
+
+def _renderer(fmt: str, view: View | None) -> Callable[[Snapshot], str]:
+    fmt = _check_format(fmt)
+    module = _VIEWED.get(fmt) if view is not None else None
+    return _RENDERERS[fmt] if module is None else partial(module.render, view=view)
+
+
+def _grouped_renderer(fmt: str, view: View | None) -> Callable[[Sequence[Snapshot]], str]:
+    fmt = _check_format(fmt)
+    module = _VIEWED.get(fmt) if view is not None else None
+    return _GROUPED[fmt] if module is None else partial(module.render_many, view=view)
 
 
 def _check_format(fmt: str) -> str:

@@ -31,6 +31,7 @@ from orgtree_tui.export import (
     export_reach,
     export_subtree,
 )
+from orgtree_tui.exporters.view import LabelTemplate, View
 from orgtree_tui.inheritance import policies_in
 from orgtree_tui.model import OrgTree
 from orgtree_tui.options import EXIT_INCOMPLETE, EXIT_OK, PROG, Options
@@ -220,9 +221,10 @@ def _export(options: Options, parts: list[Part], *, grouped: bool) -> ExportResu
             part.tree, part.root_id, options.policy, options.format, options.output,
             force=options.force, complete=part.complete,
         )  # fmt: skip
+    view = _view(options)
     if grouped:
         parts = [replace(p, documents=options.policy_documents) for p in parts]
-        return export_grouped(parts, options.format, options.output, force=options.force)
+        return export_grouped(parts, options.format, options.output, force=options.force, view=view)
     part = parts[0]
     return export_subtree(
         part.tree,
@@ -232,7 +234,16 @@ def _export(options: Options, parts: list[Part], *, grouped: bool) -> ExportResu
         force=options.force,
         complete=part.complete,
         documents=options.policy_documents,
+        view=view,
     )
+
+
+def _view(options: Options) -> View | None:
+    """`--label` and `--policies`; None: each format as it always was."""
+    if options.label is None and not options.policies:
+        return None
+    label = LabelTemplate.parse(options.label) if options.label is not None else None
+    return View(label, policies=options.policies)
 
 
 def _export_cached(options: Options) -> int:

@@ -46,6 +46,8 @@ class Options:
     allow_incomplete: bool = False  # `export` exits 0, not 3, when the output lacks something
     policy_documents: bool = False  # `export`: JSON gets each policy's document
     policy: str | None = None  # `export --policy`: the reach of this policy (name or id)
+    label: str | None = None  # `export --label`: a checked template (exporters.view)
+    policies: bool = False  # `export --policies`: text and diagrams show each node's policies
     profiles: tuple[str, ...] = ()  # one organization each; empty: the default chain
     role_arn: str | None = None
     external_id: str | None = None

@@ -185,6 +185,9 @@ _NODE = re.compile(rf"\s+({_ID})\[{_LABEL}\]")
 _EDGE = re.compile(rf"\s+({_ID}) --> ({_ID})")
 _SUBGRAPH = re.compile(rf"\s+subgraph ({_ID})\[{_LABEL}\]")
 _COMMENT = re.compile(r"\s+%% (?!\{)[^%{}]*")
+# `--policies`: the one class we define, and the nodes given it (ids declared before).
+_CLASSDEF = re.compile(r"    classDef unknown stroke-dasharray: 5 5")
+_CLASS = re.compile(rf"\s+class ({_ID}(?:,{_ID})*) unknown")
 _KEYWORDS = {"end", "subgraph", "graph", "flowchart", "style", "class", "classDef", "click"}
 
 
@@ -196,6 +199,7 @@ def check_mermaid(text: str) -> tuple[set[str], list[tuple[str, str]], int]:
     nodes: set[str] = set()
     edges: list[tuple[str, str]] = []
     groups, depth = 0, 0
+    classed: list[str] = []
     for line in lines[1:]:
         if m := _NODE.fullmatch(line):
             assert m.group(1) not in nodes | _KEYWORDS, f"duplicate or reserved id: {line}"
@@ -205,6 +209,11 @@ def check_mermaid(text: str) -> tuple[set[str], list[tuple[str, str]], int]:
         elif m := _SUBGRAPH.fullmatch(line):
             assert depth == 0, "nested subgraph"
             groups, depth = groups + 1, 1
+        elif _CLASSDEF.fullmatch(line):
+            assert not nodes, "classDef after the nodes"
+        elif m := _CLASS.fullmatch(line):
+            classed.extend(m.group(1).split(","))
+            assert "classDef unknown" in text, "a class that is not defined"
         elif line.strip() == "end":
             assert depth == 1, "end without subgraph"
             depth = 0
@@ -212,6 +221,7 @@ def check_mermaid(text: str) -> tuple[set[str], list[tuple[str, str]], int]:
             assert _COMMENT.fullmatch(line), f"not flowchart syntax: {line!r}"
     assert depth == 0, "subgraph not closed"
     assert all(a in nodes and b in nodes for a, b in edges), "edge to an undeclared node"
+    assert set(classed) <= nodes, "class given to an undeclared node"
     return nodes, edges, groups
 
 
@@ -264,10 +274,16 @@ def test_graphml_follows_the_graphml_structure() -> None:
     ns = {"g": NAMESPACE}
     assert root.tag == f"{{{NAMESPACE}}}graphml"
     keys = root.findall("g:key", ns)
-    # Node keys, then the graph's own (complete, missing: what an incomplete export lacks).
-    assert [k.get("id") for k in keys] == [k for k, _ in (*KEYS, *GRAPH_KEYS)]
+    # Node keys, then two per policy type on the roots (SCPs alone: types not read), then
+    # the graph's own (complete, missing: what an incomplete export lacks; organizations).
+    per_type = ["service_control_policy_attached", "service_control_policy_inherited"]
+    assert [k.get("id") for k in keys] == [
+        *(k for k, _ in KEYS),
+        *per_type,
+        *(k for k, _ in GRAPH_KEYS),
+    ]
     assert all(k.get("attr.name") == k.get("id") for k in keys)
-    assert [k.get("for") for k in keys] == ["node"] * len(KEYS) + ["graph"] * len(GRAPH_KEYS)
+    assert [k.get("for") for k in keys] == ["node"] * (len(KEYS) + 2) + ["graph"] * len(GRAPH_KEYS)
     (graph,) = root.findall("g:graph", ns)
     assert graph.get("edgedefault") == "directed"
     declared = {k.get("id") for k in keys if k.get("for") == "node"}
@@ -275,7 +291,7 @@ def test_graphml_follows_the_graphml_structure() -> None:
         assert {d.get("key") for d in node.findall("g:data", ns)} <= declared
     assert {d.get("key") for d in graph.findall("g:data", ns)} <= {k for k, _ in GRAPH_KEYS}
     # Keys first, then the graph: the order the GraphML schema requires.
-    all_keys = len(KEYS) + len(GRAPH_KEYS)
+    all_keys = len(KEYS) + len(per_type) + len(GRAPH_KEYS)
     assert [child.tag.split("}")[1] for child in root] == ["key"] * all_keys + ["graph"]
 
 

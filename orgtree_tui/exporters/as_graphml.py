@@ -2,6 +2,14 @@
 
 Every attribute is a declared `<key>` of a plain type, so readers that check the schema
 (networkx does) take the file as it is. Tags are a JSON object in a string, as in the CSV.
+
+Policies: two node keys per type enabled on the root, `<type>_attached` and
+`<type>_inherited` (`service_control_policy_attached`...), each a JSON list in a string
+with the JSON export's objects (`{"id", "name", "aws_managed"}`, inherited ones with
+`"from"`, the id of the ancestor that attaches it). Not known: no `<data>` at all (why:
+`policies_state`), never an empty list. The graph's `organizations` key holds a JSON list
+with each organization's facts as the JSON export writes them (feature set, policy types,
+delegated administrators, trusted services; null where refused or failed).
 """
 
 from __future__ import annotations
@@ -9,8 +17,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from orgtree_tui.exporters.policies_json import Chains, organization
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
 from orgtree_tui.records import DetailState
 from orgtree_tui.text import visible
@@ -37,7 +47,7 @@ KEYS = (
 )
 # For the graph: whether the document is complete, and what is missing in one line per
 # organization (networkx puts them in G.graph).
-GRAPH_KEYS = (("complete", "boolean"), ("missing", "string"))
+GRAPH_KEYS = (("complete", "boolean"), ("missing", "string"), ("organizations", "string"))
 # XML 1.0 cannot carry these even as character references; visible() has already turned
 # C0/C1 controls into text, this catches the rest (surrogates, U+FFFE, U+FFFF).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -53,8 +63,11 @@ def render_many(snaps: Sequence[Snapshot]) -> str:
         f'<graphml xmlns="{NAMESPACE}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"',
         f'         xsi:schemaLocation="{NAMESPACE} {_SCHEMA}">',
     ]
-    for key, kind in KEYS:
-        lines.append(f'  <key id="{key}" for="node" attr.name="{key}" attr.type="{kind}"/>')
+    types = policy_keys(snaps)
+    for key, kind in (*KEYS, *((k, "string") for k in types)):
+        lines.append(
+            f'  <key id={_attr(key)} for="node" attr.name={_attr(key)} attr.type="{kind}"/>'
+        )
     for key, kind in GRAPH_KEYS:
         lines.append(f'  <key id="{key}" for="graph" attr.name="{key}" attr.type="{kind}"/>')
     lines.append('  <graph id="organizations" edgedefault="directed">')
@@ -65,13 +78,17 @@ def render_many(snaps: Sequence[Snapshot]) -> str:
     missing = [_missing(snap, grouped=len(snaps) > 1) for snap in snaps if snap.gaps]
     if missing:
         lines.append(f'    <data key="missing">{_text("; ".join(missing))}</data>')
+    facts = _json([organization(snap) for snap in snaps])
+    lines.append(f'    <data key="organizations">{_text(facts)}</data>')
     for snap in snaps:
         org_id = snap.organization.id if snap.organization else ""
+        chains = Chains(snap)
         for entry in snap:
             lines.append(f"    <node id={_attr(entry.node.id)}>")
+            data = [*_data(snap, entry, org_id), *_policies(chains.of(entry.node.id))]
             lines.extend(
-                f'      <data key="{key}">{_text(value)}</data>'
-                for key, value in _data(snap, entry, org_id)
+                f"      <data key={_attr(key)}>{_text(value)}</data>"
+                for key, value in data
                 if value
             )
             lines.append("    </node>")
@@ -81,6 +98,27 @@ def render_many(snaps: Sequence[Snapshot]) -> str:
                 lines.append(f"    <edge source={_attr(entry.node.id)} target={_attr(child)}/>")
     lines.extend(["  </graph>", "</graphml>"])
     return "\n".join(lines) + "\n"
+
+
+def policy_keys(snaps: Sequence[Snapshot]) -> list[str]:
+    """The node keys for policies: two per type enabled on any of the roots."""
+    types = sorted({t for snap in snaps for t in snap.root.details.by_type})
+    return [f"{t.lower()}_{part}" for t in types for part in ("attached", "inherited")]
+
+
+def _policies(by_type: dict[str, dict[str, Any] | None]) -> list[tuple[str, str]]:
+    # Only what is known: a type not known at this node (None), or only its inherited part
+    # (None), gets no <data>, which a reader sees as "no value".
+    out: list[tuple[str, str]] = []
+    for policy_type, found in by_type.items():
+        for part in ("attached", "inherited"):
+            if found is not None and found[part] is not None:
+                out.append((f"{policy_type.lower()}_{part}", _json(found[part])))
+    return out
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _missing(snap: Snapshot, *, grouped: bool) -> str:

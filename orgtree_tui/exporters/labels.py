@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
+from orgtree_tui.exporters.policy_lines import PolicyReader, diagram_lines
 from orgtree_tui.exporters.snapshot import Entry, Snapshot
+from orgtree_tui.exporters.view import View
 from orgtree_tui.records import NodeType
 
 
@@ -44,3 +46,16 @@ def organization_line(snap: Snapshot) -> str:
     org_id = _UNSAFE_IN_COMMENT.sub("_", org.id)
     management = _UNSAFE_IN_COMMENT.sub("_", org.management_account_id)
     return f"organization {org_id} (management account {management})"
+
+
+def viewed_label(
+    entry: Entry, view: View, reader: PolicyReader | None, *, top: bool
+) -> tuple[list[str], bool]:
+    """A diagram node's label lines under `view` (`--label`, `--policies`), and whether
+    some of its policies are not known (the diagrams draw such a node dashed)."""
+    lines = [view.label.render(entry)] if view.label is not None else diagram_label(entry)
+    if reader is None:
+        return lines, False
+    types = reader.types(entry.node.id)
+    unknown = any(t.attached is None or (top and t.inherited is None) for t in types)
+    return lines + diagram_lines(types, top=top), unknown

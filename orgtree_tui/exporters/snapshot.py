@@ -49,6 +49,7 @@ class Snapshot:
     # The subtree root's ancestors, root first, and their details: what it inherits from.
     above: tuple[str, ...] = ()
     above_details: dict[str, Details] = field(default_factory=dict)
+    above_names: dict[str, str] = field(default_factory=dict)  # "inherited from <name>"
     # With `--policy-documents`: every policy that applies in the subtree (attached in it or
     # above it) -> its document (PENDING when never fetched); None when not asked for.
     documents: dict[str, PolicyDocument] | None = None
@@ -108,7 +109,8 @@ def take_snapshot(
     for node in reversed(nodes):
         below[node.id] = sum(below[c] + is_account[c] for c in children[node.id])
     incomplete = tree.incomplete()
-    above = tuple(a.id for a in tree.ancestors(root_id))
+    ancestors = tree.ancestors(root_id)
+    above = tuple(a.id for a in ancestors)
     every = tree.details_of([*above, *paths])
     details = {i: every[i] for i in paths}
     facts = tree.facts_for(root_id)
@@ -142,6 +144,7 @@ def take_snapshot(
         facts=facts,
         above=above,
         above_details={i: every[i] for i in above},
+        above_names={a.id: a.name for a in ancestors},
         documents=_documents(tree, every) if documents else None,
     )
 
