@@ -18,6 +18,7 @@ from typing import Any
 
 from orgtree_tui.drift_sides import Item, Side, SideError
 from orgtree_tui.text import visible
+from orgtree_tui.wording import plural
 
 KINDS = ("added", "removed", "moved", "renamed", "state", "tags", "policies")
 DIFF_FORMAT = "orgtree-tui-diff/1"
@@ -81,7 +82,15 @@ class Drift:
 
     def summary(self) -> str:
         """`1 added, 2 moved` or `no changes`."""
-        return ", ".join(f"{n} {kind}" for kind, n in self.counts().items()) or "no changes"
+        said = [plural(n, *_COUNTED.get(kind, (kind, kind))) for kind, n in self.counts().items()]
+        return ", ".join(said) or "no changes"
+
+
+_COUNTED = {
+    "state": ("state change", "state changes"),
+    "tags": ("tag change", "tag changes"),
+    "policies": ("policy change", "policy changes"),
+}
 
 
 def compare(old: Side, new: Side) -> Drift:
@@ -214,7 +223,7 @@ class _Found:
             )
 
     @staticmethod
-    def _attached(side: Side, item: Item, policy_type: str) -> Mapping[str, str] | None | object:
+    def _attached(side: Side, item: Item, policy_type: str) -> Mapping[str, str] | object | None:
         if policy_type in item.policies:
             return item.policies[policy_type]
         if side.enabled_types is not None and policy_type not in side.enabled_types:
