@@ -138,8 +138,9 @@ def new_crawler(
     cancel_event: threading.Event | None = None,
 ) -> Crawler:
     """A crawler for `source` (a `source.Source`, or a boto3 Organizations client, which
-    is wrapped read-only) with AWS's rate limits. `run_crawl` runs it; until then anyone
-    may subscribe to `crawler.publisher` (see `crawl.topics`)."""
+    is made read-only: it refuses every write from then on) with AWS's rate limits.
+    `run_crawl` runs it; until then anyone may subscribe to `crawler.publisher` (see
+    `crawl.topics`)."""
     if isinstance(source, Source):
         client, connection = source.client, source.connection
     else:

@@ -148,7 +148,12 @@ class _Found:
 
     def cannot(self, what: str, item: Item, side: Side, reason: str, policy_type: str = "") -> None:
         name = "old" if side is self.old else "new"
-        order = self.order.get(item.id, self.old_order.get(item.id, 0))
+        # Nodes of the new side in its order, then those only in the old side in theirs.
+        order = (
+            self.order[item.id]
+            if item.id in self.order
+            else len(self.order) + self.old_order[item.id]
+        )
         key = (("presence", "tags", "policies").index(what), order, name + policy_type)
         self.unknown.append((key, Unknown(what, item.id, item.name, name, reason, policy_type)))
 
