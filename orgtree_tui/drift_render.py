@@ -135,7 +135,8 @@ def _unknown_lines(unknown: Sequence[Unknown], show: Callable[[str], str]) -> li
     out = []
     for u in unknown:
         what = {"presence": "whether it exists", "tags": "tags", "policies": u.policy_type}[u.what]
-        out.append(f"{what} of {show(u.name)} ({u.id}): {u.side} side {u.reason}")
+        reason = "not permitted" if u.reason == "denied" else u.reason  # as the gaps say it
+        out.append(f"{what} of {show(u.name)} ({u.id}): {u.side} side {reason}")
     return out
 
 
