@@ -62,6 +62,7 @@ __all__ = [
     "render_diff",
     "run_crawl",
     "save_cache",
+    "save_tree",
     "walk",
 ]
 
@@ -195,14 +196,23 @@ def save_cache(result: Crawl) -> Path | None:
     CacheError when the file cannot be written."""
     if result.subtree is not None:
         return None
-    source = store.source_for(result.label, details=result.tree.details_wanted)
+    return save_tree(result.tree, result.label, finished=result.finished)
+
+
+def save_tree(
+    tree: OrgTree, label: str, *, finished: bool, details: bool | None = None
+) -> Path | None:
+    """`save_cache` for a tree and the label of its source; `finished`: its crawl ran to
+    its end; `details`: it was asked for tags and policies (default: what the tree says)."""
+    wanted = tree.details_wanted if details is None else details
+    source = store.source_for(label, details=wanted)
     replaces = store.cache_path(source).exists()
-    if not store.worth_saving(result.tree, finished=result.finished, replaces_cached=replaces):
+    if not store.worth_saving(tree, finished=finished, replaces_cached=replaces):
         return None
     return store.save(
-        result.tree,
+        tree,
         source=source,
-        complete=store.saved_complete(result.tree, finished=result.finished),
+        complete=store.saved_complete(tree, finished=finished),
         crawled_at=datetime.now(UTC),
     )
 
