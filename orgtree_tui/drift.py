@@ -217,8 +217,21 @@ class _Found:
                     self.cannot("policies", item, side, reason, policy_type)
             return
         assert isinstance(before, Mapping) and isinstance(after, Mapping)
-        attached = _policy_list({i: n for i, n in after.items() if i not in before})
-        detached = _policy_list({i: n for i, n in before.items() if i not in after})
+        # A policy whose targets a side could not all list may be attached where that side
+        # does not show it: its absence there is not a detach (or an attach).
+        unsure_old, unsure_new = self.old.gaps.policy_targets, self.new.gaps.policy_targets
+        added = {i: n for i, n in after.items() if i not in before}
+        gone = {i: n for i, n in before.items() if i not in after}
+        for side, item, unsure, ids in (
+            (self.old, was, unsure_old, added),
+            (self.new, now, unsure_new, gone),
+        ):
+            doubtful = sorted(i for i in ids if i in unsure)
+            if doubtful:
+                self.cannot("policies", item, side, str(unsure[doubtful[0]]), policy_type)
+            for i in doubtful:
+                del ids[i]
+        attached, detached = _policy_list(added), _policy_list(gone)
         if attached or detached:
             self.add(
                 "policies",

@@ -163,6 +163,22 @@ def test_policies_not_known_on_one_side_are_not_compared(exports: Any) -> None:
     ]
 
 
+def test_a_policy_whose_targets_were_not_all_listed_is_never_detached(exports: Any) -> None:
+    before, after, ids = exports
+    # What a crawl that could not list DenyIam's targets writes: no node shows it, and
+    # "incomplete" says its targets are missing.
+    after["incomplete"]["policy_targets"][ids.deny_iam] = "failed"
+    after["complete"] = False
+    drift = api.diff(before, after)
+    assert ids.payments not in [c.id for c in drift.changes if c.kind == "policies"]
+    assert [u.as_json() for u in drift.not_compared] == [
+        {"what": "policies", "id": ids.payments, "name": "payments", "side": "new",
+         "policy_type": SCP, "reason": "failed"}
+    ]  # fmt: skip
+    # The other policy changes are still found.
+    assert [c.id for c in drift.changes if c.kind == "policies"] == [ids.prod, ids.search]
+
+
 def test_a_no_details_export_compares_structure_only(exports: Any) -> None:
     before, after, _ = exports
     stack = [after["tree"]]
