@@ -134,9 +134,13 @@ def _partial(drift: Drift, *, bullet: str, show: Callable[[str], str]) -> list[s
 def _unknown_lines(unknown: Sequence[Unknown], show: Callable[[str], str]) -> list[str]:
     out = []
     for u in unknown:
-        what = {"presence": "whether it exists", "tags": "tags", "policies": u.policy_type}[u.what]
+        node = f"{show(u.name)} ({u.id})"
+        if u.what == "presence":
+            out.append(f"{node}: not in {u.side}, which did not list every branch")
+            continue
         reason = "not permitted" if u.reason == "denied" else u.reason  # as the gaps say it
-        out.append(f"{what} of {show(u.name)} ({u.id}): {u.side} side {reason}")
+        what = "tags" if u.what == "tags" else u.policy_type
+        out.append(f"{what} of {node}: {reason} in {u.side}")
     return out
 
 

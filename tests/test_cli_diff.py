@@ -108,7 +108,7 @@ def test_a_partial_comparison_exits_2_unless_allowed(
     code, out, err = run(["diff", str(old), str(partial)], capsys)
     assert code == 2
     assert err == f"orgtree-tui: partial comparison: {partial}: tags of 1 node not permitted\n"
-    assert f"  tags of payments ({ids.payments}): new side not permitted" in out.splitlines()
+    assert f"  tags of payments ({ids.payments}): not permitted in new" in out.splitlines()
     assert "partial comparison:" in out.splitlines()
     code, out, err = run(["diff", str(old), str(partial), "--allow-partial"], capsys)
     assert code == 1 and err.startswith("orgtree-tui: warning: partial comparison:")

@@ -124,6 +124,8 @@ def test_an_incomplete_side_never_reports_missing_nodes_as_removed(exports: Any)
     text = render(drift, "text")
     assert "partial comparison:" in text
     assert "new is incomplete: children of 1 branch not permitted; tags of 1 node failed" in text
+    assert f"  old-app ({ids.old_app}): not in new, which did not list every branch" in text
+    assert text.endswith(f"  tags of payments ({ids.payments}): failed in new\n")
 
 
 def test_an_old_side_with_a_branch_not_listed_adds_nothing(exports: Any) -> None:
