@@ -157,6 +157,9 @@ def run_crawl(crawler: Crawler, label: str, *, on_progress: Progress | None = No
         crawler.publisher.subscribe(listener, topics.PROGRESS)
     try:
         outcome = crawler.run()
+    except BaseException:  # ctrl+c: the task loop's threads must not go on calling AWS
+        crawler.cancel()
+        raise
     finally:
         if listener is not None:  # pypubsub holds it weakly: it lives until here
             crawler.publisher.unsubscribe(listener, topics.PROGRESS)

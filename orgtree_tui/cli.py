@@ -131,7 +131,10 @@ def main(argv: Sequence[str] | None = None, *, tui: RunTui) -> int:
                 return closed_pipe()
             return code
         if options.command == "diff":
-            return run_diff(options)
+            try:
+                return run_diff(options)
+            except BrokenPipeError:
+                return closed_pipe()
         return tui(options)
     except (UsageError, ConnectionSettingsError, IdentityError, HeadlessError) as exc:
         return fail(str(exc))

@@ -16,6 +16,7 @@ from orgtree_tui.cache.store import CachedTree, CacheError
 from orgtree_tui.crawl.crawler import CrawlState
 from orgtree_tui.drift import Drift
 from orgtree_tui.drift_sides import SideError
+from orgtree_tui.export import ExportError
 from orgtree_tui.headless import HeadlessError
 from orgtree_tui.options import EXIT_OK, EXIT_USAGE, PROG, Options
 from orgtree_tui.progress import ProgressLine
@@ -32,7 +33,7 @@ def run_diff(options: Options) -> int:
             drift = api.diff(old, new)
         else:
             drift = _cache_against_crawl(options)
-    except (SideError, CacheError) as exc:
+    except (SideError, CacheError, ExportError) as exc:
         raise HeadlessError(str(exc)) from None
     sys.stdout.write(api.render_diff(drift, options.format))
     sys.stdout.flush()

@@ -4,17 +4,23 @@ tree against a fresh crawl on the simulated endpoint."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import orgtree_tui
 from orgtree_tui.main import main
 from orgtree_tui.sim.server import SimServer
 from orgtree_tui.sim.throttle import Fault
 
 from drift_fixtures import Ids, as_v1, build, change, expected, find
+
+PACKAGE_HOME = Path(orgtree_tui.__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -197,3 +203,21 @@ def test_a_crawl_that_lacks_tags_is_partial(
     assert report["changes"] == [c for c in expected(ids) if c["kind"] != "tags"]
     assert {u["what"] for u in report["not_compared"]} == {"tags"}
     assert {(u["side"], u["reason"]) for u in report["not_compared"]} == {("new", "denied")}
+
+
+def test_a_closed_stdout_ends_quietly_with_141(files: tuple[Path, Path, Ids]) -> None:
+    old, new, _ = files
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # no reader, before the process starts: every write fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "orgtree_tui", "diff", str(old), str(new)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(PACKAGE_HOME)},
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, b"")
