@@ -22,6 +22,7 @@ from orgtree_tui.connection import (
     validate_endpoint_url,
 )
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
+from orgtree_tui.drift_render import FORMATS as DIFF_FORMATS
 from orgtree_tui.export import FORMATS as EXPORT_FORMATS
 from orgtree_tui.exporters.view import LabelError, LabelTemplate
 from orgtree_tui.identity import validate_external_id, validate_role_arn, validate_session_name
@@ -252,4 +253,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="export the tree saved by the last crawl, without calling AWS",
     )
+    _add_diff(sub)
     return parser
+
+
+def _add_diff(sub: Any) -> None:
+    diff = sub.add_parser(
+        "diff",
+        parents=[_connection_options(after_command=True)],
+        help="what changed: the cached tree against a fresh crawl, or two JSON exports",
+        description="Compare the cached tree with a fresh crawl, or OLD.json with NEW.json"
+        " (orgtree-tui/1 or /2 exports). Exit 0: no changes, 1: changes, 2: trouble.",
+    )
+    diff.add_argument(
+        "diff_files",
+        nargs="*",
+        type=_output_path,
+        metavar="OLD.json NEW.json",
+        help="two JSON exports (default: the cached tree, then a fresh crawl)",
+    )
+    diff.add_argument("--format", choices=DIFF_FORMATS, default="text", help="default: text")
+    diff.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    diff.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="exit 0 or 1 by the changes found even when a side is incomplete (default: exit 2)",
+    )

@@ -18,6 +18,7 @@ from orgtree_tui.connection import ConnectionSettingsError, validate_endpoint_ur
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
 from orgtree_tui.export import VIEWED
 from orgtree_tui.headless import HeadlessError, run_export
+from orgtree_tui.headless_diff import run_diff
 from orgtree_tui.identity import IdentityError
 from orgtree_tui.locations import cache_dir, settings_file
 from orgtree_tui.options import (
@@ -44,6 +45,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         raise UsageError("--cached cannot be combined with --no-cache")
     if len(set(flag_profiles)) != len(flag_profiles):
         raise UsageError("a --profile is given twice")
+    diff_files = tuple(getattr(ns, "diff_files", None) or ())
+    if len(diff_files) not in (0, 2):
+        raise UsageError("diff takes two JSON exports (OLD.json NEW.json), or none")
     if ns.external_id and not ns.role_arn:
         raise UsageError("--external-id needs --role-arn")
     if getattr(ns, "label", None) is not None and ns.format not in VIEWED:
@@ -94,6 +98,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         export_dir=settings.export_dir,
         theme=settings.theme,
         print_settings=ns.print_settings,
+        diff_files=diff_files,
+        allow_partial=getattr(ns, "allow_partial", False),
     )
 
 
@@ -131,6 +137,11 @@ def main(argv: Sequence[str] | None = None, *, tui: RunTui) -> int:
             except BrokenPipeError:
                 return closed_pipe()
             return code
+        if options.command == "diff":
+            try:
+                return run_diff(options)
+            except BrokenPipeError:
+                return closed_pipe()
         return tui(options)
     except (UsageError, ConnectionSettingsError, IdentityError, HeadlessError) as exc:
         return fail(str(exc))

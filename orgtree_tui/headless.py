@@ -17,11 +17,12 @@ from __future__ import annotations
 import sys
 import threading
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from orgtree_tui import api
 from orgtree_tui.cache import store
 from orgtree_tui.crawl import topics
-from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlOutcome, CrawlState
+from orgtree_tui.crawl.crawler import Crawler, CrawlOutcome, CrawlState
 from orgtree_tui.export import (
     ExportError,
     ExportResult,
@@ -29,7 +30,6 @@ from orgtree_tui.export import (
     check_destination,
     export_grouped,
     export_reach,
-    export_subtree,
 )
 from orgtree_tui.exporters.view import LabelTemplate, View
 from orgtree_tui.inheritance import policies_in
@@ -107,10 +107,12 @@ def _failure(label: str, outcome: CrawlOutcome, *, named: bool) -> str:
 
 
 def _crawl_all(sources: list[Source], options: Options) -> list[tuple[str, Crawler, CrawlOutcome]]:
-    crawl_options = CrawlOptions(
-        workers=options.workers, details=options.details, subtree=options.subtree
-    )
-    crawlers = [Crawler(s.client, crawl_options, connection=s.connection) for s in sources]
+    crawlers = [
+        api.new_crawler(
+            s, workers=options.workers, details=options.details, subtree=options.subtree
+        )
+        for s in sources
+    ]
     progress = None
     listeners = []
     if not options.quiet and sys.stderr.isatty():
@@ -226,11 +228,11 @@ def _export(options: Options, parts: list[Part], *, grouped: bool) -> ExportResu
         parts = [replace(p, documents=options.policy_documents) for p in parts]
         return export_grouped(parts, options.format, options.output, force=options.force, view=view)
     part = parts[0]
-    return export_subtree(
+    return api.export_to(
         part.tree,
-        part.root_id,
-        options.format,
         options.output,
+        options.format,
+        subtree=part.root_id,
         force=options.force,
         complete=part.complete,
         documents=options.policy_documents,
@@ -267,17 +269,8 @@ def _export_cached(options: Options) -> int:
 
 def _save_cache(item: Crawled, *, details: bool) -> None:
     # The TUI's rule too: a stopped crawl's part of the tree never replaces a cached tree.
-    source = store.source_for(item.label, details=details)
-    replaces = store.cache_path(source).exists()
-    if not store.worth_saving(item.tree, finished=item.finished, replaces_cached=replaces):
-        return
     try:
-        store.save(
-            item.tree,
-            source=source,
-            complete=store.saved_complete(item.tree, finished=item.finished),
-            crawled_at=datetime.now(UTC),
-        )
+        api.save_tree(item.tree, item.label, finished=item.finished, details=details)
     except store.CacheError as exc:
         # The export itself is what was asked for; a cache that cannot be written is a note.
         sys.stderr.write(f"{PROG}: warning: {one_line(str(exc))}\n")

@@ -55,3 +55,5 @@ class Options:
     export_dir: Path | None = None  # default directory of the TUI's export dialog
     theme: str | None = None  # a Textual built-in theme name (see settings.THEMES)
     print_settings: bool = False
+    diff_files: tuple[Path, ...] = ()  # `diff OLD.json NEW.json`; empty: the cache vs a crawl
+    allow_partial: bool = False  # `diff` exits by its changes even when a side is incomplete
