@@ -39,6 +39,7 @@ from orgtree_tui.drift_render import render as render_drift
 from orgtree_tui.drift_sides import Side, SideError, from_document, from_snapshot, read_export
 from orgtree_tui.export import ExportError, ExportResult, export_subtree, render
 from orgtree_tui.exporters.snapshot import take_snapshot
+from orgtree_tui.exporters.view import View
 from orgtree_tui.identity import IdentityError
 from orgtree_tui.model import OrgTree
 from orgtree_tui.records import Node
@@ -267,11 +268,14 @@ def export(
     *,
     subtree: str | None = None,
     documents: bool = False,
+    view: View | None = None,
 ) -> str:
     """The tree (or the subtree at `subtree`, an id or name path) in one of the export
-    formats: json, csv, text, mermaid, dot, graphml. Raises ExportError."""
-    view, complete = _unwrap(tree)
-    return render(view, _root_id(view, subtree), fmt, complete=complete, documents=documents)
+    formats: json, csv, text, mermaid, dot, graphml. `view`: labels and policies for text,
+    mermaid and dot (`exporters.view.View`). Raises ExportError."""
+    shown, complete = _unwrap(tree)
+    root_id = _root_id(shown, subtree)
+    return render(shown, root_id, fmt, complete=complete, documents=documents, view=view)
 
 
 def export_to(
@@ -284,21 +288,23 @@ def export_to(
     complete: bool | None = None,
     documents: bool = False,
     stream: TextIO | None = None,
+    view: View | None = None,
 ) -> ExportResult:
     """`export` written to `path` atomically (mode 0600; an existing file only with
     `force`), or to `stream` (default stdout) when path is None. `complete` overrides what
     the tree says of itself (a bare OrgTree counts as finished). The result counts what was
     written and says what the export lacks."""
-    view, finished = _unwrap(tree)
+    shown, finished = _unwrap(tree)
     return export_subtree(
-        view,
-        _root_id(view, subtree),
+        shown,
+        _root_id(shown, subtree),
         fmt,
         path,
         force=force,
         complete=finished if complete is None else complete,
         stream=stream,
         documents=documents,
+        view=view,
     )
 
 
