@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -23,6 +24,7 @@ from orgtree_tui.connection import (
 )
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
 from orgtree_tui.export import FORMATS as EXPORT_FORMATS
+from orgtree_tui.exporters.selection import TYPES, parse_tag
 from orgtree_tui.identity import validate_external_id, validate_role_arn, validate_session_name
 from orgtree_tui.options import EXIT_INCOMPLETE, EXIT_USAGE, PROG
 from orgtree_tui.settings import check_workers, parse_duration
@@ -229,4 +231,62 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="export the tree saved by the last crawl, without calling AWS",
     )
+    _filter_options(export)
     return parser
+
+
+def _filter_options(export: argparse.ArgumentParser) -> None:
+    """`export`'s filters (exporters.selection): combined with AND, each keeps the nodes
+    that match and their ancestors."""
+    group = export.add_argument_group(
+        "filters", "keep the nodes that match every filter given, and their ancestors"
+    )
+    group.add_argument(
+        "--match",
+        metavar="TEXT",
+        help="the TUI's / filter: name, id, email or a tag value contains TEXT (any case)",
+    )
+    group.add_argument("--type", dest="node_type", choices=sorted(TYPES), help="nodes of a type")
+    group.add_argument(
+        "--state",
+        dest="states",
+        type=_states,
+        metavar="STATE,...",
+        help="accounts in one of these states (e.g. ACTIVE,SUSPENDED)",
+    )
+    group.add_argument(
+        "--tag",
+        dest="tags",
+        action="append",
+        type=_tag,
+        metavar="KEY[=VALUE]",
+        help="has the tag (KEY alone: with any value); repeat it: every one must hold",
+    )
+
+
+@cache
+def account_states() -> tuple[str, ...]:
+    """The account states botocore's Organizations model allows (not a list that goes stale)."""
+    import botocore.session  # only when --state is given: the model takes a moment to load
+
+    model = botocore.session.get_session().get_service_model("organizations")
+    states: list[str] = model.shape_for("AccountState").enum  # type: ignore[attr-defined]
+    return tuple(states)
+
+
+def _states(text: str) -> tuple[str, ...]:
+    states = tuple(s.strip() for s in text.split(","))
+    allowed = account_states()
+    for state in states:
+        if state not in allowed:
+            raise argparse.ArgumentTypeError(
+                f"unknown account state {state!r}; choose from {', '.join(allowed)}"
+            )
+    return tuple(dict.fromkeys(states))
+
+
+def _tag(text: str) -> tuple[str, str | None]:
+    try:
+        return parse_tag(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

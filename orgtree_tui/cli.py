@@ -9,9 +9,11 @@ module checks how they combine and lays them over the settings file.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from orgtree_tui.arguments import build_parser
 from orgtree_tui.connection import ConnectionSettingsError, validate_endpoint_url
@@ -87,7 +89,28 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         export_dir=settings.export_dir,
         theme=settings.theme,
         print_settings=ns.print_settings,
+        **_filters(ns),
     )
+
+
+def _filters(ns: argparse.Namespace) -> dict[str, Any]:
+    """`export --match/--type/--state/--tag`, checked against each other."""
+    match: str | None = getattr(ns, "match", None)
+    found: dict[str, Any] = {
+        "match": match,
+        "node_type": getattr(ns, "node_type", None),
+        "states": getattr(ns, "states", None) or (),
+        "tags": tuple(getattr(ns, "tags", None) or ()),
+    }
+    if match is not None and not match.strip():
+        raise UsageError("--match needs some text (an empty one would match nothing)")
+    if found["states"] and found["node_type"] == "ou":
+        raise UsageError("--state is an account's; it cannot be combined with --type ou")
+    if found["tags"] and ns.no_details:
+        raise UsageError("--tag needs the tags: it cannot be combined with --no-details")
+    if getattr(ns, "policy", None) is not None and any(found.values()):
+        raise UsageError("--policy cannot be combined with --match, --type, --state or --tag")
+    return found
 
 
 def _profiles(flags: tuple[str, ...], settings: Settings, *, demo: bool) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from orgtree_tui.exporters import (
     as_reach,
     as_text,
 )
+from orgtree_tui.exporters.selection import Selection, narrow
 from orgtree_tui.exporters.snapshot import Snapshot, take_snapshot
 from orgtree_tui.records import NodeType
 from orgtree_tui.text import visible
@@ -75,14 +76,21 @@ class ExportResult:
     # Derived from what was written, so left out of ==: a result is where and how much.
     complete: bool = field(default=True, compare=False)
     missing: str = field(default="", compare=False)
+    matches: int | None = field(default=None, compare=False)  # a filtered export's matches
 
 
 def render(
-    tree: TreeView, root_id: str, fmt: str, *, complete: bool, documents: bool = False
+    tree: TreeView,
+    root_id: str,
+    fmt: str,
+    *,
+    complete: bool,
+    documents: bool = False,
+    selection: Selection | None = None,
 ) -> str:
     """The subtree under root_id as text. `complete` says whether the crawl had finished;
-    `documents`: JSON gets "policy_documents"."""
-    snap = _snapshot(tree, root_id, complete=complete, documents=documents)
+    `documents`: JSON gets "policy_documents"; `selection`: only what it keeps."""
+    snap = _snapshot(tree, root_id, complete=complete, documents=documents, selection=selection)
     return _RENDERERS[_check_format(fmt)](snap)
 
 
@@ -96,10 +104,11 @@ def export_subtree(
     complete: bool = True,
     stream: TextIO | None = None,
     documents: bool = False,
+    selection: Selection | None = None,
 ) -> ExportResult:
     """Render and write to `path`, or to `stream` (default stdout) when path is None."""
     renderer = _RENDERERS[_check_format(fmt)]
-    snap = _snapshot(tree, root_id, complete=complete, documents=documents)
+    snap = _snapshot(tree, root_id, complete=complete, documents=documents, selection=selection)
     return _emit(renderer(snap), [snap], fmt, path, force=force, stream=stream)
 
 
@@ -111,6 +120,7 @@ class Part:
     root_id: str
     complete: bool = True
     documents: bool = False  # JSON: "policy_documents"
+    selection: Selection | None = None  # a filtered export: only what it keeps
 
 
 def render_grouped(parts: Sequence[Part], fmt: str) -> str:
@@ -258,7 +268,13 @@ def _emit(
         format=fmt,
         complete=all(s.complete for s in snaps),
         missing=_missing(snaps),
+        matches=_matches(snaps),
     )
+
+
+def _matches(snaps: Sequence[Snapshot]) -> int | None:
+    said = [s.filter["matches"] for s in snaps if s.filter is not None]
+    return sum(said) if said else None
 
 
 def _missing(snaps: Sequence[Snapshot]) -> str:
@@ -276,7 +292,13 @@ def _missing(snaps: Sequence[Snapshot]) -> str:
 
 
 def _part_snapshot(part: Part) -> Snapshot:
-    return _snapshot(part.tree, part.root_id, complete=part.complete, documents=part.documents)
+    return _snapshot(
+        part.tree,
+        part.root_id,
+        complete=part.complete,
+        documents=part.documents,
+        selection=part.selection,
+    )
 
 
 def _check_format(fmt: str) -> str:
@@ -286,11 +308,20 @@ def _check_format(fmt: str) -> str:
     return fmt
 
 
-def _snapshot(tree: TreeView, root_id: str, *, complete: bool, documents: bool = False) -> Snapshot:
+def _snapshot(
+    tree: TreeView,
+    root_id: str,
+    *,
+    complete: bool,
+    documents: bool = False,
+    selection: Selection | None = None,
+) -> Snapshot:
     try:
-        return take_snapshot(tree, root_id, complete=complete, documents=documents)
+        snap = take_snapshot(tree, root_id, complete=complete, documents=documents)
     except KeyError:
         raise ExportError(f"no node {visible(repr(root_id))} in the tree") from None
+    # The one seam every format renders through: filtered here, filtered in all of them.
+    return narrow(snap, selection) if selection else snap
 
 
 def _target(path: Path) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from orgtree_tui.details import worst_state
 from orgtree_tui.gaps import Gaps, find_gaps
@@ -52,6 +53,8 @@ class Snapshot:
     # With `--policy-documents`: every policy that applies in the subtree (attached in it or
     # above it) -> its document (PENDING when never fetched); None when not asked for.
     documents: dict[str, PolicyDocument] | None = None
+    # A filtered export (exporters.selection): its criteria and how many nodes matched.
+    filter: dict[str, Any] | None = None
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries.values())
