@@ -263,6 +263,8 @@ async def test_the_dialog_offers_what_the_filter_shows(org: SampleOrg, tmp_path:
         assert isinstance(dialog, ExportDialog)
         export_button = dialog.query_one("#export")
         assert export_button.region.bottom <= 24 and export_button.region.height > 0
+        # ... and nothing is scrolled out of the dialog (the buttons were, in a bordered box).
+        assert dialog.query_one("#export-dialog").max_scroll_y == 0
         box = dialog.query_one("#export-filtered", Checkbox)
         assert box.value and "prod" in str(box.label)
         target = tmp_path / "shown.json"

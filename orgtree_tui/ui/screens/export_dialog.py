@@ -56,6 +56,16 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     #export-hint {
         color: $text-muted;
     }
+    #export-filtered {
+        /* One line in the format box's bottom margin, not a bordered box: the dialog
+           still fits a 24-line terminal with its buttons. */
+        border: none;
+        padding: 0 1;
+        height: 1;
+    }
+    ExportDialog.-filtered #export-format {
+        margin-bottom: 0;
+    }
     """
 
     BINDINGS = [
@@ -112,6 +122,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        self.set_class(bool(self.filter_text), "-filtered")
         self.query_one(Input).focus()
         # Mid-crawl the subtree still grows: the counts follow it.
         self.set_interval(0.5, self._refresh_title)
