@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from orgtree_tui import __version__
+from orgtree_tui.completion import SHELLS
 from orgtree_tui.connection import (
     DEFAULT_REGION,
     DEFAULT_SESSION_NAME,
@@ -232,6 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="export the tree saved by the last crawl, without calling AWS",
     )
     _filter_options(export)
+    completion = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh or fish)",
+        description="Print a completion script: commands, options and AWS profiles.",
+    )
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     return parser
 
 

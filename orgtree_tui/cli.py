@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from orgtree_tui.arguments import build_parser
+from orgtree_tui.completion import script as completion_script
 from orgtree_tui.connection import ConnectionSettingsError, validate_endpoint_url
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
 from orgtree_tui.headless import HeadlessError, run_export
@@ -90,6 +91,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         theme=settings.theme,
         print_settings=ns.print_settings,
         **_filters(ns),
+        shell=getattr(ns, "shell", None),
     )
 
 
@@ -140,6 +142,9 @@ def main(argv: Sequence[str] | None = None, *, tui: RunTui) -> int:
         options = parse_args(argv)
         if options.print_settings:
             return print_settings()
+        if options.command == "completion" and options.shell is not None:
+            sys.stdout.write(completion_script(build_parser(), options.shell))
+            return 0
         if options.command == "export":
             try:
                 code = run_export(options)

@@ -58,3 +58,4 @@ class Options:
     node_type: str | None = None  # "account" or "ou"
     states: tuple[str, ...] = ()
     tags: tuple[tuple[str, str | None], ...] = ()
+    shell: str | None = None  # `completion SHELL`
