@@ -197,6 +197,7 @@ def test_counts_in_a_filtered_export_describe_what_it_holds(
         ("Prod", "1"),
     ]
     assert "wrote 2 OUs and 1 account (1 match of --state SUSPENDED)" in captured.err
+    assert "    %% filtered: 1 match and its ancestors" in captured.out.splitlines()
 
 
 @pytest.mark.parametrize(
@@ -255,13 +256,16 @@ def test_failed_tags_of_pruned_nodes_do_not_matter_to_a_state_filter() -> None:
     """build_tree (tests/test_export.py): Prod's tags are denied, most nodes' not fetched;
     a state filter reads no tags, so only the kept nodes' gaps count; a tag filter keeps
     every node's."""
-    from test_export import LEGACY, PROD, ROOT, WORKLOADS, build_tree
+    from test_export import DEVTEST, LEGACY, PROD, ROOT, WORKLOADS, build_tree
 
     tree = build_tree()
     suspended = Selection(states=("SUSPENDED",))
     by_state = json.loads(render(tree, WORKLOADS, "json", complete=True, selection=suspended))
     assert tree_ids(by_state["tree"]) == {WORKLOADS, PROD, LEGACY}
     assert by_state["incomplete"]["tags"] == {PROD: "denied"}
+    # Dev/Test (pruned) could not be listed: a suspended account may be in it
+    assert by_state["incomplete"]["structure"] == {DEVTEST: "failed"}
+    assert by_state["complete"] is False
     has_owner = Selection(tags=(("owner", None),))
     by_tag = json.loads(render(tree, ROOT, "json", complete=True, selection=has_owner))
     assert len(by_tag["incomplete"]["tags"]) == 9  # every node without loaded tags

@@ -51,6 +51,7 @@ def _graph(snaps: Sequence[Snapshot], *, grouped: bool) -> str:
 def _nodes(snap: Snapshot, indent: str) -> list[str]:
     # Fixed words and numbers only, so the comment stays one inert line.
     lines = [f"{indent}// {snap.gaps_line()}"] if snap.gaps else []
+    lines += [f"{indent}// {snap.filter_line()}"] if snap.filter is not None else []
     for entry in snap:
         # `\n` is written as the two characters backslash-n: dot's own line-break escape.
         label = "\\n".join(_quote_body(part) for part in diagram_label(entry))

@@ -48,6 +48,7 @@ def _body(snap: Snapshot, taken: set[str], indent: str) -> list[str]:
     ids = {entry.node.id: _unique_id("n_" + entry.node.id, taken) for entry in snap}
     # Fixed words and numbers only, so the comment stays one inert line.
     lines = [f"{indent}%% {snap.gaps_line()}"] if snap.gaps else []
+    lines += [f"{indent}%% {snap.filter_line()}"] if snap.filter is not None else []
     for entry in snap:
         label = "<br/>".join(_escape(part) for part in diagram_label(entry))
         lines.append(f'{indent}{ids[entry.node.id]}["{label}"]')

@@ -26,6 +26,8 @@ def _tree(snap: Snapshot) -> list[str]:
     _branch(snap, snap.root_id, "", lines)
     if snap.gaps:
         lines.append(f"({snap.gaps_line()})")
+    if snap.filter is not None:
+        lines.append(f"({snap.filter_line()})")
     if not snap.crawl_complete:
         lines.append("(the crawl had not finished; nodes may be missing)")
     return lines

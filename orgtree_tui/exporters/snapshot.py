@@ -83,6 +83,15 @@ class Snapshot:
         """What is missing, in one line ("" when nothing is): the diagram formats' note."""
         return f"incomplete: {self.gaps.summary()}" if self.gaps else ""
 
+    def filter_line(self) -> str:
+        """A filtered export's note ("" when not filtered): fixed words and a number, so it
+        is inert in any format's comment (the criteria are in JSON's "filter")."""
+        if self.filter is None:
+            return ""
+        matches = self.filter["matches"]
+        said = "1 match and its" if matches == 1 else f"{matches} matches and their"
+        return f"filtered: {said} ancestors"
+
     def count(self, node_type: NodeType) -> int:
         return sum(1 for e in self if e.node.type is node_type)
 
