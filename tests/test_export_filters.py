@@ -9,7 +9,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -225,10 +224,12 @@ def test_bad_filters_are_usage_errors(
     assert said in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize("flag", [["--tag", "Env=prod"], ["--match", "prod"]])
 def test_tags_that_failed_make_a_tag_filter_incomplete(
-    org: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    org: Org, flag: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """One node's tags are refused: a tag filter cannot say it lacks the tag."""
+    """One node's tags are refused: a filter that reads tags cannot say it lacks the tag
+    (`--match` reads tag values)."""
     refused = []
 
     def deny_one(op: str) -> Fault | None:
@@ -239,7 +240,7 @@ def test_tags_that_failed_make_a_tag_filter_incomplete(
 
     org.sim.middleware.fault = deny_one
     try:
-        flags = ["export", "--endpoint-url", org.url, "--no-cache", "-q", "--tag", "Env=prod"]
+        flags = ["export", "--endpoint-url", org.url, "--no-cache", "-q", *flag]
         assert main(flags) == 3
         err = capsys.readouterr().err
         assert "incomplete: tags of 1 node not permitted" in err
@@ -288,3 +289,16 @@ def test_match_is_the_tui_filter(org: Org, capsys: pytest.CaptureFixture[str]) -
 
     add(full["tree"], None)
     assert tree_ids(document["tree"]) == index.query("ro").shown()
+
+
+def test_a_grouped_export_filters_each_organization() -> None:
+    from test_export import LEGACY, PROD, ROOT, WORKLOADS, build_tree
+
+    from orgtree_tui.export import Part, render_grouped
+
+    suspended = Selection(states=("SUSPENDED",))
+    parts = [Part(build_tree(), ROOT, selection=suspended), Part(build_tree(), WORKLOADS)]
+    first, second = json.loads(render_grouped(parts, "json"))["organizations"]
+    assert tree_ids(first["tree"]) == {ROOT, WORKLOADS, PROD, LEGACY}
+    assert first["filter"]["matches"] == 1
+    assert "filter" not in second and len(tree_ids(second["tree"])) == 8

@@ -25,6 +25,7 @@ from orgtree_tui.exporters.snapshot import Entry, Snapshot
 from orgtree_tui.filtering import FilterIndex
 from orgtree_tui.gaps import MISSING_DETAIL, Gaps, Missing
 from orgtree_tui.records import DetailState, NodeType
+from orgtree_tui.text import visible
 
 TYPES = {"account": NodeType.ACCOUNT, "ou": NodeType.ORGANIZATIONAL_UNIT}
 
@@ -60,10 +61,10 @@ class Selection:
 
     def summary(self) -> str:
         """One line for people: `--match prod --state SUSPENDED`."""
-        said = [f"--match {self.match!r}"] if self.match else []
+        said = [f"--match {visible(repr(self.match))}"] if self.match else []
         said += [f"--type {self.node_type}"] if self.node_type else []
         said += [f"--state {','.join(self.states)}"] if self.states else []
-        said += [f"--tag {k if v is None else f'{k}={v}'}" for k, v in self.tags]
+        said += [f"--tag {visible(k if v is None else f'{k}={v}')}" for k, v in self.tags]
         return " ".join(said)
 
 
