@@ -28,7 +28,7 @@ from orgtree_tui.exporters import (
     as_text,
 )
 from orgtree_tui.exporters.selection import Selection, narrow
-from orgtree_tui.exporters.snapshot import Snapshot, take_snapshot
+from orgtree_tui.exporters.snapshot import Snapshot, matches_of, take_snapshot
 from orgtree_tui.records import NodeType
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
@@ -90,7 +90,7 @@ def render(
 ) -> str:
     """The subtree under root_id as text. `complete` says whether the crawl had finished;
     `documents`: JSON gets "policy_documents"; `selection`: only what it keeps."""
-    snap = _snapshot(tree, root_id, complete=complete, documents=documents, selection=selection)
+    snap = narrow(_snapshot(tree, root_id, complete=complete, documents=documents), selection)
     return _RENDERERS[_check_format(fmt)](snap)
 
 
@@ -108,7 +108,7 @@ def export_subtree(
 ) -> ExportResult:
     """Render and write to `path`, or to `stream` (default stdout) when path is None."""
     renderer = _RENDERERS[_check_format(fmt)]
-    snap = _snapshot(tree, root_id, complete=complete, documents=documents, selection=selection)
+    snap = narrow(_snapshot(tree, root_id, complete=complete, documents=documents), selection)
     return _emit(renderer(snap), [snap], fmt, path, force=force, stream=stream)
 
 
@@ -268,13 +268,8 @@ def _emit(
         format=fmt,
         complete=all(s.complete for s in snaps),
         missing=_missing(snaps),
-        matches=_matches(snaps),
+        matches=matches_of(snaps),
     )
-
-
-def _matches(snaps: Sequence[Snapshot]) -> int | None:
-    said = [s.filter["matches"] for s in snaps if s.filter is not None]
-    return sum(said) if said else None
 
 
 def _missing(snaps: Sequence[Snapshot]) -> str:
@@ -292,13 +287,8 @@ def _missing(snaps: Sequence[Snapshot]) -> str:
 
 
 def _part_snapshot(part: Part) -> Snapshot:
-    return _snapshot(
-        part.tree,
-        part.root_id,
-        complete=part.complete,
-        documents=part.documents,
-        selection=part.selection,
-    )
+    snap = _snapshot(part.tree, part.root_id, complete=part.complete, documents=part.documents)
+    return narrow(snap, part.selection)
 
 
 def _check_format(fmt: str) -> str:
@@ -308,20 +298,11 @@ def _check_format(fmt: str) -> str:
     return fmt
 
 
-def _snapshot(
-    tree: TreeView,
-    root_id: str,
-    *,
-    complete: bool,
-    documents: bool = False,
-    selection: Selection | None = None,
-) -> Snapshot:
+def _snapshot(tree: TreeView, root_id: str, *, complete: bool, documents: bool = False) -> Snapshot:
     try:
-        snap = take_snapshot(tree, root_id, complete=complete, documents=documents)
+        return take_snapshot(tree, root_id, complete=complete, documents=documents)
     except KeyError:
         raise ExportError(f"no node {visible(repr(root_id))} in the tree") from None
-    # The one seam every format renders through: filtered here, filtered in all of them.
-    return narrow(snap, selection) if selection else snap
 
 
 def _target(path: Path) -> Path:

@@ -85,9 +85,12 @@ def matching(snap: Snapshot, selection: Selection) -> list[str]:
     return found
 
 
-def narrow(snap: Snapshot, selection: Selection) -> Snapshot:
+def narrow(snap: Snapshot, selection: Selection | None) -> Snapshot:
     """The snapshot pruned to the matches and their ancestors; its `filter` says by what
-    and how many matched."""
+    and how many matched. No selection (or an empty one): the snapshot as it is. Every
+    export format renders from a snapshot, so filtering it filters all of them."""
+    if not selection:
+        return snap
     matched = matching(snap, selection)
     keep = {snap.root_id}
     for node_id in matched:

@@ -7,7 +7,7 @@ walk the subtree as often as they like without taking the tree's lock again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +94,12 @@ class Snapshot:
 
     def count(self, node_type: NodeType) -> int:
         return sum(1 for e in self if e.node.type is node_type)
+
+
+def matches_of(snaps: Sequence[Snapshot]) -> int | None:
+    """How many nodes matched the filters of these snapshots (None: none is filtered)."""
+    said = [s.filter["matches"] for s in snaps if s.filter is not None]
+    return sum(said) if said else None
 
 
 def take_snapshot(
