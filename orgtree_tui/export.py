@@ -125,7 +125,7 @@ class Part:
 
 def render_grouped(parts: Sequence[Part], fmt: str) -> str:
     """Several organizations in one document, each named by its organization id."""
-    return _GROUPED[_check_format(fmt)]([_part_snapshot(p) for p in parts])
+    return _GROUPED[_check_format(fmt)]([narrow(_part_snapshot(p), p.selection) for p in parts])
 
 
 def export_grouped(
@@ -139,7 +139,7 @@ def export_grouped(
     """`export_subtree` for several organizations: JSON gets an "organizations" list, CSV
     an organization_id column, diagrams a group per organization."""
     renderer = _GROUPED[_check_format(fmt)]
-    snaps = [_part_snapshot(p) for p in parts]
+    snaps = [narrow(_part_snapshot(p), p.selection) for p in parts]
     return _emit(renderer(snaps), snaps, fmt, path, force=force, stream=stream)
 
 
@@ -287,8 +287,7 @@ def _missing(snaps: Sequence[Snapshot]) -> str:
 
 
 def _part_snapshot(part: Part) -> Snapshot:
-    snap = _snapshot(part.tree, part.root_id, complete=part.complete, documents=part.documents)
-    return narrow(snap, part.selection)
+    return _snapshot(part.tree, part.root_id, complete=part.complete, documents=part.documents)
 
 
 def _check_format(fmt: str) -> str:
