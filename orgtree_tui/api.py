@@ -38,6 +38,7 @@ from orgtree_tui.drift import Drift, compare
 from orgtree_tui.drift_render import render as render_drift
 from orgtree_tui.drift_sides import Side, SideError, from_document, from_snapshot, read_export
 from orgtree_tui.export import ExportError, ExportResult, export_subtree, render
+from orgtree_tui.exporters.selection import Selection
 from orgtree_tui.exporters.snapshot import take_snapshot
 from orgtree_tui.exporters.view import View
 from orgtree_tui.identity import IdentityError
@@ -269,13 +270,18 @@ def export(
     subtree: str | None = None,
     documents: bool = False,
     view: View | None = None,
+    selection: Selection | None = None,
 ) -> str:
     """The tree (or the subtree at `subtree`, an id or name path) in one of the export
     formats: json, csv, text, mermaid, dot, graphml. `view`: labels and policies for text,
-    mermaid and dot (`exporters.view.View`). Raises ExportError."""
+    mermaid and dot (`exporters.view.View`); `selection`: only the nodes it matches and
+    their ancestors (`exporters.selection.Selection`: what `export --match/--type/--state/
+    --tag` build). Raises ExportError."""
     shown, complete = _unwrap(tree)
     root_id = _root_id(shown, subtree)
-    return render(shown, root_id, fmt, complete=complete, documents=documents, view=view)
+    return render(
+        shown, root_id, fmt, complete=complete, documents=documents, view=view, selection=selection
+    )
 
 
 def export_to(
@@ -289,6 +295,7 @@ def export_to(
     documents: bool = False,
     stream: TextIO | None = None,
     view: View | None = None,
+    selection: Selection | None = None,
 ) -> ExportResult:
     """`export` written to `path` atomically (mode 0600; an existing file only with
     `force`), or to `stream` (default stdout) when path is None. `complete` overrides what
@@ -305,6 +312,7 @@ def export_to(
         stream=stream,
         documents=documents,
         view=view,
+        selection=selection,
     )
 
 

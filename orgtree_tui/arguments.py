@@ -11,10 +11,12 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
 from orgtree_tui import __version__
+from orgtree_tui.completion import SHELLS
 from orgtree_tui.connection import (
     DEFAULT_REGION,
     DEFAULT_SESSION_NAME,
@@ -24,6 +26,7 @@ from orgtree_tui.connection import (
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
 from orgtree_tui.drift_render import FORMATS as DIFF_FORMATS
 from orgtree_tui.export import FORMATS as EXPORT_FORMATS
+from orgtree_tui.exporters.selection import TYPES, parse_tag
 from orgtree_tui.exporters.view import LabelError, LabelTemplate
 from orgtree_tui.identity import validate_external_id, validate_role_arn, validate_session_name
 from orgtree_tui.options import EXIT_INCOMPLETE, EXIT_USAGE, PROG
@@ -253,6 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="export the tree saved by the last crawl, without calling AWS",
     )
+    _filter_options(export)
+    completion = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh or fish)",
+        description="Print a completion script: commands, options and AWS profiles.",
+    )
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     _add_diff(sub)
     return parser
 
@@ -279,3 +289,60 @@ def _add_diff(sub: Any) -> None:
         action="store_true",
         help="exit 0 or 1 by the changes found even when a side is incomplete (default: exit 2)",
     )
+
+
+def _filter_options(export: argparse.ArgumentParser) -> None:
+    """`export`'s filters (exporters.selection): combined with AND, each keeps the nodes
+    that match and their ancestors."""
+    group = export.add_argument_group(
+        "filters", "keep the nodes that match every filter given, and their ancestors"
+    )
+    group.add_argument(
+        "--match",
+        metavar="TEXT",
+        help="the TUI's / filter: name, id, email or a tag value contains TEXT (any case)",
+    )
+    group.add_argument("--type", dest="node_type", choices=sorted(TYPES), help="nodes of a type")
+    group.add_argument(
+        "--state",
+        dest="states",
+        type=_states,
+        metavar="STATE,...",
+        help="accounts in one of these states (e.g. ACTIVE,SUSPENDED)",
+    )
+    group.add_argument(
+        "--tag",
+        dest="tags",
+        action="append",
+        type=_tag,
+        metavar="KEY[=VALUE]",
+        help="has the tag (KEY alone: with any value); repeat it: every one must hold",
+    )
+
+
+@cache
+def account_states() -> tuple[str, ...]:
+    """The account states botocore's Organizations model allows (not a list that goes stale)."""
+    import botocore.session  # only when --state is given: the model takes a moment to load
+
+    model = botocore.session.get_session().get_service_model("organizations")
+    states: list[str] = model.shape_for("AccountState").enum  # type: ignore[attr-defined]
+    return tuple(states)
+
+
+def _states(text: str) -> tuple[str, ...]:
+    states = tuple(s.strip() for s in text.split(","))
+    allowed = account_states()
+    for state in states:
+        if state not in allowed:
+            raise argparse.ArgumentTypeError(
+                f"unknown account state {state!r}; choose from {', '.join(allowed)}"
+            )
+    return tuple(dict.fromkeys(states))
+
+
+def _tag(text: str) -> tuple[str, str | None]:
+    try:
+        return parse_tag(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -9,11 +9,14 @@ module checks how they combine and lays them over the settings file.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from orgtree_tui.arguments import build_parser
+from orgtree_tui.completion import script as completion_script
 from orgtree_tui.connection import ConnectionSettingsError, validate_endpoint_url
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
 from orgtree_tui.export import VIEWED
@@ -98,9 +101,31 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         export_dir=settings.export_dir,
         theme=settings.theme,
         print_settings=ns.print_settings,
+        **_filters(ns),
+        shell=getattr(ns, "shell", None),
         diff_files=diff_files,
         allow_partial=getattr(ns, "allow_partial", False),
     )
+
+
+def _filters(ns: argparse.Namespace) -> dict[str, Any]:
+    """`export --match/--type/--state/--tag`, checked against each other."""
+    match: str | None = getattr(ns, "match", None)
+    found: dict[str, Any] = {
+        "match": match,
+        "node_type": getattr(ns, "node_type", None),
+        "states": getattr(ns, "states", None) or (),
+        "tags": tuple(getattr(ns, "tags", None) or ()),
+    }
+    if match is not None and not match.strip():
+        raise UsageError("--match needs some text (an empty one would match nothing)")
+    if found["states"] and found["node_type"] == "ou":
+        raise UsageError("--state is an account's; it cannot be combined with --type ou")
+    if found["tags"] and ns.no_details:
+        raise UsageError("--tag needs the tags: it cannot be combined with --no-details")
+    if getattr(ns, "policy", None) is not None and any(found.values()):
+        raise UsageError("--policy cannot be combined with --match, --type, --state or --tag")
+    return found
 
 
 def _profiles(flags: tuple[str, ...], settings: Settings, *, demo: bool) -> tuple[str, ...]:
@@ -130,6 +155,9 @@ def main(argv: Sequence[str] | None = None, *, tui: RunTui) -> int:
         options = parse_args(argv)
         if options.print_settings:
             return print_settings()
+        if options.command == "completion" and options.shell is not None:
+            sys.stdout.write(completion_script(build_parser(), options.shell))
+            return 0
         if options.command == "export":
             try:
                 code = run_export(options)

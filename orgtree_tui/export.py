@@ -28,7 +28,8 @@ from orgtree_tui.exporters import (
     as_reach,
     as_text,
 )
-from orgtree_tui.exporters.snapshot import Snapshot, take_snapshot
+from orgtree_tui.exporters.selection import Selection, narrow
+from orgtree_tui.exporters.snapshot import Snapshot, matches_of, take_snapshot
 from orgtree_tui.exporters.view import View
 from orgtree_tui.records import NodeType
 from orgtree_tui.text import visible
@@ -89,6 +90,7 @@ class ExportResult:
     # Derived from what was written, so left out of ==: a result is where and how much.
     complete: bool = field(default=True, compare=False)
     missing: str = field(default="", compare=False)
+    matches: int | None = field(default=None, compare=False)  # a filtered export's matches
 
 
 def render(
@@ -99,10 +101,11 @@ def render(
     complete: bool,
     documents: bool = False,
     view: View | None = None,
+    selection: Selection | None = None,
 ) -> str:
     """The subtree under root_id as text. `complete` says whether the crawl had finished;
     `documents`: JSON gets "policy_documents"; `view`: labels and policies (text, diagrams)."""
-    snap = _snapshot(tree, root_id, complete=complete, documents=documents)
+    snap = narrow(_snapshot(tree, root_id, complete=complete, documents=documents), selection)
     return _renderer(fmt, view)(snap)
 
 
@@ -117,10 +120,11 @@ def export_subtree(
     stream: TextIO | None = None,
     documents: bool = False,
     view: View | None = None,
+    selection: Selection | None = None,
 ) -> ExportResult:
     """Render and write to `path`, or to `stream` (default stdout) when path is None."""
     fmt = _check_format(fmt)
-    snap = _snapshot(tree, root_id, complete=complete, documents=documents)
+    snap = narrow(_snapshot(tree, root_id, complete=complete, documents=documents), selection)
     body: Body
     if path is not None and fmt in _STREAMED:
         body = partial(_STREAMED[fmt], snap)
@@ -137,11 +141,12 @@ class Part:
     root_id: str
     complete: bool = True
     documents: bool = False  # JSON: "policy_documents"
+    selection: Selection | None = None  # a filtered export: only what it keeps
 
 
 def render_grouped(parts: Sequence[Part], fmt: str, *, view: View | None = None) -> str:
     """Several organizations in one document, each named by its organization id."""
-    return _grouped_renderer(fmt, view)([_part_snapshot(p) for p in parts])
+    return _grouped_renderer(fmt, view)([narrow(_part_snapshot(p), p.selection) for p in parts])
 
 
 def export_grouped(
@@ -156,7 +161,7 @@ def export_grouped(
     """`export_subtree` for several organizations: JSON gets an "organizations" list, CSV
     an organization_id column, diagrams a group per organization."""
     fmt = _check_format(fmt)
-    snaps = [_part_snapshot(p) for p in parts]
+    snaps = [narrow(_part_snapshot(p), p.selection) for p in parts]
     body: Body
     if path is not None and fmt in _STREAMED_MANY:
         body = partial(_STREAMED_MANY[fmt], snaps)
@@ -299,6 +304,7 @@ def _emit(
         format=fmt,
         complete=all(s.complete for s in snaps),
         missing=_missing(snaps),
+        matches=matches_of(snaps),
     )
 
 

@@ -31,6 +31,7 @@ from orgtree_tui.export import (
     export_grouped,
     export_reach,
 )
+from orgtree_tui.exporters.selection import Selection
 from orgtree_tui.exporters.view import LabelTemplate, View
 from orgtree_tui.inheritance import policies_in
 from orgtree_tui.model import OrgTree
@@ -158,8 +159,15 @@ def _crawl_all(sources: list[Source], options: Options) -> list[tuple[str, Crawl
     ]
 
 
+def selection_of(options: Options) -> Selection | None:
+    """`export --match/--type/--state/--tag` as one Selection (None: no filter)."""
+    chosen = Selection(options.match, options.node_type, options.states, options.tags)
+    return chosen if chosen else None
+
+
 def _write(options: Options, crawled: list[Crawled], *, summary: str) -> int:
     parts: list[Part] = []
+    selection = selection_of(options)
     for item in crawled:
         if options.subtree:
             node = item.tree.find(options.subtree)
@@ -171,7 +179,7 @@ def _write(options: Options, crawled: list[Crawled], *, summary: str) -> int:
             if not roots:
                 raise HeadlessError(f"{item.label}: the organization has no root")
             root_id = roots[0].id
-        parts.append(Part(item.tree, root_id, item.finished))
+        parts.append(Part(item.tree, root_id, item.finished, selection=selection))
     if not parts:
         where = "this organization" if len(crawled) == 1 else "any of the organizations"
         raise HeadlessError(f"no root, OU or account {options.subtree!r} in {where}")
@@ -182,6 +190,8 @@ def _write(options: Options, crawled: list[Crawled], *, summary: str) -> int:
     if not options.quiet:
         where = str(result.path) if result.path else "stdout"
         orgs = f" from {len(parts)} organizations" if len(crawled) > 1 else ""
+        if result.matches is not None and selection is not None:
+            orgs += f" ({plural(result.matches, 'match', 'matches')} of {selection.summary()})"
         sys.stderr.write(
             f"wrote {plural(result.ous, 'OU')} and {plural(result.accounts, 'account')}{orgs}"
             f" to {where}"
@@ -236,6 +246,7 @@ def _export(options: Options, parts: list[Part], *, grouped: bool) -> ExportResu
         force=options.force,
         complete=part.complete,
         documents=options.policy_documents,
+        selection=part.selection,
         view=view,
     )
 

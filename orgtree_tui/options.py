@@ -55,5 +55,11 @@ class Options:
     export_dir: Path | None = None  # default directory of the TUI's export dialog
     theme: str | None = None  # a Textual built-in theme name (see settings.THEMES)
     print_settings: bool = False
+    # `export`'s filters (exporters.selection); none given: the whole subtree.
+    match: str | None = None
+    node_type: str | None = None  # "account" or "ou"
+    states: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str | None], ...] = ()
+    shell: str | None = None  # `completion SHELL`
     diff_files: tuple[Path, ...] = ()  # `diff OLD.json NEW.json`; empty: the cache vs a crawl
     allow_partial: bool = False  # `diff` exits by its changes even when a side is incomplete

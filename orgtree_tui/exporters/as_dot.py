@@ -59,6 +59,7 @@ def _graph(snaps: Sequence[Snapshot], view: View, *, grouped: bool) -> str:
 def _nodes(snap: Snapshot, view: View, indent: str) -> list[str]:
     # Fixed words and numbers only, so the comment stays one inert line.
     lines = [f"{indent}// {snap.gaps_line()}"] if snap.gaps else []
+    lines += [f"{indent}// {snap.filter_line()}"] if snap.filter is not None else []
     reader = PolicyReader(snap) if view.policies else None
     if reader is not None and enabled_line(snap):
         lines.append(f"{indent}// {enabled_line(snap)}")

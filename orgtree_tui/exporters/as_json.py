@@ -69,6 +69,8 @@ def document_head(snap: Snapshot) -> dict[str, Any]:
         # The ids of "incomplete"."structure", kept for scripts written before it.
         "incomplete_branches": snap.incomplete_branches,
         **({"policy_documents": documents(snap)} if snap.documents is not None else {}),
+        # Only in a filtered export, so an unfiltered one stays byte for byte what it was.
+        **({"filter": snap.filter} if snap.filter is not None else {}),
     }
 
 

@@ -63,6 +63,7 @@ def _body(snap: Snapshot, taken: set[str], indent: str, view: View) -> list[str]
     ids = {entry.node.id: _unique_id("n_" + entry.node.id, taken) for entry in snap}
     # Fixed words and numbers only, so the comment stays one inert line.
     lines = [f"{indent}%% {snap.gaps_line()}"] if snap.gaps else []
+    lines += [f"{indent}%% {snap.filter_line()}"] if snap.filter is not None else []
     reader = PolicyReader(snap) if view.policies else None
     if reader is not None and enabled_line(snap):
         lines.append(f"{indent}%% {enabled_line(snap)}")

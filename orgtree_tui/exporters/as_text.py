@@ -41,6 +41,8 @@ class _Tree:
         self._node(snap.root, "", "")
         if snap.gaps:
             out.append(f"({snap.gaps_line()})")
+        if snap.filter is not None:
+            out.append(f"({snap.filter_line()})")
         if not snap.crawl_complete:
             out.append("(the crawl had not finished; nodes may be missing)")
         return out

@@ -7,8 +7,9 @@ walk the subtree as often as they like without taking the tree's lock again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from orgtree_tui.details import worst_state
 from orgtree_tui.gaps import Gaps, find_gaps
@@ -53,6 +54,8 @@ class Snapshot:
     # With `--policy-documents`: every policy that applies in the subtree (attached in it or
     # above it) -> its document (PENDING when never fetched); None when not asked for.
     documents: dict[str, PolicyDocument] | None = None
+    # A filtered export (exporters.selection): its criteria and how many nodes matched.
+    filter: dict[str, Any] | None = None
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries.values())
@@ -81,8 +84,23 @@ class Snapshot:
         """What is missing, in one line ("" when nothing is): the diagram formats' note."""
         return f"incomplete: {self.gaps.summary()}" if self.gaps else ""
 
+    def filter_line(self) -> str:
+        """A filtered export's note ("" when not filtered): fixed words and a number, so it
+        is inert in any format's comment (the criteria are in JSON's "filter")."""
+        if self.filter is None:
+            return ""
+        matches = self.filter["matches"]
+        said = "1 match and its" if matches == 1 else f"{matches} matches and their"
+        return f"filtered: {said} ancestors"
+
     def count(self, node_type: NodeType) -> int:
         return sum(1 for e in self if e.node.type is node_type)
+
+
+def matches_of(snaps: Sequence[Snapshot]) -> int | None:
+    """How many nodes matched the filters of these snapshots (None: none is filtered)."""
+    said = [s.filter["matches"] for s in snaps if s.filter is not None]
+    return sum(said) if said else None
 
 
 def take_snapshot(

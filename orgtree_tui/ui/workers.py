@@ -25,6 +25,7 @@ from textual.widget import Widget
 from orgtree_tui.cache import store as cache
 from orgtree_tui.crawl.crawler import Crawler
 from orgtree_tui.export import ExportResult, export_subtree
+from orgtree_tui.exporters.selection import Selection
 from orgtree_tui.identity import CallerIdentity
 from orgtree_tui.model import OrgTree
 from orgtree_tui.tree_view import TreeView
@@ -163,11 +164,28 @@ class Workers(Widget):
     # -- the rest ----------------------------------------------------------------------------
 
     def export(
-        self, tree: TreeView, node_id: str, fmt: str, path: Path, *, force: bool, ran_to_end: bool
+        self,
+        tree: TreeView,
+        node_id: str,
+        fmt: str,
+        path: Path,
+        *,
+        force: bool,
+        ran_to_end: bool,
+        selection: Selection | None = None,
     ) -> None:
-        """Write `node_id`'s subtree; `ran_to_end`: the crawl it comes from did (the tree's
-        gaps then say what the file lacks)."""
-        write = partial(export_subtree, tree, node_id, fmt, path, force=force, complete=ran_to_end)
+        """Write `node_id`'s subtree (only what `selection` keeps, when given); `ran_to_end`:
+        the crawl it comes from did (the tree's gaps then say what the file lacks)."""
+        write = partial(
+            export_subtree,
+            tree,
+            node_id,
+            fmt,
+            path,
+            force=force,
+            complete=ran_to_end,
+            selection=selection,
+        )
         self._export(write, fmt, path, self._begin_write())
 
     @work(thread=True, group="export", exit_on_error=False)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Checkbox, Input
 from ui_support import SIZE, SPEC, TODAY, SampleOrg, app_for, crawled, wait_for
 
 from orgtree_tui.aws import make_client
@@ -196,3 +197,95 @@ async def test_quitting_waits_for_an_export_being_written(
     assert app.wait_for_writes(10)
     assert target.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["org.json"]  # no temp file left
+
+
+async def test_typing_replaces_the_suggested_name(
+    org: SampleOrg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = app_for(org.client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await crawled(pilot)
+        await pilot.press("x")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        path_input = dialog.query_one(Input)
+        await pilot.press("down", "up")  # a format change keeps the suggestion a suggestion
+        await pilot.press(*"mine.json")
+        assert path_input.value == "mine.json"  # was "./root-2025-03-14.jsonmine.json"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("Wrote" in n for n in notes(app)))
+        root = org.truth.root_id
+        assert (tmp_path / "mine.json").read_text() == render(
+            app.main.model, root, "json", complete=True
+        )
+        # Arrows leave the suggestion to be edited instead.
+        await pilot.press("x")
+        path_input = app.screen.query_one(Input)
+        suggested = path_input.value
+        await pilot.press("end", *"-v2")
+        assert path_input.value == suggested + "-v2"
+        await pilot.press("escape")
+
+
+def _expected_by_filter(org: SampleOrg, text: str) -> set[str]:
+    """The `/` filter's rule worked out from the ground truth and moto's own account list:
+    name, id, email or a tag value contains the text (any case), plus the ancestors."""
+    emails: dict[str, str] = {}
+    for page in org.client.get_paginator("list_accounts").paginate():
+        emails.update({a["Id"]: a["Email"] for a in page["Accounts"]})
+    needle = text.casefold()
+    matched = {
+        i
+        for i, n in org.truth.nodes.items()
+        if any(
+            needle in f.casefold()
+            for f in (n.name, i, emails.get(i, ""), *org.truth.tags.get(i, {}).values())
+        )
+    }
+    kept = set(matched)
+    for node_id in matched:
+        parent = org.truth.nodes[node_id].parent_id
+        while parent is not None:
+            kept.add(parent)
+            parent = org.truth.nodes[parent].parent_id
+    return kept
+
+
+async def test_the_dialog_offers_what_the_filter_shows(org: SampleOrg, tmp_path: Path) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await crawled(pilot)
+        await pilot.press("slash", *"prod", "enter")
+        app.main.org_tree.reveal(org.truth.root_id)  # the export is of the cursor's subtree
+        await pilot.press("x")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        export_button = dialog.query_one("#export")
+        assert export_button.region.bottom <= 24 and export_button.region.height > 0
+        # ... and nothing is scrolled out of the dialog (the buttons were, in a bordered box).
+        assert dialog.query_one("#export-dialog").max_scroll_y == 0
+        box = dialog.query_one("#export-filtered", Checkbox)
+        assert box.value and "prod" in str(box.label)
+        target = tmp_path / "shown.json"
+        dialog.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: target.exists() and any("Wrote" in n for n in notes(app)))
+        document = json.loads(target.read_text())
+        assert _ids(document["tree"]) == _expected_by_filter(org, "prod")
+        assert document["filter"]["match"] == "prod"
+        assert any("filtered:" in n for n in notes(app))
+
+        # Unticked: the whole subtree, as without a filter.
+        await pilot.press("x")
+        whole = tmp_path / "whole.json"
+        app.screen.query_one(Input).value = str(whole)
+        app.screen.query_one("#export-filtered", Checkbox).value = False
+        await pilot.press("enter")
+        await wait_for(pilot, whole.exists)
+        assert "filter" not in json.loads(whole.read_text())
+        assert _ids(json.loads(whole.read_text())["tree"]) == set(org.truth.nodes)
+
+
+def _ids(node: dict[str, Any]) -> set[str]:
+    return {node["id"]}.union(*(_ids(c) for c in node["children"]))

@@ -17,11 +17,13 @@ from textual.app import App
 from orgtree_tui.connection import ConnectionSettingsError
 from orgtree_tui.console import console_url
 from orgtree_tui.export import FORMATS, ExportError
+from orgtree_tui.exporters.selection import Selection
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import list_profiles
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui.controller import OrgController, Refreshed
+from orgtree_tui.ui.filter_control import FilterControl
 from orgtree_tui.ui.screens.export_dialog import ExportDialog, ExportRequest
 from orgtree_tui.ui.screens.profile_picker import ProfilePicker
 from orgtree_tui.ui.sources import OrgSource
@@ -39,6 +41,7 @@ class Host(Protocol):
     org_tree: OrgTreeView
     export_dir: Path | None
     export_format: str
+    filter: FilterControl
     today: Callable[[], Any]
     pick_profiles: Callable[[tuple[str, ...]], list[OrgSource]] | None
 
@@ -73,7 +76,8 @@ def start_export(host: Host) -> None:
         host.app.notify("Nothing to export yet.", severity="warning")
         return
     fmt = host.export_format if host.export_format in FORMATS else FORMATS[0]
-    dialog = ExportDialog(host.model, node_id, host.today(), host.export_dir, fmt)
+    shown = host.filter.matches.query  # the filter on screen ("" when none)
+    dialog = ExportDialog(host.model, node_id, host.today(), host.export_dir, fmt, shown)
     host.app.push_screen(dialog, partial(_export_chosen, host))
 
 
@@ -83,8 +87,15 @@ def _export_chosen(host: Host, request: ExportRequest | None) -> None:
     node_id = request.node_id
     tree = owner_of(host.model, node_id)
     ran_to_end = host.controller.ran_to_end(node_id)
+    selection = Selection(match=request.match) if request.match else None
     host.jobs.export(
-        tree, node_id, request.format, request.path, force=request.force, ran_to_end=ran_to_end
+        tree,
+        node_id,
+        request.format,
+        request.path,
+        force=request.force,
+        ran_to_end=ran_to_end,
+        selection=selection,
     )
 
 
@@ -96,6 +107,8 @@ def exported(host: Host, message: Workers.Exported) -> None:
         if message.path.parent != Path("."):
             host.export_dir = message.path.parent
         note = "" if result.complete else f" (incomplete: {result.missing})"
+        if result.matches is not None:
+            note = f" (filtered: {plural(result.matches, 'match', 'matches')}){note}"
         where = visible(str(result.path.absolute())) if result.path else "?"
         app.notify(
             f"Wrote {plural(result.ous, 'OU')} and {plural(result.accounts, 'account')} to "

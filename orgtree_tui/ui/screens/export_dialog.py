@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from orgtree_tui.export import (
     EXTENSIONS,
@@ -36,6 +36,7 @@ class ExportRequest:
     format: str
     path: Path
     force: bool
+    match: str | None = None  # only what the `/` filter shows: its matches and their ancestors
 
 
 class ExportDialog(ModalScreen[ExportRequest | None]):
@@ -55,6 +56,16 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     #export-hint {
         color: $text-muted;
     }
+    #export-filtered {
+        /* One line in the format box's bottom margin, not a bordered box: the dialog
+           still fits a 24-line terminal with its buttons. */
+        border: none;
+        padding: 0 1;
+        height: 1;
+    }
+    ExportDialog.-filtered #export-format {
+        margin-bottom: 0;
+    }
     """
 
     BINDINGS = [
@@ -71,8 +82,10 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         today: date,
         directory: Path | None = None,
         fmt: str = FORMATS[0],
+        filter_text: str = "",
     ) -> None:
-        """`directory` and `fmt`: where and how the last export went, or the defaults."""
+        """`directory` and `fmt`: where and how the last export went, or the defaults;
+        `filter_text`: the `/` filter on screen ("" when none), offered as what to export."""
         super().__init__()
         self.model = model
         self.node_id = node_id
@@ -81,6 +94,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         self.format = fmt if fmt in FORMATS else FORMATS[0]
         self._default = self._default_path(self.format)
         self._shown_title = ""
+        self.filter_text = filter_text.strip()
 
     def compose(self) -> ComposeResult:
         with Dialog(id="export-dialog"):
@@ -91,8 +105,16 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
             with RadioSet(id="export-format"):
                 for fmt in FORMATS:
                     yield RadioButton(fmt, value=fmt == self.format, id=f"format-{fmt}")
+            if self.filter_text:
+                # On by default: what the user is looking at is what they mean to export.
+                yield Checkbox(
+                    Text.assemble("Only what the filter shows: ", (self.filter_text, "bold")),
+                    value=True,
+                    id="export-filtered",
+                )
             yield Label("File")
-            yield Input(self._default, id="export-path", select_on_focus=False)
+            # The suggestion starts selected, so typing replaces it (arrows keep it to edit).
+            yield Input(self._default, id="export-path", select_on_focus=True)
             yield Static("", id="export-error", classes="dialog-error")
             yield Label("↑/↓ format · enter exports · esc cancels", id="export-hint")
             with Horizontal(classes="dialog-buttons"):
@@ -100,6 +122,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        self.set_class(bool(self.filter_text), "-filtered")
         self.query_one(Input).focus()
         # Mid-crawl the subtree still grows: the counts follow it.
         self.set_interval(0.5, self._refresh_title)
@@ -132,7 +155,10 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         path_input = self.query_one(Input)
         typed = path_input.value
         if typed == self._default:
+            was_selected = path_input.selection == (0, len(typed))
             path_input.value = self._default_path(self.format)
+            if was_selected:
+                path_input.select_all()  # still a suggestion: the next key still replaces it
         elif typed.endswith(f".{EXTENSIONS[before]}"):
             # A name of the user's own keeps its name; its extension follows the format.
             stem = typed[: -len(EXTENSIONS[before]) - 1]
@@ -167,11 +193,16 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
             question.append("?")
             self.app.push_screen(ConfirmScreen(question), lambda yes: self._confirmed(path, yes))
             return
-        self.dismiss(ExportRequest(self.node_id, self.format, path, force=False))
+        self.dismiss(ExportRequest(self.node_id, self.format, path, False, self._match()))
 
     def _confirmed(self, path: Path, yes: bool | None) -> None:
         if yes:
-            self.dismiss(ExportRequest(self.node_id, self.format, path, force=True))
+            self.dismiss(ExportRequest(self.node_id, self.format, path, True, self._match()))
+
+    def _match(self) -> str | None:
+        if not self.filter_text:
+            return None
+        return self.filter_text if self.query_one("#export-filtered", Checkbox).value else None
 
     def _error(self, message: str) -> None:
         self.query_one("#export-error", Static).update(Text(visible(message)))
