@@ -157,7 +157,19 @@ def _section(out: Text, section: policy_details.Section, width: int) -> None:
             out.append(f"{line}\n", style="bold")
         for line in fold(section.note, width) if note else ():
             out.append(f"{line}\n", style="dim")
-    _columns(out, section.rows, width, cap=28, right_min=12)
+    if not section.stacked:
+        _columns(out, section.rows, width, cap=28, right_min=12)
+    for label, value in section.rows if section.stacked else ():
+        for line in fold(label.plain, width) if label.plain else ():
+            out.append(f"{line}\n", style=label.style)
+        at = 0
+        for line in fold(value.plain, width - 2):  # sliced, so its styled parts stay so
+            out.append("  ")
+            out.append_text(value[at : at + len(line)])
+            out.append("\n")
+            at += len(line)
+    for line in fold(section.tail, width) if section.tail else ():
+        out.append(f"{line}\n", style="dim")
 
 
 def _columns(

@@ -34,7 +34,7 @@ from orgtree_tui.tree_view import TreeView
 
 CONSOLIDATED = "CONSOLIDATED_BILLING"
 AWS_MANAGED = "AWS managed"
-OPEN_HINT = "a: read one"
+OPEN_HINT = "a: read a policy, its document and reach"
 # What AWS calls each type in the console; a type botocore adds later reads as its enum name.
 TYPE_NAMES = {
     SCP: "Service control policies",
@@ -45,6 +45,16 @@ TYPE_NAMES = {
     "CHATBOT_POLICY": "Chatbot policies",
     "DECLARATIVE_POLICY_EC2": "Declarative policies (EC2)",
     "SECURITYHUB_POLICY": "Security Hub policies",
+}
+
+
+# Short, for the root's list of types in a narrow pane.
+SHORT_NAMES = {
+    SCP: "SCPs",
+    RCP: "RCPs",
+    "TAG_POLICY": "tag policies",
+    "BACKUP_POLICY": "backup policies",
+    "AISERVICES_OPT_OUT_POLICY": "AI opt-out policies",
 }
 
 
@@ -61,6 +71,10 @@ class Section:
     heading: str
     rows: list[Row] = field(default_factory=list)
     note: str = ""  # dim, after the heading
+    tail: str = ""  # dim, on a line after the rows
+    # Each row's label on a line of its own, its values indented below: an ancestor's
+    # name is as long as it is, and a column as wide as the longest starves the policies.
+    stacked: bool = False
 
 
 def owner(model: TreeView, node_id: str) -> TreeView:
@@ -107,7 +121,7 @@ def policy_sections(model: TreeView, node: Node, pending: str) -> list[Section]:
     for policy_type in sorted(types, key=lambda t: (t not in AUTHORIZATION_TYPES, t != SCP, t)):
         found = applied(path, details, policy_type)
         sections.append(_type_section(found, details, names, pending))
-    sections[0].note = " · ".join(n for n in (sections[0].note, OPEN_HINT) if n)
+    sections[-1].tail = OPEN_HINT
     return sections
 
 
@@ -121,12 +135,16 @@ def _type_section(
 ) -> Section:
     policy_type = found.policy_type
     here = found.chain[-1].node_id
-    section = Section(type_name(policy_type))
+    section = Section(type_name(policy_type), stacked=True)
     if policy_type in AUTHORIZATION_TYPES:
         # An action is allowed only if every level allows it: the whole chain, root first.
-        section.note = "root first, every level must allow"
+        section.note = "root first, each level must allow"
         for level in found.chain:
-            label = "attached here" if level.node_id == here else f"from {names[level.node_id]}"
+            label = (
+                "attached here"
+                if level.node_id == here
+                else f"inherited from {names[level.node_id]}"
+            )
             missing = _state_of(details, level.node_id, policy_type, pending)
             section.rows += _policy_rows(label, level.attached, missing)
         return section
@@ -141,7 +159,9 @@ def _type_section(
         section.rows.append((Text("inherited"), Text("none", style="dim")))
     for level in found.chain[:-1]:
         if level.attached:
-            section.rows += _policy_rows(f"from {names[level.node_id]}", level.attached, Text())
+            section.rows += _policy_rows(
+                f"inherited from {names[level.node_id]}", level.attached, Text()
+            )
     return section
 
 
@@ -194,7 +214,8 @@ def organization_section(model: TreeView, node: Node, pending: str) -> Section:
     elif not types:
         rows.append((Text("Policy types"), Text("none enabled", style="dim")))
     for i, (policy_type, status) in enumerate(sorted((types or {}).items())):
-        text = Text(f"{type_name(policy_type)}: {_status(status)}")
+        name = SHORT_NAMES.get(policy_type) or type_name(policy_type)
+        text = Text(f"{name}: {_status(status)}")
         rows.append((Text("Policy types" if i == 0 else ""), text))
     admins = facts.delegated_administrators
     if admins:
@@ -213,7 +234,8 @@ def organization_section(model: TreeView, node: Node, pending: str) -> Section:
 
 
 def _admin_text(admin: DelegatedAdministrator) -> Text:
-    return Text(f"{visible(admin.name) or admin.account_id} ({admin.account_id})")
+    name = visible(admin.name) or admin.account_id
+    return Text(f"{name} ({admin.account_id})", style="bold")
 
 
 def _admin_rows(admins: tuple[DelegatedAdministrator, ...]) -> list[Row]:
@@ -222,9 +244,9 @@ def _admin_rows(admins: tuple[DelegatedAdministrator, ...]) -> list[Row]:
     for admin in admins:
         rows.append((Text("Delegated admins" if not rows else ""), _admin_text(admin)))
         if admin.services is None:
-            rows.append((Text(""), Text("  services not known", style="yellow")))
+            rows.append((Text(""), Text("services not known", style="yellow")))
         for service in admin.services or ():
-            rows.append((Text(""), Text(f"  {visible(service)}")))
+            rows.append((Text(""), Text(visible(service))))
     return rows
 
 
