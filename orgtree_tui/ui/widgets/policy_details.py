@@ -130,6 +130,10 @@ def _state_of(details: dict[str, Details], node_id: str, policy_type: str, pendi
     return state_text(found.state if found is not None else DetailState.PENDING, pending)
 
 
+def _from(names: dict[str, str], node_id: str) -> str:
+    return f"inherited from {names.get(node_id, node_id)}"
+
+
 def _type_section(
     found: Applied, details: dict[str, Details], names: dict[str, str], pending: str
 ) -> Section:
