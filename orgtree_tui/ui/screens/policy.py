@@ -64,7 +64,7 @@ class PolicyScreen(ModalScreen[tuple[str, ...] | None]):
     #policy-dialog VerticalScroll {
         height: 1fr;
     }
-    #policy-keys {
+    #policy-keys, #policy-document-title {
         margin-top: 1;
     }
     """
@@ -97,15 +97,18 @@ class PolicyScreen(ModalScreen[tuple[str, ...] | None]):
         self.crawler = crawler
         self.reach: ReachFound | None = None
         self.document: DocumentFound | None = None
-        self._head = Static(self._head_text(), id="policy-head")
-        self._doc = Static(Text(LOADING, style="italic dim"), id="policy-document")
+        # What the two parts show now (the tests read them).
+        self.shown_head: RenderableType = self._head_text()
+        self.shown_document: RenderableType = Text(LOADING, style="italic dim")
+        self._head = Static(self.shown_head, id="policy-head")
+        self._doc = Static(self.shown_document, id="policy-document")
 
     def compose(self) -> ComposeResult:
         with Dialog(id="policy-dialog"):
             yield Label(Text(visible(self.policy.name)), classes="dialog-title")
             with VerticalScroll():
                 yield self._head
-                yield Label(Text("Document", style="bold"))
+                yield Label(Text("Document", style="bold"), id="policy-document-title")
                 yield self._doc
             yield Label(
                 Text("f filters the tree to its reach · j/k scroll · esc closes", style="dim"),
@@ -138,7 +141,7 @@ class PolicyScreen(ModalScreen[tuple[str, ...] | None]):
     @on(Reached)
     def _reached(self, message: Reached) -> None:
         self.reach = message.found
-        self._head.update(self._head_text())
+        self._show_head()
 
     @on(Documented)
     def _documented(self, message: Documented) -> None:
@@ -155,10 +158,15 @@ class PolicyScreen(ModalScreen[tuple[str, ...] | None]):
             described = found.document.policy
             if described is not None and described.description != self.policy.description:
                 self.policy = described  # DescribePolicy's word is the newer
-                self._head.update(self._head_text())
+                self._show_head()
         else:
             shown = Text(visible(found.reason), style="yellow")
+        self.shown_document = shown
         self._doc.update(shown)
+
+    def _show_head(self) -> None:
+        self.shown_head = self._head_text()
+        self._head.update(self.shown_head)
 
     # -- what it shows ---------------------------------------------------------------------
 
@@ -168,7 +176,8 @@ class PolicyScreen(ModalScreen[tuple[str, ...] | None]):
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         table.add_row("Id", p.id)
-        table.add_row("Type", f"{type_name(p.type)} ({p.type})")
+        one = type_name(p.type).replace("policies", "policy")
+        table.add_row("Type", f"{one} ({p.type})")
         table.add_row(AWS_MANAGED, "yes" if p.aws_managed else "no")
         table.add_row("Description", Text(visible(p.description) or "none", style=""))
         reach = self.reach

@@ -168,6 +168,8 @@ def _section(out: Text, section: policy_details.Section, width: int) -> None:
             out.append_text(value[at : at + len(line)])
             out.append("\n")
             at += len(line)
+    if section.tail:
+        out.append("\n")
     for line in fold(section.tail, width) if section.tail else ():
         out.append(f"{line}\n", style="dim")
 

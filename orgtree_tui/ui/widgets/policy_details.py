@@ -54,7 +54,7 @@ SHORT_NAMES = {
     RCP: "RCPs",
     "TAG_POLICY": "tag policies",
     "BACKUP_POLICY": "backup policies",
-    "AISERVICES_OPT_OUT_POLICY": "AI opt-out policies",
+    "AISERVICES_OPT_OUT_POLICY": "AI opt-out",
 }
 
 
@@ -114,7 +114,7 @@ def policy_sections(model: TreeView, node: Node, pending: str) -> list[Section]:
             why = "none: the organization has consolidated billing only"
         else:
             why = "none: no policy type is enabled on the root"
-        return [Section("Policies", [(Text(why, style="dim"), Text(""))])]
+        return [Section("Policies", [(Text(""), Text(why, style="dim"))], stacked=True)]
     names = {i: visible(n.name) for i in path if (n := model.get(i)) is not None}
     sections = []
     # SCPs and RCPs first (what allows or denies), then the management types.
@@ -182,7 +182,8 @@ def delegated_section(model: TreeView, node: Node, pending: str) -> Section | No
     if admins is None:
         state = facts.delegated_administrators_state
         if state in (DetailState.DENIED, DetailState.FAILED):
-            return Section("Delegated administrator", [(Text("is it?"), state_text(state, ""))])
+            said = Text(f"not known ({state.value})", style="yellow")
+            return Section("Delegated administrator", [(Text(""), said)], stacked=True)
         return None
     admin = next((a for a in admins if a.account_id == node.id), None)
     if admin is None:
@@ -226,7 +227,7 @@ def organization_section(model: TreeView, node: Node, pending: str) -> Section:
         rows += _admin_rows(admins)
     else:
         state = facts.delegated_administrators_state
-        rows += _listed("Delegated admins", admins, state, _admin_text, pending)
+        rows += _listed("Delegated administrators", admins, state, _admin_text, pending)
     rows += _listed(
         "Trusted services",
         facts.trusted_services,
@@ -234,7 +235,7 @@ def organization_section(model: TreeView, node: Node, pending: str) -> Section:
         lambda s: Text(visible(s)),
         pending,
     )
-    return Section("Organization", rows)
+    return Section("Organization", rows, stacked=True)
 
 
 def _admin_text(admin: DelegatedAdministrator) -> Text:
@@ -246,11 +247,11 @@ def _admin_rows(admins: tuple[DelegatedAdministrator, ...]) -> list[Row]:
     """Each administrator on a line, the services it is delegated for below it."""
     rows: list[Row] = []
     for admin in admins:
-        rows.append((Text("Delegated admins" if not rows else ""), _admin_text(admin)))
+        rows.append((Text("Delegated administrators" if not rows else ""), _admin_text(admin)))
         if admin.services is None:
-            rows.append((Text(""), Text("services not known", style="yellow")))
+            rows.append((Text(""), Text("  services not known", style="yellow")))
         for service in admin.services or ():
-            rows.append((Text(""), Text(visible(service))))
+            rows.append((Text(""), Text(f"  {visible(service)}")))
     return rows
 
 
