@@ -83,6 +83,10 @@ class PolicyScreen(ModalScreen[tuple[str, ...] | None]):
         found: ReachFound
 
     @dataclass
+    class ReachFailed(Message):
+        reason: str
+
+    @dataclass
     class Documented(Message):
         found: DocumentFound
 
@@ -96,6 +100,7 @@ class PolicyScreen(ModalScreen[tuple[str, ...] | None]):
         self.node_id = node_id
         self.crawler = crawler
         self.reach: ReachFound | None = None
+        self.reach_failed = ""
         self.document: DocumentFound | None = None
         # What the two parts show now (the tests read them).
         self.shown_head: RenderableType = self._head_text()
@@ -124,7 +129,12 @@ class PolicyScreen(ModalScreen[tuple[str, ...] | None]):
 
     @work(thread=True, group="policy-reach", exit_on_error=False)
     def _find_reach(self) -> None:
-        self.post_message(self.Reached(reach_of(self.model, self.policy, self.node_id)))
+        try:
+            found = reach_of(self.model, self.policy, self.node_id)
+        except Exception as exc:  # says why on screen instead of a dead "loading..."
+            self.post_message(self.ReachFailed(f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(self.Reached(found))
 
     @work(thread=True, group="policy-document", exit_on_error=False)
     def _find_document(self) -> None:
@@ -141,6 +151,11 @@ class PolicyScreen(ModalScreen[tuple[str, ...] | None]):
     @on(Reached)
     def _reached(self, message: Reached) -> None:
         self.reach = message.found
+        self._show_head()
+
+    @on(ReachFailed)
+    def _reach_failed(self, message: ReachFailed) -> None:
+        self.reach_failed = message.reason
         self._show_head()
 
     @on(Documented)
@@ -182,7 +197,8 @@ class PolicyScreen(ModalScreen[tuple[str, ...] | None]):
         table.add_row("Description", Text(visible(p.description) or "none", style=""))
         reach = self.reach
         if reach is None:
-            table.add_row("Reach", Text(LOADING, style="italic dim"))
+            said = Text(visible(self.reach_failed), style="yellow") if self.reach_failed else None
+            table.add_row("Reach", said or Text(LOADING, style="italic dim"))
         else:
             accounts = plural(reach.accounts, "account")
             nodes = plural(len(reach.applies_to), "node")

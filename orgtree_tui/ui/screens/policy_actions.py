@@ -15,7 +15,9 @@ from typing import Any, Protocol
 from rich.text import Text
 from textual.app import App, SystemCommand
 
+from orgtree_tui.forest import Forest
 from orgtree_tui.inheritance import applied_at
+from orgtree_tui.model import OrgTree
 from orgtree_tui.records import AUTHORIZATION_TYPES, SCP, Policy
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
@@ -117,12 +119,20 @@ def _closed(host: Host, policy: Policy, reach: tuple[str, ...] | None) -> None:
 
 
 def known_policies(model: TreeView) -> dict[Policy, str]:
-    """Every policy attached anywhere in the tree -> a node it is attached to."""
+    """Every policy attached anywhere in the tree -> a node it is attached to. Read from
+    each tree's attachment tables, not node by node: the palette asks on every opening
+    (0.44 s for 50,000 nodes node by node, on the UI thread)."""
+    trees = model.trees if isinstance(model, Forest) else [model]
     out: dict[Policy, str] = {}
-    for node_id, details in model.details_of(n.id for n in model.nodes()).items():
-        for found in details.by_type.values():
-            for policy in found.policies or ():
-                out.setdefault(policy, node_id)
+    for tree in trees:
+        if not isinstance(tree, OrgTree):
+            continue
+        for policy_type in tree.facts().enabled_types():
+            attached, _ = tree.raw_policies(policy_type)
+            for node_id, policies in attached.items():
+                # A target listed before the crawl placed it has no reach to count yet.
+                for policy in policies if node_id in tree else ():
+                    out.setdefault(policy, node_id)
     return out
 
 
