@@ -74,7 +74,12 @@ class FilterControl:
         self.text, self.fixed = label, True
         shown = index.with_ancestors(known)
         self.matches = FilterResult(label, frozenset(known), index, index.version, shown)
+        cursor = self.tree.cursor_id
         self.tree.set_filter(self.matches)
+        if cursor in self.matches:
+            # Opened from a node it applies to: stay there, even below the branches the
+            # filter opens (the first matches').
+            self.tree.reveal(cursor)
         self.tree.focus()
         self.changed()
 

@@ -314,3 +314,11 @@ async def test_the_palette_has_a_command_per_policy(moto_client: Any) -> None:
         assert "Applies to   1 account (2 nodes, attached or inherited)" in head
         assert "Attached to  /Root/Workloads/Prod" in head
         assert screen.policy.id == org.policies["CostCenter"]
+        # Opened with the cursor on the root, which it does not apply to: the cursor goes
+        # to the first node it does.
+        await pilot.press("f")
+        await wait_for(pilot, lambda: app.screen is app.main)
+        want = _ids(org, "Root", "Workloads", "Prod", "app-prod")
+        await wait_for(pilot, lambda: shown_ids(app) == want)
+        assert app.main.org_tree.cursor_id == org.built.ous["Prod"]
+        await wait_for(pilot, lambda: app.main.details.node_id == org.built.ous["Prod"])
