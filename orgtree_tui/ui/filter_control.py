@@ -76,7 +76,7 @@ class FilterControl:
         self.matches = FilterResult(label, frozenset(known), index, index.version, shown)
         cursor = self.tree.cursor_id
         self.tree.set_filter(self.matches)
-        if cursor in self.matches:
+        if cursor is not None and cursor in self.matches:
             # Opened from a node it applies to: stay there, even below the branches the
             # filter opens (the first matches').
             self.tree.reveal(cursor)
