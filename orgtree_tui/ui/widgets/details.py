@@ -97,7 +97,10 @@ class DetailsPane(VerticalScroll, can_focus=False):
     def _signature(model: TreeView, node_id: str | None) -> tuple[object, ...]:
         if node_id is None:
             return (None, None, None)
-        return (model.get(node_id), model.is_incomplete(node_id), model.counts(node_id))
+        # What it inherits shows too: an ancestor's policies, or the organization's facts,
+        # arriving change what is shown of this node.
+        above = policy_details.inherited_signature(model, node_id)
+        return (model.get(node_id), (model.is_incomplete(node_id), above), model.counts(node_id))
 
 
 def render_details(model: TreeView, node: Node, width: int = 60, *, pending: str = LOADING) -> Text:

@@ -82,6 +82,14 @@ def owner(model: TreeView, node_id: str) -> TreeView:
     return model.owner(node_id) if isinstance(model, Forest) else model
 
 
+def inherited_signature(model: TreeView, node_id: str) -> tuple[object, ...]:
+    """What of the node's ancestors and organization its sections show: compared between
+    renders, so news about them shows without news about the node itself."""
+    path = [a.id for a in model.ancestors(node_id)] + [node_id]
+    details = model.details_of(path)
+    return (tuple(details[i].by_type for i in path if i in details), model.facts_for(node_id))
+
+
 def state_text(state: DetailState, pending: str) -> Text:
     if state is DetailState.PENDING:
         return Text(pending, style="italic dim")
