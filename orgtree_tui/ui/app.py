@@ -18,6 +18,7 @@ from textual.screen import Screen
 from orgtree_tui.text import visible
 from orgtree_tui.ui import keys
 from orgtree_tui.ui.controller import OrgController
+from orgtree_tui.ui.screens import policy_actions
 from orgtree_tui.ui.screens.main import DETAILS_DELAY, MainScreen
 from orgtree_tui.ui.sources import OrgSource
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
@@ -85,6 +86,10 @@ class OrgTreeApp(App[int]):
         yield from super().get_system_commands(screen)
         main = self.main
         yield from keys.palette_commands(self, main, main.org_tree, OrgTreeView.BINDINGS)
+        yield from policy_actions.palette_commands(main)
+
+    def action_pick_policy(self) -> None:
+        policy_actions.pick_policy(self.main)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):

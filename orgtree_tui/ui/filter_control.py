@@ -44,6 +44,7 @@ class FilterControl:
         self._index: FilterIndex | None = None
         self._timer: Timer | None = None
         self._last = -FILTER_INTERVAL  # when the last pass ran (time.monotonic)
+        self.fixed = False  # the matches are a set given by `show_only`, not a query's
 
     def index(self) -> FilterIndex:
         """The index of what is on screen; built from the model once after the model is
@@ -55,10 +56,32 @@ class FilterControl:
     def forget_model(self) -> None:
         """Another model is on screen: the index is rebuilt when it is next needed."""
         self._index = None
-        if self.text:
+        if self.fixed:
+            self.clear()  # the set was of the tree that was replaced
+        elif self.text:
             self.matches = self.index().query(self.text)
             self.tree.set_filter(self.matches)
             self.bar.show_matches(self.text, len(self.matches))
+
+    def show_only(self, label: str, ids: Sequence[str]) -> None:
+        """Filter to these nodes (a policy's reach), worked out elsewhere once: `label`
+        stands for the query. n/N step through them and esc clears, as after `/`."""
+        self._stop_timer()
+        if self.bar.display:
+            self.bar.close()  # what was typed is replaced, not kept half-applied
+        index = self.index()
+        known = [i for i in ids if i in index]
+        self.text, self.fixed = label, True
+        shown = index.with_ancestors(known)
+        self.matches = FilterResult(label, frozenset(known), index, index.version, shown)
+        cursor = self.tree.cursor_id
+        self.tree.set_filter(self.matches)
+        if cursor is not None and cursor in self.matches:
+            # Opened from a node it applies to: stay there, even below the branches the
+            # filter opens (the first matches').
+            self.tree.reveal(cursor)
+        self.tree.focus()
+        self.changed()
 
     def news(self, nodes: Sequence[Node], details: set[str]) -> None:
         """The crawl's drained news goes into the index; an active filter grows with it."""
@@ -69,7 +92,8 @@ class FilterControl:
             index.set_tags(node_id, found.tags)
         if any(n.parent_id is None for n in nodes):
             index.order_roots([r.id for r in model.roots()])
-        if self.text and (nodes or details):
+        # A set given by `show_only` (a reach) is no query: it does not grow.
+        if self.text and not self.fixed and (nodes or details):
             self.matches = index.query(self.text)
             self.tree.grow_filter(self.matches)
             self.bar.show_matches(self.text, len(self.matches))
@@ -86,11 +110,13 @@ class FilterControl:
 
     def apply(self) -> None:
         self._stop_timer()
+        if self.fixed and not self.bar.display:
+            return  # the bar closing for `show_only`: the set given stays
         text = self.bar.value.strip() if self.bar.display else ""
         self._last = time.monotonic()
         if text == self.text:
             return
-        self.text = text
+        self.text, self.fixed = text, False
         self.matches = self.index().query(text)
         self.tree.set_filter(self.matches if text else None)
         self.bar.show_matches(text, len(self.matches))
@@ -101,7 +127,7 @@ class FilterControl:
             return
         self._stop_timer()
         self.bar.close()  # its Changed message clears the filter in the tree
-        self.text, self.matches = "", NO_MATCHES
+        self.text, self.matches, self.fixed = "", NO_MATCHES, False
         self.tree.set_filter(None)
         self.tree.focus()
         self.changed()

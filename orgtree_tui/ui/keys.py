@@ -24,6 +24,8 @@ MAIN_BINDINGS: list[BindingType] = [
     Binding("Y", "copy_arn", "Copy ARN", show=False),
     Binding("o", "open_console", "Console", show=False),
     Binding("P", "pick_profiles", "Pick AWS profiles", show=False),
+    # The app's, so the main screen's module stays as it is (ui/screens/policy_actions.py).
+    Binding("a", "app.pick_policy", "Policies of the selected node", show=False),
     Binding("r", "recrawl", "Re-crawl"),
     Binding("question_mark", "help", "Help"),
     Binding("escape", "clear_filter", "Clear filter", show=False),

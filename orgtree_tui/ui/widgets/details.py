@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from orgtree_tui.records import DetailState, Node, NodeType, Policy
+from orgtree_tui.records import DetailState, Node, NodeType
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
+from orgtree_tui.ui.widgets import policy_details
 
 LOADING = "loading..."
 NOT_FETCHED = "not fetched (r crawls)"  # no crawl is running that would fetch it
@@ -96,7 +97,10 @@ class DetailsPane(VerticalScroll, can_focus=False):
     def _signature(model: TreeView, node_id: str | None) -> tuple[object, ...]:
         if node_id is None:
             return (None, None, None)
-        return (model.get(node_id), model.is_incomplete(node_id), model.counts(node_id))
+        # What it inherits shows too: an ancestor's policies, or the organization's facts,
+        # arriving change what is shown of this node.
+        above = policy_details.inherited_signature(model, node_id)
+        return (model.get(node_id), (model.is_incomplete(node_id), above), model.counts(node_id))
 
 
 def render_details(model: TreeView, node: Node, width: int = 60, *, pending: str = LOADING) -> Text:
@@ -131,12 +135,46 @@ def render_details(model: TreeView, node: Node, width: int = 60, *, pending: str
     out.append(visible(node.name), style="bold underline")
     out.append("\n\n")
     _columns(out, [(Text(n, style="bold"), Text(v, style=st)) for n, v, st in fields], width)
+    sections = policy_details.policy_sections(model, node, pending)
+    if node.type is NodeType.ROOT:
+        sections.insert(0, policy_details.organization_section(model, node, pending))
+    elif (delegated := policy_details.delegated_section(model, node, pending)) is not None:
+        sections.insert(0, delegated)
     out.append("\nTags\n", style="bold")
     _tags(out, details.tags, details.tags_state, width, pending)
-    out.append("\nService control policies\n", style="bold")
-    _policies(out, details.policies, details.policies_state, width, pending)
+    for section in sections:
+        _section(out, section, width)
     out.rstrip()
     return out
+
+
+def _section(out: Text, section: policy_details.Section, width: int) -> None:
+    """A policy or organization section (ui/widgets/policy_details.py)."""
+    out.append("\n")
+    note = f" · {section.note}" if section.note else ""
+    if cell_len(section.heading + note) <= width:
+        out.append(section.heading, style="bold")
+        out.append(f"{note}\n", style="dim")
+    else:
+        for line in fold(section.heading, width):
+            out.append(f"{line}\n", style="bold")
+        for line in fold(section.note, width) if note else ():
+            out.append(f"{line}\n", style="dim")
+    if not section.stacked:
+        _columns(out, section.rows, width, cap=28, right_min=12)
+    for label, value in section.rows if section.stacked else ():
+        for line in fold(label.plain, width) if label.plain else ():
+            out.append(f"{line}\n", style=label.style)
+        at = 0
+        for line in fold(value.plain, width - 2):  # sliced, so its styled parts stay so
+            out.append("  ")
+            out.append_text(value[at : at + len(line)])
+            out.append("\n")
+            at += len(line)
+    if section.tail:
+        out.append("\n")
+    for line in fold(section.tail, width) if section.tail else ():
+        out.append(f"{line}\n", style="dim")
 
 
 def _columns(
@@ -193,23 +231,6 @@ def _tags(
         rows = [(Text("Key", style="dim"), Text("Value", style="dim"))]
         rows += [(Text(visible(k)), Text(visible(tags[k]))) for k in sorted(tags)]
         _columns(out, rows, width, cap=30)
-
-
-def _policies(
-    out: Text,
-    policies: tuple[Policy, ...] | None,
-    state: DetailState,
-    width: int,
-    pending: str,
-) -> None:
-    if state is not DetailState.LOADED or policies is None:
-        out.append_text(_state_text(state, pending))
-        out.append("\n")
-    elif not policies:
-        out.append("none attached directly\n", style="dim")
-    else:
-        rows = [(Text(visible(p.name)), Text(p.id, style="dim")) for p in policies]
-        _columns(out, rows, width, cap=40, right_min=12)  # a policy id: p- and 8 or more
 
 
 def _state_text(state: DetailState, pending: str) -> Text:
