@@ -224,7 +224,8 @@ class OrgController:
             self.crawl_slot(slot)
 
     def crawl_slot(self, slot: OrgSlot) -> None:
-        if slot.crawl_requested:  # news from the crawl this one replaces is now stale
+        again = slot.crawl_requested
+        if again:  # news from the crawl this one replaces is now stale
             slot.generation = next(self._generations)
         slot.crawl_requested = True
         if slot.bridge is not None:
@@ -233,7 +234,9 @@ class OrgController:
         slot.session.cancel()
         slot.keep_on_screen(self.clock())
         slot.state, slot.outcome, slot.stats = "connecting", None, CrawlStats()
-        slot.started, slot.ended = self.clock(), None
+        if again:  # a new crawl counts from 0; the first goes on from the app's start
+            slot.started = self.clock()  # (a warm start's cache load is part of it)
+        slot.ended = None
         self.runner.crawl(slot.session, slot.generation)
 
     def resume_all(self) -> bool:
@@ -269,8 +272,7 @@ class OrgController:
             return None
         slot.crawler, slot.bridge = crawler, bridge
         slot.label = slot.label or source_label
-        slot.state = slot.crawling_state()
-        slot.started = self.clock()
+        slot.state = slot.crawling_state()  # `started` stays: the time shown never goes back
         self.runner.find_caller(slot.session, slot.generation)
         return slot
 
