@@ -103,8 +103,11 @@ class MainScreen(Screen[None]):
         yield self.jobs
 
     def on_resize(self, event: events.Resize) -> None:
-        # Below this width the footer's main keys fit only without the padding.
-        self.query_one(Footer).compact = event.size.width < COMPACT_FOOTER_BELOW
+        # Below this width the footer's main keys fit only without the padding, and only
+        # without the palette's hint (`?` lists ^p).
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < COMPACT_FOOTER_BELOW
+        footer.show_command_palette = not footer.compact
 
     def on_mount(self) -> None:
         self._fit_status_bar()

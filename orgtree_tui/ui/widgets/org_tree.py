@@ -47,7 +47,7 @@ class OrgTreeView(FastTree):
         Binding("g,home", "scroll_home", "Top", show=False),
         Binding("G,end", "scroll_end", "Bottom", show=False),
         Binding("e", "expand_all_under", "Expand below"),
-        Binding("c", "collapse_everything", "Collapse"),  # all of it; short for 80 columns
+        Binding("c", "collapse_everything", "Collapse all"),
     ]
 
     def __init__(self, model: TreeView, *, id: str | None = None) -> None:
