@@ -31,8 +31,9 @@ MAIN_BINDINGS: list[BindingType] = [
 
 APP_BINDINGS: list[BindingType] = [
     Binding("q", "quit", "Quit"),
-    # Textual's default ctrl+c only hints at ctrl+q; quitting at once is what people expect.
-    Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    # Textual's default ctrl+c only hints at ctrl+q; quitting at once is what people expect,
+    # unless text is selected (the mouse, or in an input): then it copies, as terminals do.
+    Binding("ctrl+c", "copy_or_quit", "Copy the selection, or quit", show=False, priority=True),
 ]
 
 # Tree's own enter binding selects, which toggles the node (auto_expand): list it too.

@@ -39,6 +39,7 @@ from orgtree_tui.ui.screens import commands
 from orgtree_tui.ui.screens.error import OneErrorScreen, describe_error
 from orgtree_tui.ui.screens.help import HelpScreen
 from orgtree_tui.ui.sources import OrgSource
+from orgtree_tui.ui.widgets.copied_note import CopiedNote
 from orgtree_tui.ui.widgets.details import DetailsPane
 from orgtree_tui.ui.widgets.filter_bar import FilterBar
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
@@ -86,6 +87,7 @@ class MainScreen(Screen[None]):
         self.errors = OneErrorScreen(self._error_choice)
         self.filter_bar = FilterBar(id="filter")
         self.status_bar = StatusBar(id="status")
+        self.copied = CopiedNote(id="copied")  # what `y`, `Y`, `o` and ctrl+c copied
         self.filter = FilterControl(
             self.org_tree, self.filter_bar, lambda: self.model, self.refresh_status, self.set_timer
         )
@@ -100,6 +102,7 @@ class MainScreen(Screen[None]):
         yield self.filter_bar
         yield self.status_bar
         yield Footer()
+        yield self.copied
         yield self.jobs
 
     def on_resize(self, event: events.Resize) -> None:

@@ -160,20 +160,24 @@ def _columns(
             out.append("\n")
 
 
-BREAK_AFTER = "/:@.-_ ,"
+BREAK_AFTER = "/:@ ,"  # between the parts of an ARN, a link, an email, a list
+BREAK_WEAK = ".-_"  # inside a part (an id like o-ujzde8gxd6): only when nothing else fits
 
 
 def fold(value: str, width: int) -> list[str]:
-    """`value` in lines of at most `width` cells, broken after a separator (`/`, `:`, `@`,
-    `.`, ...) when one falls in a line's last third, so an ARN or an email breaks where it
-    reads well."""
+    """`value` in lines of at most `width` cells, broken after a separator between the
+    parts of an ARN or a link (`/`, `:`, `@`, ...) anywhere past a line's first third, so an
+    id is never split; after `.`, `-` or `_` only in the line's last third when there is no
+    such separator; anywhere only when neither is there."""
     lines: list[str] = []
     rest = value
     while cell_len(rest) > width:
         piece = chop_cells(rest, width)[0] or rest[0]  # a character wider than the line
         cut = max(piece.rfind(ch) for ch in BREAK_AFTER) + 1
-        if cut == 0 or cut < len(piece) * 2 // 3:
-            cut = len(piece)
+        if cut == 0 or cut < len(piece) // 3:
+            cut = max(piece.rfind(ch) for ch in BREAK_WEAK) + 1
+            if cut == 0 or cut < len(piece) * 2 // 3:
+                cut = len(piece)
         lines.append(rest[:cut])
         rest = rest[cut:]
     if rest or not lines:
