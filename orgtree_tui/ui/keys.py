@@ -58,7 +58,9 @@ def help_rows(app: App[Any], tree_bindings: list[BindingType]) -> list[tuple[str
             for key in binding.key.split(",")
         )
     listed = [(" / ".join(keys), description) for description, keys in rows.items()]
-    return [*listed, ("^p", "Command palette")]
+    # Textual's own: tab moves the focus (the details pane then scrolls with j/k, g/G).
+    pane = ("tab / shift+tab", "Focus the details pane / the tree")
+    return [*listed, pane, ("^p", "Command palette")]
 
 
 def palette_commands(

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Tree
@@ -43,6 +42,7 @@ from orgtree_tui.ui.widgets.copied_note import CopiedNote
 from orgtree_tui.ui.widgets.details import DetailsPane
 from orgtree_tui.ui.widgets.filter_bar import FilterBar
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
+from orgtree_tui.ui.widgets.split import Split
 from orgtree_tui.ui.widgets.status_bar import StatusBar
 from orgtree_tui.ui.workers import Workers
 
@@ -96,9 +96,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
-        with Horizontal(id="main"):
-            yield self.org_tree
-            yield self.details
+        yield Split(self.org_tree, self.details, id="main")  # the tree as wide as its lines
         yield self.filter_bar
         yield self.status_bar
         yield Footer()

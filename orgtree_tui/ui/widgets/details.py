@@ -9,6 +9,7 @@ from rich.cells import cell_len, chop_cells, set_cell_size
 from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -26,7 +27,29 @@ _TYPE_NAMES = {
 }
 
 
-class DetailsPane(VerticalScroll, can_focus=False):
+class DetailsPane(VerticalScroll):
+    """Takes focus (tab, or a click) and then scrolls with the tree's keys. The scrollbar's
+    columns are always kept (`scrollbar-gutter: stable`): the text is folded to the width
+    left beside them, and a scrollbar appearing after the fold no longer folds each long
+    line once more (the ragged first paint at 80x24: `ARN` on a line of its own)."""
+
+    DEFAULT_CSS = """
+    DetailsPane {
+        scrollbar-gutter: stable;
+    }
+    DetailsPane:focus {
+        background-tint: $foreground 4%;
+    }
+    """
+    BINDINGS = [
+        Binding("j,down", "lines(1)", "Down", show=False),
+        Binding("k,up", "lines(-1)", "Up", show=False),
+        Binding("pagedown,space", "pages(1)", "Page down", show=False),
+        Binding("pageup", "pages(-1)", "Page up", show=False),
+        Binding("g,home", "edge(0)", "Top", show=False),
+        Binding("G,end", "edge(1)", "Bottom", show=False),
+    ]
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.node_id: str | None = None
@@ -43,6 +66,18 @@ class DetailsPane(VerticalScroll, can_focus=False):
     def compose(self) -> ComposeResult:
         yield self._body
 
+    # Scrolls are immediate: deferred ones all start from the last frame's position, so a
+    # held key's repeats between two frames would move one line.
+    def action_lines(self, lines: int) -> None:
+        self.scroll_relative(y=lines, animate=False, immediate=True)
+
+    def action_pages(self, pages: int) -> None:
+        page = max(1, self.scrollable_content_region.height - 1)
+        self.scroll_relative(y=pages * page, animate=False, immediate=True)
+
+    def action_edge(self, end: int) -> None:
+        self.scroll_to(y=self.max_scroll_y if end else 0, animate=False, immediate=True)
+
     def show(self, model: TreeView, node_id: str | None) -> None:
         self.node_id = node_id
         node = model.get(node_id) if node_id else None
@@ -50,8 +85,11 @@ class DetailsPane(VerticalScroll, can_focus=False):
         if node is None:
             self.rendered = Text("Nothing selected.", style="dim")
         else:
+            width = self._width()
+            if width is None:
+                return  # drawn once laid out: a guessed width would fold raggedly
             pending = LOADING if self.will_fetch(node.id) else NOT_FETCHED
-            self.rendered = render_details(model, node, self._width(), pending=pending)
+            self.rendered = render_details(model, node, width, pending=pending)
         # The text is folded to the pane's width here, so its line count is its height:
         # the same height needs a repaint only, not a layout of the whole screen.
         lines = self.rendered.plain.count("\n") + 1 if isinstance(self.rendered, Text) else 0
@@ -60,16 +98,16 @@ class DetailsPane(VerticalScroll, can_focus=False):
         self._shown_as = self._signature(model, node_id)
         self._shown_at = time.monotonic()
 
-    def _width(self) -> int:
-        width = self.scrollable_content_region.width
+    def _width(self) -> int | None:
+        width = self.scrollable_content_region.width  # the scrollbar's gutter left out
         if width > 20:
-            return width - 1  # one column for a scrollbar
+            return width
         # Not laid out yet (a cached tree can be shown before the first layout): fold
-        # again once the pane has its width, or the lines are folded twice, raggedly.
+        # once the pane has its width, not now at a guess the pane then folds again.
         if not self._refold_pending:
             self._refold_pending = True
             self.call_after_refresh(self._refold)
-        return 60
+        return None
 
     def _refold(self) -> None:
         self._refold_pending = False
