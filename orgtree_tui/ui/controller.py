@@ -26,6 +26,7 @@ from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import CallerIdentity
 from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Counts
 from orgtree_tui.source import DEMO_LABEL
 from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui.news import NewsFeed
@@ -174,9 +175,10 @@ class OrgController:
     def current_profiles(self) -> tuple[str, ...]:
         return tuple(p for s in self.slots if (p := s.profile) is not None)
 
-    def status_lines(self) -> list[StatusLine]:
+    def status_lines(self, drawn: Callable[[str], Counts | None] | None = None) -> list[StatusLine]:
+        """`drawn`: the counts the tree's lines show (see OrgSlot.status)."""
         now = self.clock()
-        return [slot.status(now, named=self.several) for slot in self.slots]
+        return [slot.status(now, named=self.several, drawn=drawn) for slot in self.slots]
 
     def header(self) -> str:
         """The header's subtitle: which organization, as whom, and how old the tree is."""

@@ -84,6 +84,7 @@ class MainScreen(Screen[None]):
         self.org_tree = OrgTreeView(self.model, id="tree")
         self.details = DetailsPane(id="details")
         self.details.will_fetch = self.controller.will_fetch
+        self.details.drawn_counts = self.org_tree.drawn_counts  # the tree's numbers, not anew
         self.errors = OneErrorScreen(self._error_choice)
         self.filter_bar = FilterBar(id="filter")
         self.status_bar = StatusBar(id="status")
@@ -139,7 +140,7 @@ class MainScreen(Screen[None]):
             self.org_tree.set_root_notes(notes)
 
     def refresh_status(self) -> None:
-        self.status_bar.show(self.controller.status_lines())
+        self.status_bar.show(self.controller.status_lines(self.org_tree.drawn_counts))
         if self.controller.ticking():
             self.update_header()  # the cached tree's age goes on ticking
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from rich.cells import cell_len, chop_cells, set_cell_size
@@ -13,13 +12,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from orgtree_tui.records import DetailState, Node, NodeType, Policy
+from orgtree_tui.records import Counts, DetailState, Node, NodeType, Policy
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
 
 LOADING = "loading..."
 NOT_FETCHED = "not fetched (r crawls)"  # no crawl is running that would fetch it
-COUNTS_EVERY = 0.5  # seconds between renders that would only update the counts
 _TYPE_NAMES = {
     NodeType.ROOT: "root",
     NodeType.ORGANIZATIONAL_UNIT: "organizational unit",
@@ -56,12 +54,14 @@ class DetailsPane(VerticalScroll):
         self.rendered: RenderableType = Text("Nothing selected.", style="dim")
         self._body = Static(self.rendered, id="details-body")
         self._shown_as: tuple[object, ...] = (None, None, None)
-        self._shown_at = 0.0
         self._model: TreeView | None = None
         self._lines = 0
         self._refold_pending = False
         # Whether a crawl is there to fetch a node's details when they are asked for.
         self.will_fetch: Callable[[str], bool] = lambda node_id: True
+        # The counts the tree's line for a node shows (None: none drawn): the pane shows
+        # the same, not a second read of a model the crawl is adding to.
+        self.drawn_counts: Callable[[str], Counts | None] = lambda node_id: None
 
     def compose(self) -> ComposeResult:
         yield self._body
@@ -89,14 +89,14 @@ class DetailsPane(VerticalScroll):
             if width is None:
                 return  # drawn once laid out: a guessed width would fold raggedly
             pending = LOADING if self.will_fetch(node.id) else NOT_FETCHED
-            self.rendered = render_details(model, node, width, pending=pending)
+            counts = self.drawn_counts(node.id)
+            self.rendered = render_details(model, node, width, pending=pending, counts=counts)
         # The text is folded to the pane's width here, so its line count is its height:
         # the same height needs a repaint only, not a layout of the whole screen.
         lines = self.rendered.plain.count("\n") + 1 if isinstance(self.rendered, Text) else 0
         self._body.update(self.rendered, layout=lines != self._lines or not lines)
         self._lines = lines
         self._shown_as = self._signature(model, node_id)
-        self._shown_at = time.monotonic()
 
     def _width(self) -> int | None:
         width = self.scrollable_content_region.width  # the scrollbar's gutter left out
@@ -120,26 +120,29 @@ class DetailsPane(VerticalScroll):
 
     def refresh_if_changed(self, model: TreeView, *, force: bool = False) -> None:
         """Render again only if what is shown changed: while a crawl streams, most news is
-        about other nodes, and each render re-lays out the pane. Counts that only grew are
-        shown at most twice a second (the crawl's end shows the final ones)."""
-        now = self._signature(model, self.node_id)
-        if (
-            force
-            or now[:2] != self._shown_as[:2]
-            or (now != self._shown_as and time.monotonic() - self._shown_at >= COUNTS_EVERY)
-        ):
+        about other nodes. Counts are the tree line's (`drawn_counts`), which change once a
+        drain at most: the pane follows them at once, so the two never disagree."""
+        if force or self._signature(model, self.node_id) != self._shown_as:
             self.show(model, self.node_id)
 
-    @staticmethod
-    def _signature(model: TreeView, node_id: str | None) -> tuple[object, ...]:
+    def _signature(self, model: TreeView, node_id: str | None) -> tuple[object, ...]:
         if node_id is None:
             return (None, None, None)
-        return (model.get(node_id), model.is_incomplete(node_id), model.counts(node_id))
+        counts = self.drawn_counts(node_id) or model.counts(node_id)
+        return (model.get(node_id), model.is_incomplete(node_id), counts)
 
 
-def render_details(model: TreeView, node: Node, width: int = 60, *, pending: str = LOADING) -> Text:
+def render_details(
+    model: TreeView,
+    node: Node,
+    width: int = 60,
+    *,
+    pending: str = LOADING,
+    counts: Counts | None = None,
+) -> Text:
     """One Text, laid out by hand in columns: a Rich Table costs ten times as much to
-    render, and while a big org streams in this pane is rendered again and again."""
+    render, and while a big org streams in this pane is rendered again and again.
+    `counts`: the node's as the tree shows them (default: the model's now)."""
     fields: list[tuple[str, str, str]] = []
 
     def row(name: str, value: str | None, style: str = "") -> None:
@@ -158,7 +161,7 @@ def render_details(model: TreeView, node: Node, width: int = 60, *, pending: str
         when = stamp.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if stamp else ""
         row("Joined", " ".join(p for p in (node.joined_method or "", when) if p))
     if not node.is_account:
-        counts = model.counts(node.id)
+        counts = counts or model.counts(node.id)
         row("Accounts", f"{model.direct_accounts(node.id)} direct, {counts.accounts} in total")
         row("OUs below", str(counts.ous))
     reason = model.incomplete().get(node.id)
