@@ -111,3 +111,24 @@ async def test_ctrl_c_copies_a_mouse_selection_and_quits_without_one(org: Sample
         await pilot.press("ctrl+c")  # nothing selected now: quit
         await wait_for(pilot, lambda: not app.is_running)
     assert app.return_code == 0
+
+
+async def test_the_copy_note_can_be_selected_and_copied_again(org: SampleOrg) -> None:
+    """Where OSC 52 does not arrive, the note is where the text can be taken from by hand:
+    a click does not close it, and a selection in it is what ctrl+c copies."""
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        await pilot.press("Y")
+        app.copy_to_clipboard("something else")
+        box = app.main.copied.query_one("#copied-text", Static)
+        await pilot.pause()
+        await pilot.click(box)
+        assert app.main.copied.display, "a click closed the note"
+        box.text_select_all()
+        await pilot.pause()
+        await pilot.press("ctrl+c")
+        root = app.main.model.get(org.truth.root_id)
+        assert root is not None
+        assert ids_kept_whole(root.arn, app.clipboard.splitlines())
+        assert app.clipboard.startswith("Copied ARN")
