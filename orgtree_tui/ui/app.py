@@ -14,6 +14,7 @@ from pathlib import Path
 from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
+from textual.widgets import Input
 
 from orgtree_tui.text import visible
 from orgtree_tui.ui import keys
@@ -100,6 +101,18 @@ class OrgTreeApp(App[int]):
 
     async def action_quit(self) -> None:
         self.action_quit_now()
+
+    def action_copy_or_quit(self) -> None:
+        """ctrl+c: copy what the mouse selected (or an input's selection), else quit."""
+        text = self.screen.get_selected_text()
+        focused = self.focused
+        if not text and isinstance(focused, Input):
+            text = focused.selected_text
+        if not text:
+            self.action_quit_now()
+            return
+        self.main.copied.copy("Copied the selection", text)
+        self.screen.clear_selection()
 
     def action_quit_now(self) -> None:
         """Cancel the crawls first: their threads must be gone for the process to end."""

@@ -26,6 +26,7 @@ from orgtree_tui.crawl.stats import CrawlStats
 from orgtree_tui.forest import Forest
 from orgtree_tui.identity import CallerIdentity
 from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Counts
 from orgtree_tui.source import DEMO_LABEL
 from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui.news import NewsFeed
@@ -174,9 +175,10 @@ class OrgController:
     def current_profiles(self) -> tuple[str, ...]:
         return tuple(p for s in self.slots if (p := s.profile) is not None)
 
-    def status_lines(self) -> list[StatusLine]:
+    def status_lines(self, drawn: Callable[[str], Counts | None] | None = None) -> list[StatusLine]:
+        """`drawn`: the counts the tree's lines show (see OrgSlot.status)."""
         now = self.clock()
-        return [slot.status(now, named=self.several) for slot in self.slots]
+        return [slot.status(now, named=self.several, drawn=drawn) for slot in self.slots]
 
     def header(self) -> str:
         """The header's subtitle: which organization, as whom, and how old the tree is."""
@@ -224,7 +226,8 @@ class OrgController:
             self.crawl_slot(slot)
 
     def crawl_slot(self, slot: OrgSlot) -> None:
-        if slot.crawl_requested:  # news from the crawl this one replaces is now stale
+        again = slot.crawl_requested
+        if again:  # news from the crawl this one replaces is now stale
             slot.generation = next(self._generations)
         slot.crawl_requested = True
         if slot.bridge is not None:
@@ -233,7 +236,9 @@ class OrgController:
         slot.session.cancel()
         slot.keep_on_screen(self.clock())
         slot.state, slot.outcome, slot.stats = "connecting", None, CrawlStats()
-        slot.started, slot.ended = self.clock(), None
+        if again:  # a new crawl counts from 0; the first goes on from the app's start
+            slot.started = self.clock()  # (a warm start's cache load is part of it)
+        slot.ended = None
         self.runner.crawl(slot.session, slot.generation)
 
     def resume_all(self) -> bool:
@@ -269,8 +274,7 @@ class OrgController:
             return None
         slot.crawler, slot.bridge = crawler, bridge
         slot.label = slot.label or source_label
-        slot.state = slot.crawling_state()
-        slot.started = self.clock()
+        slot.state = slot.crawling_state()  # `started` stays: the time shown never goes back
         self.runner.find_caller(slot.session, slot.generation)
         return slot
 

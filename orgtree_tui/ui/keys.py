@@ -33,8 +33,9 @@ MAIN_BINDINGS: list[BindingType] = [
 
 APP_BINDINGS: list[BindingType] = [
     Binding("q", "quit", "Quit"),
-    # Textual's default ctrl+c only hints at ctrl+q; quitting at once is what people expect.
-    Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    # Textual's default ctrl+c only hints at ctrl+q; quitting at once is what people expect,
+    # unless text is selected (the mouse, or in an input): then it copies, as terminals do.
+    Binding("ctrl+c", "copy_or_quit", "Copy the selection, or quit", show=False, priority=True),
 ]
 
 # Tree's own enter binding selects, which toggles the node (auto_expand): list it too.
@@ -59,7 +60,9 @@ def help_rows(app: App[Any], tree_bindings: list[BindingType]) -> list[tuple[str
             for key in binding.key.split(",")
         )
     listed = [(" / ".join(keys), description) for description, keys in rows.items()]
-    return [*listed, ("^p", "Command palette")]
+    # Textual's own: tab moves the focus (the details pane then scrolls with j/k, g/G).
+    pane = ("tab / shift+tab", "Focus the details pane / the tree")
+    return [*listed, pane, ("^p", "Command palette")]
 
 
 def palette_commands(

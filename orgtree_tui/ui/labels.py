@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from rich.text import Text
 
 from orgtree_tui.gaps import Missing
-from orgtree_tui.records import Node, NodeType
+from orgtree_tui.records import Counts, Node, NodeType
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
 
@@ -22,10 +22,17 @@ CHANGE_STYLE = "bold green"
 
 
 def node_label(
-    tree: TreeView, node: Node, *, match: bool = False, change: str = "", note: str = ""
+    tree: TreeView,
+    node: Node,
+    *,
+    match: bool = False,
+    change: str = "",
+    note: str = "",
+    counts: Counts | None = None,
 ) -> Text:
     """`change`: what the last refresh did to the node ("new", "moved", "renamed");
-    `note`: which organization a root belongs to, when several are shown."""
+    `note`: which organization a root belongs to, when several are shown; `counts`: the
+    node's, when the caller has read them already."""
     label = Text(visible(node.name), style=MATCH_STYLE if match else "")
     if node.type is NodeType.ACCOUNT:
         label.append(f"  {node.id}", style="dim")
@@ -35,7 +42,7 @@ def node_label(
         if change:
             label.append(f"  ✱ {change}", style=CHANGE_STYLE)
         return label
-    counts = tree.counts(node.id)
+    counts = counts or tree.counts(node.id)
     label.append(f" ({counts.accounts})", style="dim")
     if node.type is NodeType.ROOT:
         label.append(f"  {node.id}", style="dim")
@@ -73,12 +80,19 @@ class LineMarks:
     matches: frozenset[str] = frozenset()
     changes: dict[str, str] = field(default_factory=dict)  # id -> "new", "moved", ...
     root_notes: dict[str, str] = field(default_factory=dict)  # root id -> organization
+    # The counts each OU's and root's label shows, as read when it was made: the details
+    # and the status bar show these, so the three agree while the crawl adds nodes.
+    drawn: dict[str, Counts] = field(default_factory=dict)
 
     def label(self, tree: TreeView, node: Node) -> Text:
+        counts = None
+        if node.type is not NodeType.ACCOUNT:
+            counts = self.drawn[node.id] = tree.counts(node.id)
         return node_label(
             tree,
             node,
             match=node.id in self.matches,
             change=self.changes.get(node.id, ""),
             note=self.root_notes.get(node.id, ""),
+            counts=counts,
         )

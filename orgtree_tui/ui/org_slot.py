@@ -9,6 +9,7 @@ textual here: the controller that holds the slots is UI-free.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -110,15 +111,23 @@ class OrgSlot:
         )
         self.shown_is_cache = False
 
-    def status(self, now: float, *, named: bool) -> StatusLine:
-        crawler = self.crawler
-        # While a refresh runs under the cached tree, count what the refresh has found.
-        counted = crawler.tree if self.shown_cache is not None and crawler else self.tree
+    def status(
+        self, now: float, *, named: bool, drawn: Callable[[str], Counts | None] | None = None
+    ) -> StatusLine:
+        """`drawn`: the counts the tree's line for a node shows. The root's are what the
+        status line counts, so it says what the tree says (a second read of the model, which
+        the crawl adds to meanwhile, said more than the tree drew; and under a refresh it
+        counted the refresh's tree while the cached one was on screen: queue and calls say
+        how far the refresh is)."""
+        tree = self.tree
+        roots = tree.roots() if drawn is not None else []
+        shown = drawn(roots[0].id) if roots and drawn is not None else None
+        found = Counts(shown.ous, shown.accounts) if shown is not None else tree.totals()
         end = self.ended if self.ended is not None else now
         outcome = self.outcome
         return StatusLine(
             state=self.state,
-            found=counted.totals(),
+            found=found,
             stats=self.stats,
             elapsed=max(0.0, end - self.started),
             incomplete_branches=len(outcome.incomplete) if outcome else 0,

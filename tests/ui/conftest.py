@@ -26,3 +26,10 @@ def bare_account() -> Iterator[Any]:
     """Credentials for an account that is in no organization."""
     with mock_aws():
         yield boto3.client("organizations", region_name="us-east-1")
+
+
+@pytest.fixture(autouse=True)
+def outside_tmux(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as outside tmux even when the suite runs in it: a copy would otherwise load the
+    text into the user's tmux buffer (test_ui_copy.py starts a tmux server of its own)."""
+    monkeypatch.delenv("TMUX", raising=False)

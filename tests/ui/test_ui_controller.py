@@ -5,11 +5,18 @@ from __future__ import annotations
 import subprocess
 import sys
 from concurrent.futures import Future
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import boto3
+from moto import mock_aws
+
+from orgtree_tui.aws import OrgClient
 from orgtree_tui.cache import store as cache
 from orgtree_tui.crawl.crawler import Crawler
 from orgtree_tui.model import OrgTree
+from orgtree_tui.records import Node, NodeType
 from orgtree_tui.source import Source
 from orgtree_tui.ui.controller import OrgController
 from orgtree_tui.ui.session import CrawlSession
@@ -77,3 +84,44 @@ def test_a_cache_load_for_a_replaced_slot_is_dropped() -> None:
     controller.switch([OrgSource(never_opened, "b")])
     assert controller.cache_loaded(old, cache.LoadResult(None)) is None
     assert runner.asked == []  # neither shown nor crawled for the slot that is gone
+
+
+class NoNews:
+    def drain(self) -> Any:
+        raise AssertionError("not drained here")
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_elapsed_time_never_goes_back_on_a_warm_start() -> None:
+    """The cache load, the refresh's start and the crawler's start each restarted the clock
+    the status line counts from (2.0 s shown, then 0.0 s): on a stepped clock it only grows."""
+    now = [100.0]
+    controller = OrgController(
+        [OrgSource(never_opened, "a", cache_source="a")], Recorder(), clock=lambda: now[0]
+    )
+    slot = controller.slots[0]
+    shown: list[float] = []
+
+    def look() -> None:
+        now[0] += 1.0
+        shown.append(controller.status_lines()[0].elapsed)
+
+    controller.open_all()
+    look()
+    tree = OrgTree()
+    tree.add(Node("r-1", NodeType.ROOT, "Root", "arn:aws:organizations::1:root/o-1/r-1", None))
+    cached = cache.CachedTree(
+        tree, complete=False, crawled_at=datetime.now(UTC), source="a", path=Path()
+    )
+    assert controller.cache_loaded(slot.generation, cache.LoadResult(cached)) is slot
+    look()
+    assert controller.refresh_if_needed(slot)  # a partial cache is refreshed at once
+    look()
+    with mock_aws():
+        crawler = Crawler(OrgClient(boto3.client("organizations", region_name="us-east-1")))
+    assert controller.crawl_started(slot.generation, crawler, NoNews(), "a") is slot
+    look()
+    look()
+    assert shown == [1.0, 2.0, 3.0, 4.0, 5.0]

@@ -337,6 +337,7 @@ async def test_console_links_of_the_demo_say_it_is_simulated(org: SampleOrg) -> 
         await crawled(pilot)
         await pilot.press("o")
         said = [n.message for n in app._notifications]  # type: ignore[attr-defined]
+        said += app.main.copied.said  # the link shows in the copy's note
         assert any("console.aws.amazon.com" in n and "simulated" in n for n in said), said
 
 

@@ -55,7 +55,9 @@ def roots_shown(app: OrgTreeApp) -> set[str]:
 
 
 def notes(app: OrgTreeApp) -> list[str]:
-    return [n.message for n in app._notifications]  # type: ignore[attr-defined]
+    # The toasts, and the copy's note (what `y`, `Y` and `o` copied shows there).
+    toasts = [n.message for n in app._notifications]  # type: ignore[attr-defined]
+    return toasts + app.main.copied.said
 
 
 async def test_each_organization_is_its_own_top_level_node(

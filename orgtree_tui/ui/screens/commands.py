@@ -27,6 +27,7 @@ from orgtree_tui.ui.filter_control import FilterControl
 from orgtree_tui.ui.screens.export_dialog import ExportDialog, ExportRequest
 from orgtree_tui.ui.screens.profile_picker import ProfilePicker
 from orgtree_tui.ui.sources import OrgSource
+from orgtree_tui.ui.widgets.copied_note import CopiedNote
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
 from orgtree_tui.ui.workers import Workers
 from orgtree_tui.wording import plural
@@ -44,6 +45,7 @@ class Host(Protocol):
     filter: FilterControl
     today: Callable[[], Any]
     pick_profiles: Callable[[tuple[str, ...]], list[OrgSource]] | None
+    copied: CopiedNote
 
     @property
     def app(self) -> App[Any]: ...
@@ -152,13 +154,12 @@ def copy(host: Host, pick: Callable[[str], str], what: str) -> None:
     if not text:
         host.app.bell()
         return
-    host.app.copy_to_clipboard(text)
-    host.app.notify(f"Copied {what} {visible(text)}", markup=False, timeout=3)
+    host.copied.copy(f"Copied {what}", text)
 
 
 def open_console(host: Host) -> None:
     """The selected node in the AWS console: in a browser if there is one here, and always
-    on the clipboard and in a notification, so it can be opened elsewhere."""
+    on the clipboard and in the copy's note, so it can be opened elsewhere."""
     node_id = host.org_tree.cursor_id
     node = host.model.get(node_id) if node_id else None
     app = host.app
@@ -166,23 +167,17 @@ def open_console(host: Host) -> None:
         app.bell()
         return
     url = console_url(node, owner_of(host.model, node.id).organization)
-    app.copy_to_clipboard(url)
     # The demo's ids are made up: the link has the right shape but leads nowhere.
     demo = (
-        " The demo organization is simulated: AWS has no such page."
+        "The demo organization is simulated: AWS has no such page."
         if host.controller.showing_demo()
         else ""
     )
     if host.browser_available():
         host.jobs.open_browser(partial(host.open_browser, url))
-        app.notify(f"Opening {url} (link copied).{demo}", title="Console", markup=False)
+        host.copied.copy("Console: opening (link copied)", url, demo)
     else:
-        app.notify(
-            f"No browser here; the link is copied: {url}{demo}",
-            title="Console",
-            markup=False,
-            timeout=20,
-        )
+        host.copied.copy("Console: No browser here; the link is copied", url, demo)
 
 
 def pick_profiles(host: Host) -> None:

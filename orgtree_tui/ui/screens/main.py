@@ -17,7 +17,6 @@ from pathlib import Path
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Tree
@@ -40,9 +39,11 @@ from orgtree_tui.ui.screens import commands
 from orgtree_tui.ui.screens.error import OneErrorScreen, describe_error
 from orgtree_tui.ui.screens.help import HelpScreen
 from orgtree_tui.ui.sources import OrgSource
+from orgtree_tui.ui.widgets.copied_note import CopiedNote
 from orgtree_tui.ui.widgets.details import DetailsPane
 from orgtree_tui.ui.widgets.filter_bar import FilterBar
 from orgtree_tui.ui.widgets.org_tree import OrgTreeView
+from orgtree_tui.ui.widgets.split import Split
 from orgtree_tui.ui.widgets.status_bar import StatusBar
 from orgtree_tui.ui.workers import Workers
 
@@ -84,9 +85,11 @@ class MainScreen(Screen[None]):
         self.org_tree = OrgTreeView(self.model, id="tree")
         self.details = DetailsPane(id="details")
         self.details.will_fetch = self.controller.will_fetch
+        self.details.drawn_counts = self.org_tree.drawn_counts  # the tree's numbers, not anew
         self.errors = OneErrorScreen(self._error_choice)
         self.filter_bar = FilterBar(id="filter")
         self.status_bar = StatusBar(id="status")
+        self.copied = CopiedNote(id="copied")  # what `y`, `Y`, `o` and ctrl+c copied
         self.filter = FilterControl(
             self.org_tree, self.filter_bar, lambda: self.model, self._filtered, self.set_timer
         )
@@ -95,17 +98,19 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
-        with Horizontal(id="main"):
-            yield self.org_tree
-            yield self.details
+        yield Split(self.org_tree, self.details, id="main")  # the tree as wide as its lines
         yield self.filter_bar
         yield self.status_bar
         yield Footer()
+        yield self.copied
         yield self.jobs
 
     def on_resize(self, event: events.Resize) -> None:
-        # Below this width the footer's main keys fit only without the padding.
-        self.query_one(Footer).compact = event.size.width < COMPACT_FOOTER_BELOW
+        # Below this width the footer's main keys fit only without the padding, and only
+        # without the palette's hint (`?` lists ^p).
+        footer = self.query_one(Footer)
+        footer.compact = event.size.width < COMPACT_FOOTER_BELOW
+        footer.show_command_palette = not footer.compact
 
     def on_mount(self) -> None:
         self._fit_status_bar()
@@ -136,7 +141,7 @@ class MainScreen(Screen[None]):
             self.org_tree.set_root_notes(notes)
 
     def refresh_status(self) -> None:
-        self.status_bar.show(self.controller.status_lines())
+        self.status_bar.show(self.controller.status_lines(self.org_tree.drawn_counts))
         if self.controller.ticking():
             self.update_header()  # the cached tree's age goes on ticking
 

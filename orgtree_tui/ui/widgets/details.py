@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from rich.cells import cell_len, chop_cells, set_cell_size
 from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from orgtree_tui.records import DetailState, Node, NodeType
+from orgtree_tui.records import Counts, DetailState, Node, NodeType
 from orgtree_tui.text import visible
 from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui.widgets import policy_details
 
 LOADING = "loading..."
 NOT_FETCHED = "not fetched (r crawls)"  # no crawl is running that would fetch it
-COUNTS_EVERY = 0.5  # seconds between renders that would only update the counts
 _TYPE_NAMES = {
     NodeType.ROOT: "root",
     NodeType.ORGANIZATIONAL_UNIT: "organizational unit",
@@ -27,22 +26,58 @@ _TYPE_NAMES = {
 }
 
 
-class DetailsPane(VerticalScroll, can_focus=False):
+class DetailsPane(VerticalScroll):
+    """Takes focus (tab, or a click) and then scrolls with the tree's keys. The scrollbar's
+    columns are always kept (`scrollbar-gutter: stable`): the text is folded to the width
+    left beside them, and a scrollbar appearing after the fold no longer folds each long
+    line once more (the ragged first paint at 80x24: `ARN` on a line of its own)."""
+
+    DEFAULT_CSS = """
+    DetailsPane {
+        scrollbar-gutter: stable;
+    }
+    DetailsPane:focus {
+        background-tint: $foreground 4%;
+    }
+    """
+    BINDINGS = [
+        Binding("j,down", "lines(1)", "Down", show=False),
+        Binding("k,up", "lines(-1)", "Up", show=False),
+        Binding("pagedown,space", "pages(1)", "Page down", show=False),
+        Binding("pageup", "pages(-1)", "Page up", show=False),
+        Binding("g,home", "edge(0)", "Top", show=False),
+        Binding("G,end", "edge(1)", "Bottom", show=False),
+    ]
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.node_id: str | None = None
         self.rendered: RenderableType = Text("Nothing selected.", style="dim")
         self._body = Static(self.rendered, id="details-body")
         self._shown_as: tuple[object, ...] = (None, None, None)
-        self._shown_at = 0.0
         self._model: TreeView | None = None
         self._lines = 0
         self._refold_pending = False
         # Whether a crawl is there to fetch a node's details when they are asked for.
         self.will_fetch: Callable[[str], bool] = lambda node_id: True
+        # The counts the tree's line for a node shows (None: none drawn): the pane shows
+        # the same, not a second read of a model the crawl is adding to.
+        self.drawn_counts: Callable[[str], Counts | None] = lambda node_id: None
 
     def compose(self) -> ComposeResult:
         yield self._body
+
+    # Scrolls are immediate: deferred ones all start from the last frame's position, so a
+    # held key's repeats between two frames would move one line.
+    def action_lines(self, lines: int) -> None:
+        self.scroll_relative(y=lines, animate=False, immediate=True)
+
+    def action_pages(self, pages: int) -> None:
+        page = max(1, self.scrollable_content_region.height - 1)
+        self.scroll_relative(y=pages * page, animate=False, immediate=True)
+
+    def action_edge(self, end: int) -> None:
+        self.scroll_to(y=self.max_scroll_y if end else 0, animate=False, immediate=True)
 
     def show(self, model: TreeView, node_id: str | None) -> None:
         self.node_id = node_id
@@ -51,26 +86,29 @@ class DetailsPane(VerticalScroll, can_focus=False):
         if node is None:
             self.rendered = Text("Nothing selected.", style="dim")
         else:
+            width = self._width()
+            if width is None:
+                return  # drawn once laid out: a guessed width would fold raggedly
             pending = LOADING if self.will_fetch(node.id) else NOT_FETCHED
-            self.rendered = render_details(model, node, self._width(), pending=pending)
+            counts = self.drawn_counts(node.id)
+            self.rendered = render_details(model, node, width, pending=pending, counts=counts)
         # The text is folded to the pane's width here, so its line count is its height:
         # the same height needs a repaint only, not a layout of the whole screen.
         lines = self.rendered.plain.count("\n") + 1 if isinstance(self.rendered, Text) else 0
         self._body.update(self.rendered, layout=lines != self._lines or not lines)
         self._lines = lines
         self._shown_as = self._signature(model, node_id)
-        self._shown_at = time.monotonic()
 
-    def _width(self) -> int:
-        width = self.scrollable_content_region.width
+    def _width(self) -> int | None:
+        width = self.scrollable_content_region.width  # the scrollbar's gutter left out
         if width > 20:
-            return width - 1  # one column for a scrollbar
+            return width
         # Not laid out yet (a cached tree can be shown before the first layout): fold
-        # again once the pane has its width, or the lines are folded twice, raggedly.
+        # once the pane has its width, not now at a guess the pane then folds again.
         if not self._refold_pending:
             self._refold_pending = True
             self.call_after_refresh(self._refold)
-        return 60
+        return None
 
     def _refold(self) -> None:
         self._refold_pending = False
@@ -83,29 +121,32 @@ class DetailsPane(VerticalScroll, can_focus=False):
 
     def refresh_if_changed(self, model: TreeView, *, force: bool = False) -> None:
         """Render again only if what is shown changed: while a crawl streams, most news is
-        about other nodes, and each render re-lays out the pane. Counts that only grew are
-        shown at most twice a second (the crawl's end shows the final ones)."""
-        now = self._signature(model, self.node_id)
-        if (
-            force
-            or now[:2] != self._shown_as[:2]
-            or (now != self._shown_as and time.monotonic() - self._shown_at >= COUNTS_EVERY)
-        ):
+        about other nodes. Counts are the tree line's (`drawn_counts`), which change once a
+        drain at most: the pane follows them at once, so the two never disagree."""
+        if force or self._signature(model, self.node_id) != self._shown_as:
             self.show(model, self.node_id)
 
-    @staticmethod
-    def _signature(model: TreeView, node_id: str | None) -> tuple[object, ...]:
+    def _signature(self, model: TreeView, node_id: str | None) -> tuple[object, ...]:
         if node_id is None:
             return (None, None, None)
         # What it inherits shows too: an ancestor's policies, or the organization's facts,
         # arriving change what is shown of this node.
         above = policy_details.inherited_signature(model, node_id)
-        return (model.get(node_id), (model.is_incomplete(node_id), above), model.counts(node_id))
+        counts = self.drawn_counts(node_id) or model.counts(node_id)
+        return (model.get(node_id), (model.is_incomplete(node_id), above), counts)
 
 
-def render_details(model: TreeView, node: Node, width: int = 60, *, pending: str = LOADING) -> Text:
+def render_details(
+    model: TreeView,
+    node: Node,
+    width: int = 60,
+    *,
+    pending: str = LOADING,
+    counts: Counts | None = None,
+) -> Text:
     """One Text, laid out by hand in columns: a Rich Table costs ten times as much to
-    render, and while a big org streams in this pane is rendered again and again."""
+    render, and while a big org streams in this pane is rendered again and again.
+    `counts`: the node's as the tree shows them (default: the model's now)."""
     fields: list[tuple[str, str, str]] = []
 
     def row(name: str, value: str | None, style: str = "") -> None:
@@ -124,7 +165,7 @@ def render_details(model: TreeView, node: Node, width: int = 60, *, pending: str
         when = stamp.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if stamp else ""
         row("Joined", " ".join(p for p in (node.joined_method or "", when) if p))
     if not node.is_account:
-        counts = model.counts(node.id)
+        counts = counts or model.counts(node.id)
         row("Accounts", f"{model.direct_accounts(node.id)} direct, {counts.accounts} in total")
         row("OUs below", str(counts.ous))
     reason = model.incomplete().get(node.id)
@@ -198,20 +239,24 @@ def _columns(
             out.append("\n")
 
 
-BREAK_AFTER = "/:@.-_ ,"
+BREAK_AFTER = "/:@ ,"  # between the parts of an ARN, a link, an email, a list
+BREAK_WEAK = ".-_"  # inside a part (an id like o-ujzde8gxd6): only when nothing else fits
 
 
 def fold(value: str, width: int) -> list[str]:
-    """`value` in lines of at most `width` cells, broken after a separator (`/`, `:`, `@`,
-    `.`, ...) when one falls in a line's last third, so an ARN or an email breaks where it
-    reads well."""
+    """`value` in lines of at most `width` cells, broken after a separator between the
+    parts of an ARN or a link (`/`, `:`, `@`, ...) anywhere past a line's first third, so an
+    id is never split; after `.`, `-` or `_` only in the line's last third when there is no
+    such separator; anywhere only when neither is there."""
     lines: list[str] = []
     rest = value
     while cell_len(rest) > width:
         piece = chop_cells(rest, width)[0] or rest[0]  # a character wider than the line
         cut = max(piece.rfind(ch) for ch in BREAK_AFTER) + 1
-        if cut == 0 or cut < len(piece) * 2 // 3:
-            cut = len(piece)
+        if cut == 0 or cut < len(piece) // 3:
+            cut = max(piece.rfind(ch) for ch in BREAK_WEAK) + 1
+            if cut == 0 or cut < len(piece) * 2 // 3:
+                cut = len(piece)
         lines.append(rest[:cut])
         rest = rest[cut:]
     if rest or not lines:

@@ -22,7 +22,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from orgtree_tui.filtering import FilterResult
-from orgtree_tui.records import Node, NodeType
+from orgtree_tui.records import Counts, Node, NodeType
 from orgtree_tui.tree_view import TreeView
 from orgtree_tui.ui.labels import LineMarks
 from orgtree_tui.ui.widgets.fast_tree import FastTree, subtree_ids
@@ -47,7 +47,7 @@ class OrgTreeView(FastTree):
         Binding("g,home", "scroll_home", "Top", show=False),
         Binding("G,end", "scroll_end", "Bottom", show=False),
         Binding("e", "expand_all_under", "Expand below"),
-        Binding("c", "collapse_everything", "Collapse"),  # all of it; short for 80 columns
+        Binding("c", "collapse_everything", "Collapse all"),
     ]
 
     def __init__(self, model: TreeView, *, id: str | None = None) -> None:
@@ -73,6 +73,10 @@ class OrgTreeView(FastTree):
 
     def widget_node(self, node_id: str) -> TreeNode[str] | None:
         return self._by_id.get(node_id)
+
+    def drawn_counts(self, node_id: str) -> Counts | None:
+        """The counts the node's line shows now (None: no line, or an account's)."""
+        return self.marks.drawn.get(node_id) if node_id in self._by_id else None
 
     def expanded_ids(self) -> set[str]:
         return {i for i, tn in self._by_id.items() if tn.is_expanded}
