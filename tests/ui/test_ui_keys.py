@@ -10,8 +10,18 @@ from rich.cells import cell_len
 from rich.console import Console
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from ui_support import SIZE, SampleOrg, app_for, crawled, shown_children, shown_ids, wait_for
+from ui_support import (
+    SIZE,
+    GatedClient,
+    SampleOrg,
+    app_for,
+    crawled,
+    shown_children,
+    shown_ids,
+    wait_for,
+)
 
+from orgtree_tui.aws import OrgClient
 from orgtree_tui.records import NodeType
 from orgtree_tui.source import DEMO_LABEL
 from orgtree_tui.ui.app import OrgTreeApp
@@ -273,19 +283,31 @@ async def test_status_bar_and_header(org: SampleOrg) -> None:
 
 
 async def test_selecting_a_node_fetches_its_details(org: SampleOrg) -> None:
-    app = app_for(org.client, details=False)  # the crawl fetches no tags by itself
-    async with app.run_test(size=SIZE) as pilot:
-        await crawled(pilot)
-        tagged = next(i for i, t in org.truth.tags.items() if t and i.startswith("ou-"))
-        app.main.org_tree.reveal(tagged)
-        await wait_for(pilot, lambda: app.main.details.node_id == tagged)
-        assert "loading..." in details_text(app)
-        # A key, not a value: values may be folded across lines to fit the pane.
-        value = next(iter(org.truth.tags[tagged]))
-        # Tags and SCPs come from separate calls: both must arrive and replace "loading...".
-        await wait_for(
-            pilot, lambda: value in details_text(app) and "loading..." not in details_text(app)
-        )
+    tagged = next(i for i, t in org.truth.tags.items() if t and i.startswith("ou-"))
+    # Its tags are held until the test has seen "loading..." (in-process moto answers within
+    # one look of the test on a quiet machine, or between two on a busy one).
+    client = GatedClient(
+        OrgClient(org.client),
+        hold=lambda op, p: op == "ListTagsForResource" and p.get("ResourceId") == tagged,
+    )
+    app = app_for(client, details=False)  # the crawl fetches no tags by itself
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await crawled(pilot)
+            app.main.org_tree.reveal(tagged)
+            await wait_for(pilot, lambda: app.main.details.node_id == tagged)
+            await wait_for(pilot, lambda: "ListTagsForResource" in client.calls)
+            assert "loading..." in details_text(app)
+            client.release()
+            # A key, not a value: values may be folded across lines to fit the pane.
+            value = next(iter(org.truth.tags[tagged]))
+            # Tags and SCPs come from separate calls: both must arrive and replace "loading...".
+            await wait_for(
+                pilot,
+                lambda: value in details_text(app) and "loading..." not in details_text(app),
+            )
+    finally:
+        client.release()
 
 
 async def test_recrawl_keeps_what_was_open_and_selected(org: SampleOrg) -> None:
