@@ -125,7 +125,8 @@ def test_a_partial_comparison_exits_2_unless_allowed(
     [
         ("{not json", "is not valid JSON"),
         ('{"format": "orgtree-tui-diff/1", "changes": []}', "is not an orgtree-tui JSON export"),
-        ('{"format": "orgtree-tui/2"}', "is not a valid orgtree-tui/2 export"),
+        ('{"format": "orgtree-tui/2"}', "is not a valid orgtree-tui/2 export (no 'tree')"),
+        ('{"format": "orgtree-tui/1", "tree": {"id": "r-1"}}', "export (no 'tags')"),
     ],
 )
 def test_a_file_that_is_not_an_export_is_one_line_and_exit_2(
@@ -137,6 +138,18 @@ def test_a_file_that_is_not_an_export_is_one_line_and_exit_2(
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith(f"orgtree-tui: error: {bad} ") and says in err
+
+
+def test_a_file_too_large_to_be_an_export_is_refused_before_it_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The real cap is 1 GiB; a small one shows the same rule without writing a gigabyte.
+    monkeypatch.setattr("orgtree_tui.drift_sides.MAX_BYTES", 1000, raising=False)
+    big = tmp_path / "big.json"
+    big.write_text(" " * 1000 + '{"format": "orgtree-tui/2"}')
+    code, out, err = run(["diff", str(big), str(big)], capsys)
+    assert (code, out) == (2, "")
+    assert err == f"orgtree-tui: error: {big} is larger than 1,000 bytes: too large for an export\n"
 
 
 @pytest.mark.parametrize(
