@@ -250,7 +250,7 @@ class Visit:
 def walk(tree: TreeView | Crawl | CachedTree, start: str | None = None) -> Iterator[Visit]:
     """Every node from `start` (an id or name path; None: the root) down, depth first, in
     export order: OUs before accounts, each by name. `tree.details(node.id)` has a node's
-    tags and policies."""
+    tags and policies. Raises ExportError when `start` is not in the tree."""
     view, _ = _unwrap(tree)
     snap = take_snapshot(view, _root_id(view, start), complete=True)
     depth: dict[str, int] = {}
@@ -274,7 +274,8 @@ def diff(old: DiffSide, new: DiffSide) -> Drift:
 
 
 def render_diff(drift: Drift, fmt: str = "text") -> str:
-    """The report as `orgtree-tui diff` prints it: "text", "json" or "markdown"."""
+    """The report as `orgtree-tui diff` prints it: "text", "json" or "markdown" (ValueError
+    for any other)."""
     return render_drift(drift, fmt)
 
 

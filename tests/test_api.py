@@ -114,3 +114,22 @@ def test_aws_endpoint_url_keys_the_cache_as_the_command_does(
     with pytest.raises(api.CacheError, match="no cached tree for default credentials"):
         monkeypatch.delenv("AWS_ENDPOINT_URL")
         api.load_cache()
+
+
+def test_render_diff_refuses_an_unknown_format_in_one_line() -> None:
+    drift = api.diff(_document("Old"), _document("New"))
+    assert [c.kind for c in drift.changes] == ["renamed"]
+    with pytest.raises(ValueError, match=r"^unknown diff format 'xml'; choose one of text, json"):
+        api.render_diff(drift, "xml")
+
+
+def _document(root_name: str) -> dict[str, Any]:
+    # The smallest /2 export: a root and nothing else.
+    root = {"id": "r-ab12", "type": "ROOT", "name": root_name, "path": f"/{root_name}"}
+    tree = {**root, "tags": {}, "policies": {}, "children": []}
+    return {
+        "format": "orgtree-tui/2",
+        "organization": {"id": "o-x"},
+        "tree": tree,
+        "complete": True,
+    }
