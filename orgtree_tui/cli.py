@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from orgtree_tui.arguments import build_parser
 from orgtree_tui.connection import ConnectionSettingsError, validate_endpoint_url
@@ -48,6 +49,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     diff_files = tuple(getattr(ns, "diff_files", None) or ())
     if len(diff_files) not in (0, 2):
         raise UsageError("diff takes two JSON exports (OLD.json NEW.json), or none")
+    _check_diff(ns, flag_profiles, diff_files)
     if ns.external_id and not ns.role_arn:
         raise UsageError("--external-id needs --role-arn")
     if getattr(ns, "label", None) is not None and ns.format not in VIEWED:
@@ -101,6 +103,29 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         diff_files=diff_files,
         allow_partial=getattr(ns, "allow_partial", False),
     )
+
+
+def _check_diff(ns: Any, profiles: tuple[str, ...], files: tuple[str, ...]) -> None:
+    # A flag the comparison would not use must not look as if it had been applied.
+    if getattr(ns, "command", None) != "diff":
+        return
+    crawl_flags = {
+        "--profile": profiles,
+        "--role-arn": ns.role_arn,
+        "--endpoint-url": ns.endpoint_url,
+        "--demo": ns.demo,
+        "--workers": ns.workers,
+        "--no-details": ns.no_details,
+        "--no-cache": ns.no_cache,
+        "--cache-ttl": ns.cache_ttl,
+    }
+    given = [flag for flag, value in crawl_flags.items() if value]
+    if files and given:
+        raise UsageError(
+            f"{given[0]} is for a diff against a fresh crawl; two exports are compared as they are"
+        )
+    if ns.cache_ttl is not None:
+        raise UsageError("diff always crawls to compare with the cached tree: no --cache-ttl")
 
 
 def _profiles(flags: tuple[str, ...], settings: Settings, *, demo: bool) -> tuple[str, ...]:

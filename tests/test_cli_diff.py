@@ -160,6 +160,11 @@ def test_a_file_too_large_to_be_an_export_is_refused_before_it_is_parsed(
         (["diff", "--format", "csv"], "invalid choice"),
         (["diff", "missing.json", "missing.json"], "cannot read missing.json"),
         (["diff", "--profile", "a", "--profile", "b"], "diff compares one organization"),
+        (["diff", "a.json", "b.json", "--profile", "prod"], "--profile is for a diff against a"),
+        (["--demo", "diff", "a.json", "b.json"], "--demo is for a diff against a fresh crawl"),
+        (["diff", "a.json", "b.json", "--no-details"], "--no-details is for a diff against"),
+        (["diff", "--cache-ttl", "15m"], "diff always crawls to compare with the cached tree"),
+        (["diff", "--demo"], "; a crawl creates it (the app, or export without --cached)"),
     ],
 )
 def test_usage_errors(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
