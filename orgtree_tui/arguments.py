@@ -42,8 +42,9 @@ SUBTREE_FORMS = (
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        # argparse prints the whole usage block; one line says it better.
-        sys.stderr.write(f"{PROG}: error: {one_line(message)} (see {PROG} --help)\n")
+        # argparse prints the whole usage block; one line says it better. `prog` names the
+        # subcommand (`orgtree-tui diff`), whose --help lists the flag that was wrong.
+        sys.stderr.write(f"{PROG}: error: {one_line(message)} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
 
 

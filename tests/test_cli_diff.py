@@ -172,6 +172,11 @@ def test_usage_errors(argv: list[str], says: str, capsys: pytest.CaptureFixture[
     assert code == 2 and err.count("\n") == 1 and says in err
 
 
+def test_a_bad_flag_points_at_the_subcommands_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["diff", "--format", "csv"], capsys)
+    assert code == 2 and err.endswith("(see orgtree-tui diff --help)\n")
+
+
 def test_the_cache_against_a_fresh_crawl(
     sim: tuple[SimServer, Ids], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
