@@ -285,6 +285,7 @@ def test_label_fields_in_text_mermaid_and_dot() -> None:
     [
         ("{name} ({email})", "Workloads", "Legacy (aws+555555555555@example.com)"),
         ("{email} {name}", "Workloads", "aws+555555555555@example.com Legacy"),
+        ("({email}) {name}", "Workloads", "(aws+555555555555@example.com) Legacy"),
         (
             "{name} [{email}] {state}",
             "Workloads",

@@ -103,7 +103,7 @@ class LabelTemplate:
                 out[before], out[after] = out[before][:-1], out[after][1:]
         if before is not None and out[before].endswith(" "):
             out[before] = out[before][:-1]
-        elif i == 0 and after is not None and out[after].startswith(" "):
+        elif after is not None and out[after].startswith(" ") and not "".join(out[:i]):
             out[after] = out[after][1:]
 
 
