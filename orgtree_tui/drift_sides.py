@@ -96,7 +96,7 @@ def read_export(path: Path, label: str | None = None) -> Side:
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        raise SideError(f"{shown} is not valid JSON") from None
+        raise SideError(f"{shown} is not valid JSON (diff compares JSON exports)") from None
     except MemoryError:
         raise SideError(f"{shown} is too large to read in the memory there is") from None
     return from_document(data, label or str(path))
@@ -119,6 +119,8 @@ def from_document(data: Any, label: str) -> Side:
                 " --profile"
             )
         data = orgs[0]
+    if isinstance(data, dict) and "policy" in data and "tree" not in data:
+        raise SideError(f"{shown} is one policy's reach (export --policy); diff compares trees")
     try:
         return _from_document(data, fmt, label)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:

@@ -123,7 +123,8 @@ def test_a_partial_comparison_exits_2_unless_allowed(
 @pytest.mark.parametrize(
     ("content", "says"),
     [
-        ("{not json", "is not valid JSON"),
+        ("{not json", "is not valid JSON (diff compares JSON exports)"),
+        ('{"format": "orgtree-tui/2", "policy": {}}', "is one policy's reach (export --policy)"),
         ('{"format": "orgtree-tui-diff/1", "changes": []}', "is not an orgtree-tui JSON export"),
         ('{"format": "orgtree-tui/2"}', "is not a valid orgtree-tui/2 export (no 'tree')"),
         ('{"format": "orgtree-tui/1", "tree": {"id": "r-1"}}', "export (no 'tags')"),
