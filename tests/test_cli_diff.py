@@ -173,6 +173,14 @@ def test_usage_errors(argv: list[str], says: str, capsys: pytest.CaptureFixture[
     assert code == 2 and err.count("\n") == 1 and says in err
 
 
+def test_diff_help_does_not_offer_several_organizations(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(["diff", "--help"], capsys)
+    assert code == 0 and "--profile PROFILE" in out
+    assert "several organizations" not in " ".join(out.split())
+
+
 def test_a_bad_flag_points_at_the_subcommands_help(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["diff", "--format", "csv"], capsys)
     assert code == 2 and err.endswith("(see orgtree-tui diff --help)\n")
