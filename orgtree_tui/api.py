@@ -13,7 +13,8 @@ the same exporters, so a script and the command line see the same organization. 
 `diff` and `export` go through these functions.
 
 Errors: `CacheError` (no usable cache), `ExportError` (bad format, path or subtree),
-`SideError` (a file that is not a JSON export), `IdentityError` (credentials); each one's
+`SideError` (a file that is not a JSON export), `ConnectionSettingsError` (an unknown
+profile, a bad endpoint URL), `IdentityError` (credentials); each one's
 str() is one line. A crawl that cannot reach AWS does not raise: its `outcome` says why.
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -29,7 +30,13 @@ from typing import Any, TextIO
 from orgtree_tui.aws import OrgClient
 from orgtree_tui.cache import store
 from orgtree_tui.cache.store import CachedTree, CacheError
-from orgtree_tui.connection import DEFAULT_REGION, DEFAULT_SESSION_NAME, Connection
+from orgtree_tui.connection import (
+    DEFAULT_REGION,
+    DEFAULT_SESSION_NAME,
+    Connection,
+    ConnectionSettingsError,
+    endpoint_for,
+)
 from orgtree_tui.crawl import topics
 from orgtree_tui.crawl.crawler import Crawler, CrawlOptions, CrawlOutcome, CrawlState
 from orgtree_tui.crawl.engine import DEFAULT_WORKERS
@@ -49,6 +56,7 @@ from orgtree_tui.tree_view import TreeView
 
 __all__ = [
     "CacheError",
+    "ConnectionSettingsError",
     "Crawl",
     "Drift",
     "ExportError",
@@ -106,21 +114,25 @@ def crawl(
     cancel_event: threading.Event | None = None,
 ) -> Crawl:
     """Crawl one organization through boto3's credential chain (`profile` None: the
-    default chain) and return when the crawl ends.
+    default chain) and return when the crawl ends. `endpoint_url` None reads
+    AWS_ENDPOINT_URL, as the command does, so both key the cache alike.
 
     `details=False` lists the structure only (no tags, no policies); `subtree` (an id or a
     name path like `/Root/Workloads`) crawls that node and what is below it. `on_progress`
     is called with a `CrawlStats` (calls, queue, throttles, elapsed) from the crawl's
     thread, about ten times a second. Setting `cancel_event` stops the crawl early: the
-    result then has `finished` False. Raises IdentityError when no session can be opened.
+    result then has `finished` False. Raises ConnectionSettingsError for an unknown
+    profile or a bad endpoint URL, IdentityError when no session can be opened.
     """
-    connection = Connection(
-        profile=profile,
-        region=region,
-        endpoint_url=endpoint_url,
-        role_arn=role_arn,
-        external_id=external_id,
-        role_session_name=role_session_name,
+    connection = _connection(
+        Connection(
+            profile=profile,
+            region=region,
+            endpoint_url=endpoint_url,
+            role_arn=role_arn,
+            external_id=external_id,
+            role_session_name=role_session_name,
+        )
     )
     source = open_connection(connection, workers=workers)
     try:
@@ -182,15 +194,19 @@ def load_cache(
     *,
     region: str = DEFAULT_REGION,
     endpoint_url: str | None = None,
+    role_arn: str | None = None,
     details: bool = True,
     label: str | None = None,
 ) -> CachedTree:
     """The tree the last crawl of this source saved (what `orgtree-tui export --cached`
-    reads): `.tree`, `.complete`, `.crawled_at`, `.age`. `details=False`: the file a
+    reads): `.tree`, `.complete`, `.crawled_at`, `.age`. The source is named as `crawl`
+    names it (`endpoint_url` None reads AWS_ENDPOINT_URL). `details=False`: the file a
     `--no-details` crawl keeps. `label` names the source directly (`Crawl.label`). Raises
     CacheError when there is none or it cannot be used."""
     if label is None:
-        label = Connection(profile=profile, region=region, endpoint_url=endpoint_url).describe()
+        label = _connection(
+            Connection(profile=profile, region=region, endpoint_url=endpoint_url, role_arn=role_arn)
+        ).describe()
     return store.load_for_export(store.source_for(label, details=details))
 
 
@@ -235,7 +251,7 @@ class Visit:
 def walk(tree: TreeView | Crawl | CachedTree, start: str | None = None) -> Iterator[Visit]:
     """Every node from `start` (an id or name path; None: the root) down, depth first, in
     export order: OUs before accounts, each by name. `tree.details(node.id)` has a node's
-    tags and policies."""
+    tags and policies. Raises ExportError when `start` is not in the tree."""
     view, _ = _unwrap(tree)
     snap = take_snapshot(view, _root_id(view, start), complete=True)
     depth: dict[str, int] = {}
@@ -259,7 +275,8 @@ def diff(old: DiffSide, new: DiffSide) -> Drift:
 
 
 def render_diff(drift: Drift, fmt: str = "text") -> str:
-    """The report as `orgtree-tui diff` prints it: "text", "json" or "markdown"."""
+    """The report as `orgtree-tui diff` prints it: "text", "json" or "markdown" (ValueError
+    for any other)."""
     return render_drift(drift, fmt)
 
 
@@ -317,6 +334,13 @@ def export_to(
 
 
 # -- helpers --------------------------------------------------------------------------
+
+
+def _connection(connection: Connection) -> Connection:
+    """With AWS_ENDPOINT_URL made explicit: boto3 would follow it anyway, but the cache is
+    keyed by the endpoint, and the command keys it so; left implicit, a simulator's tree
+    would be saved as the real default credentials' one."""
+    return replace(connection, endpoint_url=endpoint_for(connection))
 
 
 def _unwrap(tree: TreeView | Crawl | CachedTree) -> tuple[TreeView, bool]:

@@ -45,8 +45,9 @@ SUBTREE_FORMS = (
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        # argparse prints the whole usage block; one line says it better.
-        sys.stderr.write(f"{PROG}: error: {one_line(message)} (see {PROG} --help)\n")
+        # argparse prints the whole usage block; one line says it better. `prog` names the
+        # subcommand (`orgtree-tui diff`), whose --help lists the flag that was wrong.
+        sys.stderr.write(f"{PROG}: error: {one_line(message)} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
 
 
@@ -118,7 +119,7 @@ def _output_path(text: str) -> Path:
     return Path(text)
 
 
-def _connection_options(*, after_command: bool = False) -> _Parser:
+def _connection_options(*, after_command: bool = False, several: bool = True) -> _Parser:
     """The flags both the app and `export` take.
 
     After a command (`orgtree-tui --demo export --profile x`) they default to "not given",
@@ -136,8 +137,8 @@ def _connection_options(*, after_command: bool = False) -> _Parser:
         dest="more_profiles" if after_command else "profiles",
         action="append",
         metavar="PROFILE",
-        help="AWS profile (default: AWS_PROFILE, the settings file, the default chain); "
-        "repeat it to explore several organizations at once",
+        help="AWS profile (default: AWS_PROFILE, the settings file, the default chain)"
+        + ("; repeat it to explore several organizations at once" if several else ""),
     )
     group.add_argument(
         "--role-arn",
@@ -270,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_diff(sub: Any) -> None:
     diff = sub.add_parser(
         "diff",
-        parents=[_connection_options(after_command=True)],
+        parents=[_connection_options(after_command=True, several=False)],
         help="what changed: the cached tree against a fresh crawl, or two JSON exports",
         description="Compare the cached tree with a fresh crawl, or OLD.json with NEW.json"
         " (orgtree-tui/1 or /2 exports). Exit 0: no changes, 1: changes, 2: trouble.",

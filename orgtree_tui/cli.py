@@ -51,6 +51,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     diff_files = tuple(getattr(ns, "diff_files", None) or ())
     if len(diff_files) not in (0, 2):
         raise UsageError("diff takes two JSON exports (OLD.json NEW.json), or none")
+    _check_diff(ns, flag_profiles, diff_files)
     if ns.external_id and not ns.role_arn:
         raise UsageError("--external-id needs --role-arn")
     if getattr(ns, "label", None) is not None and ns.format not in VIEWED:
@@ -126,6 +127,29 @@ def _filters(ns: argparse.Namespace) -> dict[str, Any]:
     if getattr(ns, "policy", None) is not None and any(found.values()):
         raise UsageError("--policy cannot be combined with --match, --type, --state or --tag")
     return found
+
+
+def _check_diff(ns: Any, profiles: tuple[str, ...], files: tuple[str, ...]) -> None:
+    # A flag the comparison would not use must not look as if it had been applied.
+    if getattr(ns, "command", None) != "diff":
+        return
+    crawl_flags = {
+        "--profile": profiles,
+        "--role-arn": ns.role_arn,
+        "--endpoint-url": ns.endpoint_url,
+        "--demo": ns.demo,
+        "--workers": ns.workers,
+        "--no-details": ns.no_details,
+        "--no-cache": ns.no_cache,
+        "--cache-ttl": ns.cache_ttl,
+    }
+    given = [flag for flag, value in crawl_flags.items() if value]
+    if files and given:
+        raise UsageError(
+            f"{given[0]} is for a diff against a fresh crawl; two exports are compared as they are"
+        )
+    if ns.cache_ttl is not None:
+        raise UsageError("diff always crawls to compare with the cached tree: no --cache-ttl")
 
 
 def _profiles(flags: tuple[str, ...], settings: Settings, *, demo: bool) -> tuple[str, ...]:

@@ -19,7 +19,11 @@ FORMATS = ("text", "json", "markdown")
 
 
 def render(drift: Drift, fmt: str) -> str:
-    return _RENDERERS[fmt](drift)
+    """The report in `fmt`, one of FORMATS; ValueError (one line) for any other."""
+    renderer = _RENDERERS.get(fmt)
+    if renderer is None:
+        raise ValueError(f"unknown diff format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return renderer(drift)
 
 
 def as_json(drift: Drift) -> str:

@@ -24,6 +24,9 @@ from orgtree_tui.records import SCP, DetailState
 from orgtree_tui.text import short, visible
 
 FORMATS = ("orgtree-tui/1", "orgtree-tui/2")
+# AWS's largest organization (50,000 accounts) exports to well under 200 MB; the cap keeps
+# a wrong path (/dev/zero, a disk image, an endless pipe) from eating the machine's memory.
+MAX_BYTES = 1 << 30
 
 
 class SideError(ValueError):
@@ -84,13 +87,18 @@ def read_export(path: Path, label: str | None = None) -> Side:
     """The export in the file at `path` (format orgtree-tui/1 or /2, one organization)."""
     shown = visible(str(path))
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:  # not read_bytes: a device or a pipe has no end
+            raw = file.read(MAX_BYTES + 1)
     except OSError as exc:
         raise SideError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise SideError(f"{shown} is larger than {MAX_BYTES:,} bytes: too large for an export")
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        raise SideError(f"{shown} is not valid JSON") from None
+        raise SideError(f"{shown} is not valid JSON (diff compares JSON exports)") from None
+    except MemoryError:
+        raise SideError(f"{shown} is too large to read in the memory there is") from None
     return from_document(data, label or str(path))
 
 
@@ -111,10 +119,14 @@ def from_document(data: Any, label: str) -> Side:
                 " --profile"
             )
         data = orgs[0]
+    if isinstance(data, dict) and "policy" in data and "tree" not in data:
+        raise SideError(f"{shown} is one policy's reach (export --policy); diff compares trees")
     try:
         return _from_document(data, fmt, label)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise SideError(f"{shown} is not a valid {fmt} export ({short(str(exc), 60)})") from None
+        # A KeyError's str() is the bare key in quotes: say what it means.
+        what = f"no {short(repr(exc.args[0]), 40)}" if isinstance(exc, KeyError) else str(exc)
+        raise SideError(f"{shown} is not a valid {fmt} export ({short(what, 60)})") from None
 
 
 def _from_document(data: dict[str, Any], fmt: str, label: str) -> Side:

@@ -12,22 +12,14 @@ from typing import Any
 
 import boto3
 import pytest
+from test_tools import readme_block
 
 from orgtree_tui import api
 from orgtree_tui.crawl.stats import CrawlStats
+from orgtree_tui.main import main
+from orgtree_tui.sim.server import SimServer
 
 from drift_fixtures import build, change, expected
-
-README = Path(__file__).parent.parent / "README.md"
-
-
-def readme_block(marker: str) -> str:
-    """The fenced block after `<!-- marker -->` in the README."""
-    lines = README.read_text(encoding="utf-8").splitlines()
-    start = lines.index(f"<!-- {marker} -->") + 1
-    assert lines[start].startswith("```")
-    end = lines.index("```", start + 1)
-    return "\n".join(lines[start + 1 : end])
 
 
 def test_the_readme_example_runs_against_moto(
@@ -105,3 +97,39 @@ def test_a_subtree_crawl_is_not_cached(moto_client: Any) -> None:
     build(moto_client)
     scoped = api.crawl(subtree="/Root/Workloads")
     assert scoped.complete and api.save_cache(scoped) is None
+
+
+def test_aws_endpoint_url_keys_the_cache_as_the_command_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with SimServer(latency=(0.0, 0.0), throttle=False) as server:
+        build(server.admin_client())
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
+        # The command's crawl saves the cache under the endpoint it followed...
+        assert main(["export", "-q", "-o", str(tmp_path / "org.json")]) == 0, capsys.readouterr()
+        # ...and a script reading the same environment finds that file, never the real
+        # default credentials' one.
+        assert api.load_cache().tree.organization is not None
+        assert api.crawl().label == server.endpoint_url
+    with pytest.raises(api.CacheError, match="no cached tree for default credentials"):
+        monkeypatch.delenv("AWS_ENDPOINT_URL")
+        api.load_cache()
+
+
+def test_render_diff_refuses_an_unknown_format_in_one_line() -> None:
+    drift = api.diff(_document("Old"), _document("New"))
+    assert [c.kind for c in drift.changes] == ["renamed"]
+    with pytest.raises(ValueError, match=r"^unknown diff format 'xml'; choose one of text, json"):
+        api.render_diff(drift, "xml")
+
+
+def _document(root_name: str) -> dict[str, Any]:
+    # The smallest /2 export: a root and nothing else.
+    root = {"id": "r-ab12", "type": "ROOT", "name": root_name, "path": f"/{root_name}"}
+    tree = {**root, "tags": {}, "policies": {}, "children": []}
+    return {
+        "format": "orgtree-tui/2",
+        "organization": {"id": "o-x"},
+        "tree": tree,
+        "complete": True,
+    }

@@ -123,9 +123,11 @@ def test_a_partial_comparison_exits_2_unless_allowed(
 @pytest.mark.parametrize(
     ("content", "says"),
     [
-        ("{not json", "is not valid JSON"),
+        ("{not json", "is not valid JSON (diff compares JSON exports)"),
+        ('{"format": "orgtree-tui/2", "policy": {}}', "is one policy's reach (export --policy)"),
         ('{"format": "orgtree-tui-diff/1", "changes": []}', "is not an orgtree-tui JSON export"),
-        ('{"format": "orgtree-tui/2"}', "is not a valid orgtree-tui/2 export"),
+        ('{"format": "orgtree-tui/2"}', "is not a valid orgtree-tui/2 export (no 'tree')"),
+        ('{"format": "orgtree-tui/1", "tree": {"id": "r-1"}}', "export (no 'tags')"),
     ],
 )
 def test_a_file_that_is_not_an_export_is_one_line_and_exit_2(
@@ -139,6 +141,18 @@ def test_a_file_that_is_not_an_export_is_one_line_and_exit_2(
     assert err.startswith(f"orgtree-tui: error: {bad} ") and says in err
 
 
+def test_a_file_too_large_to_be_an_export_is_refused_before_it_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The real cap is 1 GiB; a small one shows the same rule without writing a gigabyte.
+    monkeypatch.setattr("orgtree_tui.drift_sides.MAX_BYTES", 1000, raising=False)
+    big = tmp_path / "big.json"
+    big.write_text(" " * 1000 + '{"format": "orgtree-tui/2"}')
+    code, out, err = run(["diff", str(big), str(big)], capsys)
+    assert (code, out) == (2, "")
+    assert err == f"orgtree-tui: error: {big} is larger than 1,000 bytes: too large for an export\n"
+
+
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
@@ -147,11 +161,29 @@ def test_a_file_that_is_not_an_export_is_one_line_and_exit_2(
         (["diff", "--format", "csv"], "invalid choice"),
         (["diff", "missing.json", "missing.json"], "cannot read missing.json"),
         (["diff", "--profile", "a", "--profile", "b"], "diff compares one organization"),
+        (["diff", "a.json", "b.json", "--profile", "prod"], "--profile is for a diff against a"),
+        (["--demo", "diff", "a.json", "b.json"], "--demo is for a diff against a fresh crawl"),
+        (["diff", "a.json", "b.json", "--no-details"], "--no-details is for a diff against"),
+        (["diff", "--cache-ttl", "15m"], "diff always crawls to compare with the cached tree"),
+        (["diff", "--demo"], "; a crawl creates it (the app, or export without --cached)"),
     ],
 )
 def test_usage_errors(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(argv, capsys)
     assert code == 2 and err.count("\n") == 1 and says in err
+
+
+def test_diff_help_does_not_offer_several_organizations(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(["diff", "--help"], capsys)
+    assert code == 0 and "--profile PROFILE" in out
+    assert "several organizations" not in " ".join(out.split())
+
+
+def test_a_bad_flag_points_at_the_subcommands_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["diff", "--format", "csv"], capsys)
+    assert code == 2 and err.endswith("(see orgtree-tui diff --help)\n")
 
 
 def test_the_cache_against_a_fresh_crawl(

@@ -255,11 +255,12 @@ def test_label_fields_in_text_mermaid_and_dot() -> None:
     tree = build_tree()
     label = LabelTemplate.parse("{name} <{email}> {state}")
     text = render(tree, WORKLOADS, "text", complete=True, view=View(label)).splitlines()
+    # An OU has no email: the empty field takes its brackets and a space with it.
     assert text[1:5] == [
-        "Workloads <>",
-        "├── Dev/Test <> [incomplete]",
+        "Workloads",
+        "├── Dev/Test [incomplete]",
         "│   └── evil\\x1b[31mred\\x1b[0m <aws+666666666666@example.com> ACTIVE",
-        "├── Prod <>",
+        "├── Prod",
     ]
     assert "│   └── Legacy <aws+555555555555@example.com> SUSPENDED" in text
     every = LabelTemplate.parse("{type}|{id}|{path}|{arn}|{joined}|{tag:owner}|{{x}}")
@@ -277,6 +278,33 @@ def test_label_fields_in_text_mermaid_and_dot() -> None:
     assert f'    n_{LEGACY}["Legacy #60;aws+555555555555@example.com#62; SUSPENDED"]' in mermaid
     dot = render(tree, WORKLOADS, "dot", complete=True, view=View(label))
     assert f'"{PAYMENTS}" [label="Payments \\"core\\" <v2> & #1 <aws+{PAYMENTS}@' in dot
+
+
+@pytest.mark.parametrize(
+    ("template", "ou", "account"),
+    [
+        ("{name} ({email})", "Workloads", "Legacy (aws+555555555555@example.com)"),
+        ("{email} {name}", "Workloads", "aws+555555555555@example.com Legacy"),
+        ("({email}) {name}", "Workloads", "(aws+555555555555@example.com) Legacy"),
+        (
+            "{name} [{email}] {state}",
+            "Workloads",
+            "Legacy [aws+555555555555@example.com] SUSPENDED",
+        ),
+        ("{name} {email} {state}", "Workloads", "Legacy aws+555555555555@example.com SUSPENDED"),
+        ("{name}: {email}", "Workloads:", "Legacy: aws+555555555555@example.com"),
+        ("<{email}>", "Workloads", "<aws+555555555555@example.com>"),
+        ("{email}", "Workloads", "aws+555555555555@example.com"),
+    ],
+)
+def test_an_empty_field_takes_its_brackets_and_a_space_with_it(
+    template: str, ou: str, account: str
+) -> None:
+    text = render(
+        build_tree(), WORKLOADS, "text", complete=True, view=View(LabelTemplate.parse(template))
+    ).splitlines()
+    assert text[1] == ou
+    assert f"│   └── {account}" in text
 
 
 @pytest.mark.parametrize(

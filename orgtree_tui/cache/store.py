@@ -164,7 +164,7 @@ def load_for_export(
     where = path if path is not None else cache_path(source)
     raise CacheError(
         f"no cached tree for {visible(clean_source(source))} ({visible(str(where))}); "
-        "run once without --cached to create it"
+        "a crawl creates it (the app, or export without --cached)"
     )
 
 

@@ -4,9 +4,10 @@ A label template is text with fields in braces, `{name} <{email}> {state}`: the 
 FIELDS and `{tag:KEY}`, `{{` and `}}` are literal braces. It is parsed once, before any
 crawl, so a typo is a usage error and nothing is written. Rendering gives raw text; each
 format escapes it its own way. A field a node does not have (an OU's email, a tag it does
-not carry, tags that were not read) is empty, and trailing spaces are dropped; the
-`[SUSPENDED]` mark gives way to `{state}`, but " [incomplete]" is still appended to a
-branch that could not be listed, since that is about the export, not the node.
+not carry, tags that were not read) is empty and takes the brackets around it and a space
+with it (`LabelTemplate._close_up`); the `[SUSPENDED]` mark gives way to `{state}`, but
+" [incomplete]" is still appended to a branch that could not be listed, since that is about
+the export, not the node.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ FIELDS = tuple(_FIELDS)
 _TAG = "tag:"
 # `{{`, `}}`, a field, or a brace that is neither (an error).
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_BRACKETS = {"(": ")", "[": "]", "<": ">"}
 _CHOICES = ", ".join("{" + f + "}" for f in FIELDS) + " or {tag:KEY}"
 
 
@@ -81,9 +83,28 @@ class LabelTemplate:
                 out.append(_FIELDS[value](entry))
             else:
                 out.append(_tag(entry, value))
-        # An empty last field (an OU's email) would leave a ragged end.
-        label = "".join(out).rstrip()
+        for i, (kind, _) in enumerate(self.parts):
+            if kind != "text" and not out[i]:
+                self._close_up(out, i)
+        # An empty last field (an OU's email) would leave a ragged end; a label with nothing
+        # left (`{email}` on an OU) would be a blank node: the name says which one it is.
+        label = "".join(out).rstrip() or entry.node.name
         return label + " [incomplete]" if entry.incomplete else label
+
+    def _close_up(self, out: list[str], i: int) -> None:
+        """An empty field takes with it the brackets right around it and one space before
+        it (after it, at the start), so `{name} <{email}>` labels an OU `Sandbox`, not
+        `Sandbox <>`. Other text stays as written."""
+        before = i - 1 if i > 0 and self.parts[i - 1][0] == "text" else None
+        after = i + 1 if i + 1 < len(out) and self.parts[i + 1][0] == "text" else None
+        if before is not None and after is not None:
+            opener, closer = out[before][-1:], out[after][:1]
+            if opener and _BRACKETS.get(opener) == closer:
+                out[before], out[after] = out[before][:-1], out[after][1:]
+        if before is not None and out[before].endswith(" "):
+            out[before] = out[before][:-1]
+        elif after is not None and out[after].startswith(" ") and not "".join(out[:i]):
+            out[after] = out[after][1:]
 
 
 def _tag(entry: Entry, key: str) -> str:
