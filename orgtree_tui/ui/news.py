@@ -32,14 +32,27 @@ class NewsFeed(Protocol):
     def close(self) -> None: ...
 
 
-def gather(feeds: Iterable[tuple[NewsFeed, bool]]) -> tuple[CrawlNews, bool]:
-    """Each feed drained; the news of those whose tree is drawn (the bool) merged. The other
-    bool: whether any feed, drawn or not, brought its organization."""
+class Fed(Protocol):
+    """What `gather` needs of an organization's slot (ui/org_slot.py's OrgSlot)."""
+
+    @property
+    def bridge(self) -> NewsFeed | None: ...
+
+    @property
+    def shown_cache(self) -> object: ...
+
+
+def gather(slots: Iterable[Fed]) -> tuple[CrawlNews, bool]:
+    """Every slot's feed drained; the news merged of those whose tree is drawn: a refresh
+    behind a cached tree is not (its tree replaces the cached one when it is complete).
+    The bool: whether any feed, drawn or not, brought its organization."""
     merged, organization = CrawlNews(), False
-    for feed, drawn in feeds:
-        news = feed.drain()
+    for slot in slots:
+        if slot.bridge is None:
+            continue
+        news = slot.bridge.drain()
         organization = organization or news.organization is not None
-        if drawn:
+        if slot.shown_cache is None:
             merged.nodes.extend(news.nodes)
             merged.details |= news.details
             merged.incomplete |= news.incomplete

@@ -106,8 +106,7 @@ class MainScreen(Screen[None]):
         yield self.jobs
 
     def on_resize(self, event: events.Resize) -> None:
-        # Below this width the footer's main keys fit only without the padding, and only
-        # without the palette's hint (`?` lists ^p).
+        # Narrow: the footer's main keys fit only without padding and the palette hint (? lists ^p)
         footer = self.query_one(Footer)
         footer.compact = event.size.width < COMPACT_FOOTER_BELOW
         footer.show_command_palette = not footer.compact
@@ -251,10 +250,7 @@ class MainScreen(Screen[None]):
     async def _drain(self) -> None:
         self._drain_scheduled = False
         self.pacer.drain_started()
-        # A refresh behind a cached tree is not drawn: its tree replaces the cached one
-        # when it is complete.
-        feeds = [(s.bridge, s.shown_cache is None) for s in self.controller.slots if s.bridge]
-        news, organization = gather(feeds)
+        news, organization = gather(self.controller.slots)
         nodes, details, incomplete = news.nodes, news.details, news.incomplete
         if organization:
             self.update_header()
