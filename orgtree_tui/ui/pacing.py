@@ -61,7 +61,7 @@ class DrainPacer:
         Drawn then, the drain runs in the gap before the next key instead of landing between
         a key and its frame (a filter keystroke's frame is otherwise late by a whole drain)."""
         since_drain = self.clock() - self.last_drain
-        return since_drain >= max(KEYS_HOLD_DRAINS_FOR, self.interval(size))
+        return since_drain >= self.interval(size)
 
     def drain_started(self) -> None:
         self.last_drain = self.clock()

@@ -87,3 +87,23 @@ async def test_details_that_grow_a_scrollbar_are_drawn_as_folded(org: SampleOrg)
             drawn, folded = drawn_details(app), folded_details(app)
             assert drawn[: len(folded)] == folded, node_id
         assert details.max_scroll_y > 0, "the root's details should need a scrollbar here"
+
+
+async def test_a_filter_or_a_collapse_does_not_narrow_the_tree_until_a_resize(
+    org: SampleOrg,
+) -> None:
+    app = app_for(org.client)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await crawled(pilot)
+        tree = app.main.org_tree
+        await pilot.press("e")  # everything open: the longest lines there are
+        await wait_for(pilot, lambda: tree.outer_size.width > 40)
+        wide = tree.outer_size.width
+        await pilot.press("slash", *"Prod", "enter")  # fewer, shorter lines
+        await wait_for(pilot, lambda: app.main.filter.text == "Prod")
+        await pilot.press("c")
+        await pilot.pause()
+        assert max(cell_len(line) for line in tree_lines(app)) + 6 < wide  # room to narrow
+        assert tree.outer_size.width == wide
+        await pilot.resize_terminal(119, 40)  # a resize fits the tree to what it shows
+        await wait_for(pilot, lambda: tree.outer_size.width < wide)

@@ -3,6 +3,9 @@
 A fixed 3:2 split kept some 70 columns of a 120-column tree mostly empty while the details
 folded emails and tag keys. The tree's lines (Textual's Tree measures them into
 `virtual_size`) say what it needs; within bounds, it gets that and the details the rest.
+It only grows as lines get longer, until the terminal is resized: a split that narrowed at
+each filter keystroke or collapse would jump about, and lay out and fold the details again
+each time (that relayout was most of a filter keystroke's frame on a 50,000-node tree).
 """
 
 from __future__ import annotations
@@ -32,18 +35,20 @@ class Split(Horizontal):
         self.watch(self.org_tree, "virtual_size", self._lines_measured, init=False)
 
     def on_resize(self) -> None:
-        self.fit()
+        self.fit(shrink=True)
 
     def _lines_measured(self, old: Size, new: Size) -> None:
-        if new.width != old.width:
+        if new.width > old.width:
             self.fit()
 
-    def fit(self) -> None:
+    def fit(self, *, shrink: bool = False) -> None:
         row = self.size.width
         if not row:
             return  # not laid out yet: the first resize fits it
         content = self.org_tree.virtual_size.width
         width = tree_width(content, row)
         current = self.org_tree.styles.width
+        if current is not None and not shrink:
+            width = max(width, int(current.cells or 0))
         if current is None or current.cells != width:
             self.org_tree.styles.width = width
