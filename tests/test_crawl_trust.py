@@ -491,3 +491,34 @@ def test_an_aws_login_that_expired_stops_resumably_and_says_aws_login(
     assert outcome.state is CrawlState.COMPLETE
     for node_id, tags in built.tags.items():
         assert crawler.tree.details(node_id).tags == tags
+
+
+# -- a selected node's inherited policies in a structure-only crawl ------------------------
+
+
+def test_selecting_a_node_after_a_structure_only_crawl_fetches_what_it_inherits(
+    moto_client: Any,
+) -> None:
+    # The details show the chain from the root down: the ancestors' policies are needed too,
+    # and a `--no-details` crawl fetched none (the pane said "loading..." for them forever).
+    from orgs import policy_org
+
+    org = policy_org(moto_client)
+    crawler = Crawler(OrgClient(moto_client), CrawlOptions(quotas=FAST, details=False))
+    assert crawler.run().state is CrawlState.COMPLETE
+    finishes = Finishes(crawler)
+    app = org.built.accounts["app-prod"]
+    crawler.request_details(app)
+    finishes.wait()
+
+    built = org.built
+    scps = {
+        built.root_id: {"DenyLeave", "FullAWSAccess"},
+        built.ous["Workloads"]: {"DenyRegions", "FullAWSAccess"},
+        built.ous["Prod"]: {"FullAWSAccess"},
+        app: {"DenyIam", "FullAWSAccess"},
+    }
+    for node_id, names in scps.items():
+        found = crawler.tree.details(node_id).by_type["SERVICE_CONTROL_POLICY"]
+        assert found.state is DetailState.LOADED, node_id
+        assert {p.name for p in found.policies or ()} == names, node_id

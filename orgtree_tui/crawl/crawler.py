@@ -166,6 +166,13 @@ class Crawler:
             self._planner.fetch_tags(node_id, URGENT)
         if any(p.state is not DetailState.LOADED for p in details.by_type.values()):
             self._planner.fetch_policies_for(node_id)
+        # What it inherits is shown too: ancestors' policies never fetched are (a
+        # structure-only crawl fetched none, and "loading..." stood there for good). Those
+        # that failed are asked for again when the ancestor itself is selected.
+        for ancestor in self.tree.ancestors(node_id):
+            found = self.tree.details(ancestor.id).by_type.values()
+            if any(p.state is DetailState.PENDING for p in found):
+                self._planner.fetch_policies_for(ancestor.id)
         self._run_leftovers()
 
     def prioritise_on_screen(self, node_ids: Iterable[str]) -> None:
