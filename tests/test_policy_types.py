@@ -166,8 +166,14 @@ def test_a_node_selected_early_gets_each_type_per_target(moto_client: Any) -> No
     crawler.request_details(app)
     finishes.wait()
 
-    asked = sorted(p["Filter"] for op, p in client.calls if op == "ListPoliciesForTarget")
-    assert asked == sorted([AI, RCP, SCP, TAG])
+    # Each type for the account, and for each level above it: the details show what it
+    # inherits, from the root down.
+    asked = sorted(
+        (p["TargetId"], p["Filter"]) for op, p in client.calls if op == "ListPoliciesForTarget"
+    )
+    built = org.built
+    levels = [app, built.ous["Prod"], built.ous["Workloads"], built.root_id]
+    assert asked == sorted((t, f) for t in levels for f in (AI, RCP, SCP, TAG))
     names = _names(crawler, app)
     assert names == {SCP: {FULL, "DenyIam"}, RCP: {RCP_FULL}, TAG: set(), AI: {"NoAi"}}
 
