@@ -160,8 +160,7 @@ def copy(host: Host, pick: Callable[[str], str], what: str) -> None:
 def open_console(host: Host) -> None:
     """The selected node in the AWS console: in a browser if there is one here, and always
     on the clipboard and in the copy's note, so it can be opened elsewhere."""
-    node_id = host.org_tree.cursor_id
-    node = host.model.get(node_id) if node_id else None
+    node = host.org_tree.cursor_record()
     app = host.app
     if node is None:
         app.bell()

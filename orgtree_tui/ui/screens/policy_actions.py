@@ -80,8 +80,7 @@ def _where(places: list[str]) -> str:
 
 def pick_policy(host: Host) -> None:
     """The selected node's policies, to open one."""
-    node_id = host.org_tree.cursor_id
-    node = host.model.get(node_id) if node_id else None
+    node = host.org_tree.cursor_record()
     app = host.app
     if node is None:
         app.bell()

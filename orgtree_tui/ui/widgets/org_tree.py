@@ -141,6 +141,11 @@ class OrgTreeView(FastTree):
     def change_of(self, node_id: str) -> str:
         return self.marks.changes.get(node_id, "")
 
+    def cursor_record(self) -> Node | None:
+        """The node the cursor is on, as the model has it (None: no cursor, or gone)."""
+        node_id = self.cursor_id
+        return self.model.get(node_id) if node_id else None
+
     def set_filter(self, result: FilterResult | None) -> None:
         """Show only the matches and their ancestors (None: everything again). The way down
         to the first OPEN_FIRST matches opens; other branches with matches stay closed
