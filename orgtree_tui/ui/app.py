@@ -18,6 +18,7 @@ from textual.widgets import Input
 
 from orgtree_tui.text import visible
 from orgtree_tui.ui import keys
+from orgtree_tui.ui.collector import HOLD_AT_MOST
 from orgtree_tui.ui.controller import OrgController
 from orgtree_tui.ui.screens import policy_actions
 from orgtree_tui.ui.screens.main import DETAILS_DELAY, MainScreen
@@ -95,6 +96,9 @@ class OrgTreeApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self.main.pacer.key_pressed()  # news waits for a pause in the keys
+            collector = self.main.pacer.collector
+            if collector.hold():  # ... and collections for the key's frame
+                self.set_timer(HOLD_AT_MOST, collector.release)
         await super().on_event(event)
 
     # -- quitting --------------------------------------------------------------------------
@@ -128,4 +132,5 @@ class OrgTreeApp(App[int]):
         return self.main.jobs.wait_for_writes(timeout)
 
     def on_unmount(self) -> None:
+        self.main.pacer.collector.release()
         self.controller.stop_all()

@@ -10,6 +10,8 @@ import gc
 import math
 from collections.abc import Callable
 
+from orgtree_tui.ui.collector import CollectorHold
+
 DRAIN_INTERVAL = 0.05  # at most 20 tree updates a second, however fast the crawl
 MAX_DRAIN_INTERVAL = 0.25
 BIG_TREE = 20_000  # nodes from which drains are spaced out the most
@@ -26,6 +28,7 @@ class DrainPacer:
         self.last_key = -math.inf
         self.cost = 0.0  # how long the last drain took
         self._next_freeze = FREEZE_FROM
+        self.collector = CollectorHold()  # held from a key to its frame, as news is
 
     def key_pressed(self) -> None:
         self.last_key = self.clock()

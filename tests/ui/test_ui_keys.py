@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from rich.cells import cell_len
@@ -24,6 +26,7 @@ from ui_support import (
 from orgtree_tui.aws import OrgClient
 from orgtree_tui.records import NodeType
 from orgtree_tui.source import DEMO_LABEL
+from orgtree_tui.ui import app as app_module
 from orgtree_tui.ui.app import OrgTreeApp
 from orgtree_tui.ui.keys import APP_BINDINGS, MAIN_BINDINGS
 from orgtree_tui.ui.screens.help import HelpScreen
@@ -405,3 +408,29 @@ async def test_help_scrolls_with_the_tree_keys(org: SampleOrg) -> None:
         assert view.scroll_y == view.max_scroll_y
         await pilot.press("g")
         assert view.scroll_y == 0
+
+
+async def test_the_collector_is_off_from_a_key_to_its_frame(
+    org: SampleOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "HOLD_AT_MOST", 600.0)  # only the frame releases it
+    app = app_for(org.client)
+    async with app.run_test(size=SIZE) as pilot:
+        await crawled(pilot)
+        tree = app.main.org_tree
+        seen: list[tuple[str | None, bool]] = []
+        real = tree.watch_cursor_line
+
+        def watch(previous_line: int, line: int) -> None:
+            real(previous_line, line)
+            seen.append((tree.cursor_id, gc.isenabled()))
+
+        tree.watch_cursor_line = watch  # type: ignore[method-assign]
+        await pilot.press("j")
+        first_ou = app.main.model.child_ids(org.truth.root_id)[0]
+        assert seen and seen[-1] == (first_ou, False)  # the cursor moved, no collection
+        await wait_for(pilot, gc.isenabled)  # the frame drawn: on again
+        # A key whose effect nothing reports (esc on the tree): the timer turns it on.
+        monkeypatch.setattr(app_module, "HOLD_AT_MOST", 0.05)
+        await pilot.press("escape")
+        await wait_for(pilot, gc.isenabled)

@@ -135,8 +135,7 @@ class MainScreen(Screen[None]):
         self.filter.forget_model()
 
     def _name_roots(self) -> None:
-        notes = self.controller.root_notes()
-        if notes:
+        if notes := self.controller.root_notes():
             self.org_tree.set_root_notes(notes)
 
     def refresh_status(self) -> None:
@@ -244,6 +243,7 @@ class MainScreen(Screen[None]):
 
     def _key_shown(self) -> None:
         """After the frame that shows a key's effect: news held back by the keys now."""
+        self.call_after_refresh(self.pacer.collector.release)
         if self._drain_scheduled and self.pacer.due_after_key(len(self.model)):
             self.call_after_refresh(self._drain_when_quiet, True)
 

@@ -3,8 +3,9 @@
 Checked against Textual 5.0.0 and 8.2.8 (the oldest and newest releases pyproject.toml
 allows; see README, Development, "Dependencies"). A Textual upgrade that changes any of
 these shows here first: `Tree._invalidate`, `Tree._clear_line_cache`, `Tree._updates`,
-`Tree._tree_nodes`, `TreeNode._reset`, `TreeNode._children`, and that reading `Tree.last_line` rebuilds the lines built lazily (and
-with them `TreeNode.line` and the cursor's line).
+`Tree._tree_nodes`, `TreeNode._reset`, `TreeNode._children`, and that reading
+`Tree.last_line` rebuilds the lines built lazily (and with them `TreeNode.line` and the
+cursor's line).
 """
 
 from __future__ import annotations

@@ -1,0 +1,37 @@
+"""The collector held from a key to its frame: off while held, on again after, and never
+turned on when something else had turned it off."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from orgtree_tui.ui.collector import CollectorHold
+
+
+@pytest.fixture(autouse=True)
+def collector_back_on() -> Iterator[None]:
+    yield
+    gc.enable()
+
+
+def test_held_from_the_key_until_released() -> None:
+    hold = CollectorHold()
+    assert hold.hold() is True
+    assert not gc.isenabled()
+    assert hold.hold() is False  # a second key while held: one release is enough
+    assert not gc.isenabled()
+    hold.release()
+    assert gc.isenabled()
+    hold.release()  # the timer's release after the frame's: nothing more
+    assert gc.isenabled()
+
+
+def test_never_turns_on_a_collector_something_else_turned_off() -> None:
+    gc.disable()
+    hold = CollectorHold()
+    assert hold.hold() is False
+    hold.release()
+    assert not gc.isenabled()
