@@ -10,6 +10,7 @@ import weakref
 from textual.app import App, ComposeResult
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
+from ui_support import wait_for
 
 from orgtree_tui.ui.widgets.fast_tree import FastTree
 
@@ -93,3 +94,44 @@ async def test_label_widths_are_those_textual_renders() -> None:
             opened = fast.root.add(label, expand=True)
             for node in (leaf, closed, opened):
                 assert fast.get_label_width(node) == Tree.get_label_width(fast, node), label
+
+
+class OneTree(App[None]):
+    CSS = "FastTree { height: 10; width: 40; }"
+
+    def compose(self) -> ComposeResult:
+        yield FastTree("organization", id="fast")
+
+
+async def test_scrollbars_follow_the_line_count_without_a_screen_layout() -> None:
+    app = OneTree()
+    async with app.run_test(size=(60, 20)) as pilot:
+        fast = app.query_one(FastTree)
+        fast.show_root = False  # as the organization's tree
+        for i in range(5):
+            fast.root.add_leaf(f"leaf {i}")
+        await pilot.pause()
+        assert not fast.show_vertical_scrollbar  # 5 lines in 10 rows
+        for i in range(5, 30):
+            fast.root.add_leaf(f"leaf {i}")
+        # Appearing is a layout, as Textual does it, in the frame after the lines' build.
+        await wait_for(pilot, lambda: fast.show_vertical_scrollbar)
+        assert fast.vertical_scrollbar.window_virtual_size == 30
+        layouts = 0
+        real = app.screen._refresh_layout
+
+        def counted(*args: object, **kwargs: object) -> None:
+            nonlocal layouts
+            layouts += 1
+            real(*args, **kwargs)  # type: ignore[arg-type]
+
+        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        for i in range(30, 45):
+            fast.root.add_leaf(f"leaf {i}")
+        await wait_for(pilot, lambda: fast.vertical_scrollbar.window_virtual_size == 45)
+        assert layouts == 0  # ... in a repaint
+        app.screen._refresh_layout = real  # type: ignore[method-assign]
+        fast.clear()
+        fast.root.add_leaf("alone")
+        await wait_for(pilot, lambda: not fast.show_vertical_scrollbar)
+        assert fast.scroll_y == 0

@@ -4,7 +4,8 @@ Checked against Textual 5.0.0 and 8.2.8 (the oldest and newest releases pyprojec
 allows; see README, Development, "Dependencies"). A Textual upgrade that changes any of
 these shows here first: `Tree._invalidate`, `Tree._clear_line_cache`, `Tree._updates`,
 `Tree._tree_nodes`, `Tree._build` (copied here, recursion made a loop), `_TreeLine`,
-`TreeNode._reset`, `TreeNode._children`, `TreeNode._line`, and that reading
+`TreeNode._reset`, `TreeNode._children`, `TreeNode._line`, `Widget._scroll_update`, and
+that reading
 `Tree.last_line` rebuilds the lines built lazily (and with them `TreeNode.line` and the
 cursor's line).
 """
@@ -18,6 +19,7 @@ from typing import Self
 
 from rich.cells import cell_len
 from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Tree
 from textual.widgets._tree import _TreeLine
 from textual.widgets.tree import TreeNode
@@ -26,6 +28,11 @@ FREE_SLICE = 500  # old widget nodes and lines freed between yields
 
 
 class FastTree(Tree[str]):
+    # A new line count is a repaint, not a layout of the whole screen (Textual's is a
+    # layout: every widget rendered again at each filter keystroke). `_build` updates the
+    # scrollbars as a layout would; one appearing or going still asks for a layout.
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
     def _invalidate(self) -> None:
         """Textual's Tree lays the whole screen out again on every added or removed node;
         this tree's size is set by its container, and a new line count reaches the
@@ -103,7 +110,10 @@ class FastTree(Tree[str]):
             )
         else:
             width = self.size.width
-        self.virtual_size = Size(width, len(lines))
+        size = Size(width, len(lines))
+        if size != self.virtual_size:
+            self.virtual_size = size
+            self._scroll_update(size)
         if self.cursor_line != -1:
             if self.cursor_node is not None:
                 self.cursor_line = self.cursor_node._line

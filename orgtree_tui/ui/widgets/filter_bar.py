@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Input
 
 
 class FilterBar(Input):
+    # Input sets its virtual size from its text at every key, and Textual lays the whole
+    # screen out again for it; the bar's size is fixed, so a repaint does.
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
     DEFAULT_CSS = """
     FilterBar {
         dock: bottom;
