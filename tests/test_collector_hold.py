@@ -19,9 +19,9 @@ def collector_back_on() -> Iterator[None]:
 
 def test_held_from_the_key_until_released() -> None:
     hold = CollectorHold()
-    assert hold.hold() is True
+    assert hold.hold() == 1
     assert not gc.isenabled()
-    assert hold.hold() is False  # a second key while held: one release is enough
+    assert hold.hold() is None  # a second key while held: one release is enough
     assert not gc.isenabled()
     hold.release()
     assert gc.isenabled()
@@ -32,6 +32,18 @@ def test_held_from_the_key_until_released() -> None:
 def test_never_turns_on_a_collector_something_else_turned_off() -> None:
     gc.disable()
     hold = CollectorHold()
-    assert hold.hold() is False
+    assert hold.hold() is None
     hold.release()
     assert not gc.isenabled()
+
+
+def test_a_timer_releases_only_the_hold_it_was_set_for() -> None:
+    hold = CollectorHold()
+    first = hold.hold()
+    hold.release()  # the first key's frame
+    second = hold.hold()
+    assert first is not None and second is not None and first != second
+    hold.release(first)  # the first key's timer, late: the second key's frame is not drawn
+    assert not gc.isenabled()
+    hold.release(second)
+    assert gc.isenabled()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 from textual import events
@@ -97,8 +98,9 @@ class OrgTreeApp(App[int]):
         if isinstance(event, events.Key):
             self.main.pacer.key_pressed()  # news waits for a pause in the keys
             collector = self.main.pacer.collector
-            if collector.hold():  # ... and collections for the key's frame
-                self.set_timer(HOLD_AT_MOST, collector.release)
+            hold = collector.hold()  # ... and collections for the key's frame
+            if hold is not None:
+                self.set_timer(HOLD_AT_MOST, partial(collector.release, hold))
         await super().on_event(event)
 
     # -- quitting --------------------------------------------------------------------------

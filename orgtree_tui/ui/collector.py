@@ -5,7 +5,7 @@ Python starts one wherever the allocations happen to cross its thresholds: in ui
 a filter keystroke's pass or its repaint as often as anywhere (one in five of the slowest
 filter keys). Held from the key to its frame, the collection runs right after the frame,
 in the pause before the next key. Never held for more than HOLD_AT_MOST (a key whose
-effect is not drawn, or comes late), and never turned on if something else turned it off.
+effect is not drawn, or comes late), and not held when something else has it off already.
 
 UI-free: the app says when a key came, when its frame was drawn, and when HOLD_AT_MOST
 has passed (a timer).
@@ -21,18 +21,25 @@ HOLD_AT_MOST = 0.3  # seconds from the key that held it
 class CollectorHold:
     def __init__(self) -> None:
         self.held = False  # True: this turned the collector off
+        self._holds = 0  # which hold is current: a timer releases only its own
 
-    def hold(self) -> bool:
-        """A key came: no collection until `release`. True when this turned it off now
-        (the caller then makes sure `release` comes within HOLD_AT_MOST)."""
+    def hold(self) -> int | None:
+        """A key came: no collection until `release`. The hold's number when this turned
+        it off now (the caller then makes sure `release(number)` comes within
+        HOLD_AT_MOST); None when it was off already."""
         if self.held or not gc.isenabled():
-            return False
+            return None
         gc.disable()
         self.held = True
-        return True
+        self._holds += 1
+        return self._holds
 
-    def release(self) -> None:
-        """The key's frame was drawn, HOLD_AT_MOST passed, or the app is closing."""
-        if self.held:
+    def release(self, hold: int | None = None) -> None:
+        """The key's frame was drawn, or the app is closing (no number: whichever hold is
+        current), or HOLD_AT_MOST passed since hold number `hold` (that one only: a later
+        key's hold waits for its own frame). Turns the collector on even if something else
+        turned it off meanwhile (the cache's load pauses it too): that load then runs
+        with it on, slower, never wrong."""
+        if self.held and hold in (None, self._holds):
             self.held = False
             gc.enable()

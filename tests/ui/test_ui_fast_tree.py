@@ -131,7 +131,22 @@ async def test_scrollbars_follow_the_line_count_without_a_screen_layout() -> Non
         await wait_for(pilot, lambda: fast.vertical_scrollbar.window_virtual_size == 45)
         assert layouts == 0  # ... in a repaint
         app.screen._refresh_layout = real  # type: ignore[method-assign]
+        fast.scroll_end(animate=False, immediate=True)
+        await wait_for(pilot, lambda: fast.scroll_y == 45 - 10)
         fast.clear()
         fast.root.add_leaf("alone")
         await wait_for(pilot, lambda: not fast.show_vertical_scrollbar)
         assert fast.scroll_y == 0
+
+
+def test_a_tree_not_mounted_frees_what_it_clears_at_once() -> None:
+    tree = FastTree("organization")  # no app: no worker to free them later
+    for i in range(20):
+        tree.root.add(f"ou {i}").add_leaf(f"account {i}")
+    nodes = [weakref.ref(tn) for tn in tree._tree_nodes.values() if tn is not tree.root]
+    gc.disable()
+    try:
+        tree.clear()
+        assert [r for r in nodes if r() is not None] == []
+    finally:
+        gc.enable()

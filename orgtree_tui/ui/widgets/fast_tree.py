@@ -65,22 +65,27 @@ class FastTree(Tree[str]):
         self._tree_nodes[self.root._id] = self.root
         self._doomed[:0] = reversed(list(nodes.values()))  # popped from the end
         self._doomed.extend(reversed(lines))
-        if not self._freeing:
-            self._freeing = True
+        if not self.is_running:
+            self._free(len(self._doomed))  # not mounted, or unmounting: no worker runs
+        elif not self._freeing:
             self.run_worker(self._let_go(), group="let-go")
+            self._freeing = True
         return self
 
     async def _let_go(self) -> None:
-        doomed = self._doomed
         try:
-            while doomed:
+            while self._doomed:
                 await asyncio.sleep(0)
-                for _ in range(min(FREE_SLICE, len(doomed))):
-                    gone = doomed.pop()
-                    if isinstance(gone, TreeNode):
-                        gone._children = []
+                self._free(FREE_SLICE)
         finally:
             self._freeing = False
+
+    def _free(self, count: int) -> None:
+        doomed = self._doomed
+        for _ in range(min(count, len(doomed))):
+            gone = doomed.pop()
+            if isinstance(gone, TreeNode):
+                gone._children = []
 
     def _build(self) -> None:
         """Textual's `_build` with a loop where it recurses: its recursive closure is a
