@@ -20,6 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgtree_tui.aws import OrgClient
+from orgtree_tui.crawl import engine
 from orgtree_tui.crawl.engine import LoopState, TaskLoop
 from orgtree_tui.crawl.ratelimit import RateLimiter
 from orgtree_tui.crawl.task import DETAILS, STRUCTURE, URGENT, CallError, Task
@@ -224,6 +225,40 @@ def test_a_cancel_between_resuming_and_the_resumed_run_wins(
     loop.cancel()  # the user quits right now, before the background resume runs
     assert loop.resume() is LoopState.CANCELLED
     assert len(client.calls) == sent  # nothing more went out
+
+
+def test_a_refusal_that_comes_back_after_the_resume_started_is_sent_again(
+    moto_client: Any, client: Faulty, time_: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A call still on the wire past the grace of the run that stopped (a loaded machine)
+    # answered "expired" only once the resumed run was going: that answer is from before
+    # the user logged in again, and once failed the resumed crawl (tests/test_crawl_trust.py
+    # under load).
+    OrgBuilder(moto_client)
+    monkeypatch.setattr(engine, "CANCEL_GRACE", 0.0)
+    release = threading.Event()
+    logged_in = threading.Event()
+
+    def fault(op: str, params: dict[str, Any], n: int) -> ClientError | None:
+        if op == "DescribeOrganization" and n == 0:
+            assert release.wait(REAL_WAIT_LIMIT), "the resumed run never asked for the roots"
+            return error("ExpiredTokenException", op)  # sent before the login
+        if op == "ListRoots" and not logged_in.is_set():
+            return error("ExpiredTokenException", op)
+        if op == "ListRoots":
+            release.set()  # the resumed run is going: now the old call answers
+        return None
+
+    client.fault = fault
+    loop = make_loop(client, time_, workers=2)
+    described: list[dict[str, Any]] = []
+    loop.submit(Task("DescribeOrganization", {}, URGENT, described.append))
+    loop.submit(Task("ListRoots", {}, STRUCTURE, lambda r: None))
+    assert loop.run() is LoopState.ABORTED  # the roots' refusal; the other still on the wire
+    logged_in.set()
+    assert loop.resume() is LoopState.FINISHED
+    assert len(described) == 1 and "Organization" in described[0]
+    assert client.operations().count("DescribeOrganization") == 2
 
 
 # -- backoff and its deadline ---------------------------------------------------------------

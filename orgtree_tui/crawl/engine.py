@@ -91,6 +91,9 @@ class TaskLoop:
         # Whether the cancel event was set when the loop last stopped: only that cancel is
         # answered by `resume()`; one that arrives after the stop must still win.
         self._stopped_cancelled = False
+        # Tasks still on the wire when the last run stopped: a refusal they bring back
+        # predates the resume (the user logged in again meanwhile), so they go out again.
+        self._stale: set[int] = set()
         self.state = LoopState.RUNNING
 
     # -- called from any thread ---------------------------------------------------------
@@ -182,6 +185,7 @@ class TaskLoop:
             self._ended = self._clock()
             with self._cond:
                 self._stopped_cancelled = self.cancel_event.is_set()
+                self._stale = {id(task) for task in self._in_flight.values()}
             self._publish_progress(force=True)
         return self.state
 
@@ -281,9 +285,11 @@ class TaskLoop:
     def _complete(
         self, task: Task, response: dict[str, Any] | None, exc: BaseException | None
     ) -> None:
-        if exc is None and response is None:
+        stale, fatal = id(task) in self._stale, exc is not None and classify(exc) in FATAL_KINDS
+        self._stale.discard(id(task))
+        if (exc is None and response is None) or (stale and fatal):
             with self._cond:
-                self._requeue(task)  # skipped because the loop was cancelled
+                self._requeue(task)  # skipped as the loop was cancelled, or sent before a resume
             return
         if exc is None:
             assert response is not None
@@ -383,15 +389,4 @@ class TaskLoop:
         )
 
     def _publish_progress(self, force: bool = False) -> None:
-        listener = self._progress.listener
-        if listener is None:
-            return
-        now = self._clock()
-        with self._cond:
-            if not self._progress.due(now, force=force):
-                return
-            snapshot = self._snapshot()
-        try:
-            listener(snapshot)
-        except Exception:  # progress is for show: a broken listener must not end the crawl
-            log.exception("progress listener failed")
+        self._progress.publish(self._clock(), self._cond, self._snapshot, force=force)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +82,23 @@ class ProgressPacer:
         self.dirty = False
         self._last = now
         return True
+
+    def publish(
+        self,
+        now: float,
+        lock: threading.Condition,
+        snapshot: Callable[[], CrawlStats],
+        *,
+        force: bool = False,
+    ) -> None:
+        """Hand the listener a snapshot (taken under `lock`) if one is due."""
+        if self.listener is None:
+            return
+        with lock:
+            if not self.due(now, force=force):
+                return
+            stats = snapshot()
+        try:
+            self.listener(stats)
+        except Exception:  # progress is for show: a broken listener must not end the crawl
+            log.exception("progress listener failed")
