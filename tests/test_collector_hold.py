@@ -47,3 +47,13 @@ def test_a_timer_releases_only_the_hold_it_was_set_for() -> None:
     assert not gc.isenabled()
     hold.release(second)
     assert gc.isenabled()
+
+
+def test_the_crawls_threads_wait_while_a_key_is_held() -> None:
+    hold = CollectorHold()
+    assert hold.is_open
+    number = hold.hold()
+    assert not hold.is_open  # a crawl thread calling wait_open now waits (at most 0.3 s)
+    hold.release(number)
+    assert hold.is_open
+    hold.wait_open()  # open: returns at once

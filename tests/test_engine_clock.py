@@ -261,6 +261,40 @@ def test_a_refusal_that_comes_back_after_the_resume_started_is_sent_again(
     assert client.operations().count("DescribeOrganization") == 2
 
 
+def test_each_call_and_each_batch_of_results_first_yields_to_the_ui(
+    moto_client: Any, client: Faulty, time_: FakeTime
+) -> None:
+    OrgBuilder(moto_client)
+    events: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def record(what: str) -> None:
+        with lock:
+            events.append((threading.get_ident(), what))
+
+    real_call = client.call
+
+    def call(operation: str, **params: Any) -> dict[str, Any]:
+        record("call")
+        return real_call(operation, **params)
+
+    client.call = call  # type: ignore[method-assign]
+    loop = make_loop(client, time_, workers=2)
+    loop.yield_to = lambda: record("yield")
+    answered: list[str] = []
+    for _ in range(4):
+        loop.submit(Task("ListRoots", {}, STRUCTURE, lambda r: answered.append("r")))
+    assert loop.run() is LoopState.FINISHED
+    assert len(answered) == 4
+    calls = [i for i, (_, what) in enumerate(events) if what == "call"]
+    assert len(calls) == 4
+    for i in calls:  # the same worker thread yielded just before it called
+        before = [what for ident, what in events[:i] if ident == events[i][0]]
+        assert before and before[-1] == "yield"
+    loop_thread = threading.get_ident()  # `run` ran the loop here
+    assert "yield" in [what for ident, what in events if ident == loop_thread]
+
+
 # -- backoff and its deadline ---------------------------------------------------------------
 
 

@@ -91,6 +91,9 @@ class TaskLoop:
         # Whether the cancel event was set when the loop last stopped: only that cancel is
         # answered by `resume()`; one that arrives after the stop must still win.
         self._stopped_cancelled = False
+        # Called before each call and each batch of results: the UI makes it wait while a
+        # key is being drawn (the GIL is the UI thread's then); None: never wait.
+        self.yield_to: Callable[[], None] | None = None
         # Tasks still on the wire when the last run stopped: a refusal they bring back
         # predates the resume (the user logged in again meanwhile), so they go out again.
         self._stale: set[int] = set()
@@ -197,6 +200,8 @@ class TaskLoop:
                     return
                 finished = list(self._done)
                 self._done.clear()
+            if finished and self.yield_to is not None:
+                self.yield_to()
             for task, response, exc in finished:
                 self._complete(task, response, exc)
             with self._cond:
@@ -259,6 +264,8 @@ class TaskLoop:
     # -- worker side --------------------------------------------------------------------
 
     def _execute(self, task: Task) -> tuple[Task, dict[str, Any] | None, BaseException | None]:
+        if self.yield_to is not None:
+            self.yield_to()
         if self.cancel_event.is_set():
             return task, None, None
         try:

@@ -81,8 +81,11 @@ class Workers(Widget):
         result: ExportResult | None
         error: Exception | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, yield_to: Callable[[], None] | None = None) -> None:
+        """`yield_to`: what each crawl's threads call before a call or a batch of results
+        (the screen's key hold: they wait while a key is being drawn)."""
         super().__init__()
+        self.yield_to = yield_to
         self._writes: list[threading.Event] = []  # one per file write, set when it ended
 
     def _begin_write(self) -> threading.Event:
@@ -104,6 +107,7 @@ class Workers(Widget):
         """Open the source, announce the crawler, run it to the end."""
         try:
             crawler = session.new_crawler()
+            crawler.loop.yield_to = self.yield_to
             bridge = CrawlBridge(crawler, self, generation)  # its messages bubble up too
             source = session.source
             label = source.label if source is not None else ""

@@ -430,6 +430,10 @@ async def test_the_collector_is_off_from_a_key_to_its_frame(
         first_ou = app.main.model.child_ids(org.truth.root_id)[0]
         assert seen and seen[-1] == (first_ou, False)  # the cursor moved, no collection
         await wait_for(pilot, lambda: gc.isenabled())  # the frame drawn: on again
+        # The crawl's threads wait on the same hold.
+        crawler = app.main.controller.slots[0].crawler
+        assert crawler is not None
+        assert crawler.loop.yield_to == app.main.pacer.collector.wait_open
         # A key whose effect nothing reports (esc on the tree): the timer turns it on.
         monkeypatch.setattr(app_module, "HOLD_AT_MOST", 0.05)
         await pilot.press("escape")

@@ -69,9 +69,9 @@ class MainScreen(Screen[None]):
         pick_profiles: Callable[[tuple[str, ...]], list[OrgSource]] | None = None,
     ) -> None:
         super().__init__()
-        self.jobs = Workers()
-        self.controller = OrgController(sources, self.jobs, clock=clock, cache_ttl=cache_ttl)
         self.pacer = DrainPacer(frame_clock)
+        self.jobs = Workers(self.pacer.collector.wait_open)
+        self.controller = OrgController(sources, self.jobs, clock=clock, cache_ttl=cache_ttl)
         self.today = today
         self.export_dir = export_dir
         self.export_format = FORMATS[0]  # then the last one that worked
