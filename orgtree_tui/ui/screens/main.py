@@ -242,7 +242,7 @@ class MainScreen(Screen[None]):
         await self._drain()
 
     def _key_shown(self) -> None:
-        """After the frame that shows a key's effect: news held back by the keys now."""
+        """After the key's frame: what the key held back (collections, crawl, news) goes on."""
         self.call_after_refresh(self.pacer.collector.release)
         if self._drain_scheduled and self.pacer.due_after_key(len(self.model)):
             self.call_after_refresh(self._drain_when_quiet, True)
