@@ -10,7 +10,7 @@ import weakref
 from textual.app import App, ComposeResult
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
-from ui_support import wait_for
+from ui_support import layouts_counted, wait_for
 
 from orgtree_tui.ui.widgets.fast_tree import FastTree
 
@@ -117,20 +117,11 @@ async def test_scrollbars_follow_the_line_count_without_a_screen_layout() -> Non
         # Appearing is a layout, as Textual does it, in the frame after the lines' build.
         await wait_for(pilot, lambda: fast.show_vertical_scrollbar)
         assert fast.vertical_scrollbar.window_virtual_size == 30
-        layouts = 0
-        real = app.screen._refresh_layout
-
-        def counted(*args: object, **kwargs: object) -> None:
-            nonlocal layouts
-            layouts += 1
-            real(*args, **kwargs)  # type: ignore[arg-type]
-
-        app.screen._refresh_layout = counted  # type: ignore[method-assign]
-        for i in range(30, 45):
-            fast.root.add_leaf(f"leaf {i}")
-        await wait_for(pilot, lambda: fast.vertical_scrollbar.window_virtual_size == 45)
-        assert layouts == 0  # ... in a repaint
-        app.screen._refresh_layout = real  # type: ignore[method-assign]
+        with layouts_counted(app.screen) as layouts:
+            for i in range(30, 45):
+                fast.root.add_leaf(f"leaf {i}")
+            await wait_for(pilot, lambda: fast.vertical_scrollbar.window_virtual_size == 45)
+        assert layouts == [0]  # ... in a repaint
         fast.scroll_end(animate=False, immediate=True)
         await wait_for(pilot, lambda: fast.scroll_y == 45 - 10)
         fast.clear()

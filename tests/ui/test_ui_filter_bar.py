@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 from textual.widgets import Static
-from ui_support import wait_for
+from ui_support import layouts_counted, wait_for
 
 from orgtree_tui.ui.widgets.filter_bar import FilterBar
 
@@ -23,17 +23,9 @@ async def test_typing_in_the_bar_lays_nothing_out() -> None:
         bar.open()
         await pilot.press("a")
         await wait_for(pilot, lambda: bar.value == "a")
-        layouts = 0
-        real = app.screen._refresh_layout
-
-        def counted(*args: object, **kwargs: object) -> None:
-            nonlocal layouts
-            layouts += 1
-            real(*args, **kwargs)  # type: ignore[arg-type]
-
-        app.screen._refresh_layout = counted  # type: ignore[method-assign]
-        await pilot.press(*"ccount-name-that-is-longer-than-the-bar-itself")
-        await pilot.pause()
+        with layouts_counted(app.screen) as layouts:
+            await pilot.press(*"ccount-name-that-is-longer-than-the-bar-itself")
+            await pilot.pause()
         assert bar.value == "account-name-that-is-longer-than-the-bar-itself"
-        assert layouts == 0
+        assert layouts == [0]
         assert bar.scroll_x > 0  # the end of a long text in view, as before

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from orgtree_tui.aws import READ_ONLY_OPERATIONS, OrgClient
 from orgtree_tui.connection import Connection
@@ -147,6 +149,23 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: fl
             where = f"{Path(code.co_filename).name}:{code.co_firstlineno}"
             raise AssertionError(f"waited {timeout:g} s for the condition at {where}")
         await pilot.pause(0.02)
+
+
+@contextmanager
+def layouts_counted(screen: Screen[Any]) -> Iterator[list[int]]:
+    """Count the screen's layouts while the block runs: `[n]`, read after it (or in it)."""
+    count = [0]
+    real = screen._refresh_layout
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        count[0] += 1
+        real(*args, **kwargs)
+
+    screen._refresh_layout = counted  # type: ignore[method-assign]
+    try:
+        yield count
+    finally:
+        screen._refresh_layout = real  # type: ignore[method-assign]
 
 
 async def crawled(pilot: Pilot[Any]) -> OrgTreeApp:
